@@ -1,0 +1,61 @@
+"""The pure contract core: the API's rules as code, shared by every face of the mock.
+
+Rule of this package: it does no I/O beyond reading the schemas packaged with it, and it
+imports no Flask, Werkzeug, respx, httpx, pytest or Hypothesis (a test checks this).
+The Flask server and the in-process respx fake are thin adapters around `ContractEngine`,
+so the two can never disagree.
+"""
+
+from mockserver.contract.catalogue import (
+    MODES,
+    MODELS,
+    STATUSES,
+    ErrorSpec,
+    Mode,
+    Status,
+    error_spec,
+    is_mix_model,
+    is_offpeak_model,
+)
+from mockserver.contract.clock import Clock, ManualClock, SystemClock
+from mockserver.contract.engine import ContractEngine, Incoming, Outgoing
+from mockserver.contract.errors import ApiError
+from mockserver.contract.failures import FailureRule
+from mockserver.contract.journal import JournalEntry
+from mockserver.contract.lifecycle import JobView, Outcome, Task
+from mockserver.contract.prefer import Preferences, parse_prefer
+from mockserver.contract.schemas import load_schema, schema_validator
+from mockserver.contract.settings import Settings
+from mockserver.contract.validation import CreateRequest, parse_json_body, validate_create
+
+__all__ = [
+    "MODELS",
+    "MODES",
+    "STATUSES",
+    "ApiError",
+    "Clock",
+    "ContractEngine",
+    "CreateRequest",
+    "ErrorSpec",
+    "FailureRule",
+    "Incoming",
+    "JobView",
+    "JournalEntry",
+    "ManualClock",
+    "Mode",
+    "Outcome",
+    "Outgoing",
+    "Preferences",
+    "Settings",
+    "Status",
+    "SystemClock",
+    "Task",
+    "error_spec",
+    "is_mix_model",
+    "is_offpeak_model",
+    "load_schema",
+    "parse_json_body",
+    "parse_prefer",
+    "schema_validator",
+    "validate_create",
+]

@@ -1,0 +1,74 @@
+"""The bounded request journal, with secrets redacted before anything is stored."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass
+from typing import Any, Mapping
+
+SECRET_HEADERS = frozenset({"authorization", "x-mock-admin-token", "cookie", "api-key", "x-api-key", "proxy-authorization"})
+REDACTED = "[redacted]"
+MAX_STORED_BODY = 64 * 1024
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Copy `headers` with every secret-bearing value replaced (the scheme word is kept)."""
+    clean: dict[str, str] = {}
+    for name, value in headers.items():
+        if name.lower() in SECRET_HEADERS:
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            clean[name] = f"{scheme} {REDACTED}".strip()
+        else:
+            clean[name] = value
+    return clean
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One received request and how the mock answered it."""
+
+    seq: int
+    time: float
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    status: int
+    endpoint: str
+    task_id: str | None = None
+    model: str | None = None
+    mode: str | None = None
+    injected: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready copy."""
+        return asdict(self)
+
+
+class Journal:
+    """Keeps the newest `cap` entries; older ones are dropped first (FIFO)."""
+
+    def __init__(self, cap: int) -> None:
+        self._entries: deque[JournalEntry] = deque(maxlen=max(cap, 0))
+        self._seq = 0
+        self._lock = threading.Lock()
+
+    def record(self, **fields: Any) -> JournalEntry:
+        """Store a new entry; `headers` are redacted and a large `body` is summarized."""
+        with self._lock:
+            self._seq += 1
+            fields["headers"] = redact_headers(fields.get("headers", {}))
+            entry = JournalEntry(seq=self._seq, **fields)
+            self._entries.append(entry)
+            return entry
+
+    def entries(self) -> list[JournalEntry]:
+        """Entries oldest first."""
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self._lock:
+            self._entries.clear()

@@ -1,0 +1,139 @@
+"""One typed `Settings` for the CLI, environment, config file and fixtures.
+
+This is the only module that reads `os.environ` (variables named `VIDU_MOCK_<FIELD>`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from mockserver.contract.catalogue import LIFECYCLE_DEFAULTS, injectable_spec
+
+ENV_PREFIX = "VIDU_MOCK_"
+DEFAULT_SECRET = "vidu-mock-default-secret"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that changes how the mock behaves; see docs/configuration.md."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    error_rate: float = 0.0
+    error_codes: tuple[str, ...] = ("429", "500", "503")
+    seed: int | None = None
+    latency_ms: tuple[int, int] = (0, 0)
+    queued_seconds: float = float(LIFECYCLE_DEFAULTS["queued_seconds"])
+    running_seconds: float = float(LIFECYCLE_DEFAULTS["running_seconds"])
+    offpeak_factor: float = float(LIFECYCLE_DEFAULTS["offpeak_factor"])
+    lifecycle: str = "time"
+    tokens: tuple[str, ...] = ()
+    strict: bool = False
+    max_body_bytes: int = 16 * 1024 * 1024
+    max_tasks: int = 100_000
+    max_journal: int = 1_000
+    retry_after_ms: int = 200
+    timeout_fault_seconds: float = 30.0
+    admin_token: str | None = None
+    secret: str = field(default=DEFAULT_SECRET, repr=False)
+    quiet: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.error_rate <= 1.0:
+            raise ValueError("error_rate must be between 0 and 1")
+        for code in self.error_codes:
+            try:
+                injectable_spec(code)
+            except ValueError as exc:
+                raise ValueError(f"error_codes: {exc}") from None
+        low, high = self.latency_ms
+        if not 0 <= low <= high <= 60_000:
+            raise ValueError("latency_ms must be MIN,MAX with 0 <= MIN <= MAX <= 60000")
+        if self.lifecycle not in ("time", "step"):
+            raise ValueError("lifecycle must be 'time' or 'step'")
+        if self.queued_seconds < 0 or self.running_seconds < 0 or self.offpeak_factor < 1:
+            raise ValueError("job timings must be >= 0 and offpeak_factor >= 1")
+        if not 0 <= self.port <= 65535:
+            raise ValueError("port must be 0 to 65535")
+        if self.max_body_bytes < 1 or self.max_tasks < 1 or self.max_journal < 0:
+            raise ValueError("caps must be positive")
+        if not 0 <= self.retry_after_ms <= 60_000:
+            raise ValueError("retry_after_ms must be 0 to 60000")
+
+    def with_updates(self, **changes: Any) -> Settings:
+        """A copy with `changes` applied, each coerced from text or JSON-like values."""
+        return replace(self, **{name: _coerce(name, value) for name, value in changes.items()})
+
+    def public(self) -> dict[str, Any]:
+        """The effective settings as JSON, secrets withheld."""
+        data = asdict(self)
+        data["secret"] = "[redacted]"
+        data["admin_token"] = "[redacted]" if self.admin_token else None
+        data["tokens"] = ["[redacted]"] * len(self.tokens)
+        return data
+
+    @classmethod
+    def from_sources(cls, *, config_file: str | Path | None = None, environ: Mapping[str, str] | None = None,
+                     overrides: Mapping[str, Any] | None = None) -> Settings:
+        """Defaults, then the config file (TOML or JSON), then `VIDU_MOCK_*` variables, then `overrides`."""
+        env = os.environ if environ is None else environ
+        settings = cls()
+        path = config_file or env.get(f"{ENV_PREFIX}CONFIG")
+        if path:
+            settings = settings.with_updates(**load_config_file(Path(path)))
+        from_env = {f.name: env[ENV_PREFIX + f.name.upper()] for f in fields(cls) if ENV_PREFIX + f.name.upper() in env}
+        settings = settings.with_updates(**from_env)
+        return settings.with_updates(**{k: v for k, v in (overrides or {}).items() if v is not None})
+
+
+_NAMES = {f.name: f for f in fields(Settings)}
+
+
+def load_config_file(path: Path) -> dict[str, Any]:
+    """Read a TOML (`.toml`) or JSON config file of Settings fields; unknown keys are an error."""
+    text = path.read_text(encoding="utf-8")
+    data: dict[str, Any] = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: the config must be a table/object")
+    return data
+
+
+def _split(value: Any) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value]
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name not in _NAMES:
+        raise ValueError(f"unknown setting {name!r}; known: {', '.join(_NAMES)}")
+    default = getattr(Settings, name, None)
+    try:
+        if name in ("error_codes", "tokens"):
+            return tuple(_split(value))
+        if name == "latency_ms":
+            parts = [int(p) for p in _split(value)]
+            return (parts[0], parts[-1]) if parts else (0, 0)
+        if isinstance(default, bool):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(f"expected a boolean, got {value!r}")
+            return text in ("1", "true", "yes", "on")
+        if name == "seed":
+            return None if value in (None, "") else int(value)
+        if name == "admin_token":
+            return str(value) if value else None
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError, IndexError) as exc:
+        raise ValueError(f"setting {name}: {exc}") from None

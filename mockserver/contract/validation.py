@@ -1,0 +1,176 @@
+"""Validation of a create body into a normalized request or the exact §3 error.
+
+Field rules come from `request.schema.json` (one compiled validator per property); the
+mode decision table of CONTRACT §1 is written here in Python, and a property test checks
+that the schema's own conditionals agree with it on every body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+
+from mockserver.contract.catalogue import MODELS, Mode, is_mix_model
+from mockserver.contract.errors import ApiError
+from mockserver.contract.schemas import load_schema, subschema_validator
+
+_SCHEMA = load_schema("request")
+FIELDS: tuple[str, ...] = tuple(_SCHEMA["properties"])
+_DEFAULT_ASPECT: str = _SCHEMA["properties"]["aspect_ratio"]["default"]
+_DEFAULT_DURATION: int = _SCHEMA["properties"]["duration"]["default"]
+_FRAME_FIELDS = ("image", "last_image")
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRequest:
+    """A valid create body, normalized: mode decided, duration an int, defaults filled."""
+
+    model: str
+    mode: Mode
+    prompt: str | None
+    duration: int
+    aspect_ratio: str
+    image: str | None = None
+    last_image: str | None = None
+    reference_image_urls: tuple[str, ...] = ()
+    extra_body: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One broken rule: catalogue code, field path, and a sentence naming it."""
+
+    code: str
+    param: str | None
+    message: str
+
+
+def classify_mode(body: dict[str, Any]) -> Mode | None:
+    """The mode the present fields ask for, or None where they form none (`last_image` alone)."""
+    if "reference_image_urls" in body:
+        return "reference-to-video"
+    if "image" in body:
+        return "first-and-last-frame" if "last_image" in body else "image-to-video"
+    if "last_image" in body:
+        return None
+    return "text-to-video"
+
+
+def _path(error: ValidationError, name: str) -> str:
+    param = name
+    for part in error.absolute_path:
+        param += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return param
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _describe(error: ValidationError, name: str) -> str:
+    keyword, expected = error.validator, error.validator_value
+    if name == "model" and keyword == "enum":
+        return f"model {_short(error.instance)} is not supported; use one of {', '.join(MODELS)}"
+    if keyword == "type":
+        return f"must be of type {expected}, got {_short(error.instance)}"
+    if keyword == "enum":
+        return f"must be one of {', '.join(map(str, expected))}, got {_short(error.instance)}"
+    if keyword in ("minLength", "pattern") and name == "prompt":
+        return "must not be blank"
+    if keyword == "maxLength":
+        return f"must be at most {expected} characters, got {len(error.instance)}"
+    if keyword == "pattern":
+        return "must be an http(s) URL or a data:image/(png|jpeg|webp);base64, URI"
+    if keyword in ("minItems", "maxItems"):
+        return f"must hold {'at least' if keyword == 'minItems' else 'at most'} {expected} items, got {len(error.instance)}"
+    if keyword in ("minimum", "maximum"):
+        return f"must be {'at least' if keyword == 'minimum' else 'at most'} {expected}, got {_short(error.instance)}"
+    if keyword == "oneOf" and name == "duration":
+        return f"must be an integer from 1 to 16 seconds (or its string form), got {_short(error.instance)}"
+    return f"is invalid: {_short(error.instance)}"
+
+
+def _field_problems(body: dict[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    for name in FIELDS:
+        if name not in body:
+            continue
+        validator = subschema_validator("request", f"/properties/{name}")
+        errors = sorted(validator.iter_errors(body[name]), key=lambda e: (list(e.absolute_path), e.validator != "type"))
+        if not errors:
+            continue
+        first = errors[0]
+        param = _path(first, name)
+        code = "model_not_supported" if name == "model" and first.validator == "enum" else "invalid_value"
+        problems.append(Problem(code, param, f"{param}: {_describe(first, name)}"))
+    return problems
+
+
+def _mode_problems(body: dict[str, Any], model_ok: bool) -> list[Problem]:
+    problems: list[Problem] = []
+    mode = classify_mode(body)
+    model = body.get("model")
+    mix = model_ok and isinstance(model, str) and is_mix_model(model)
+    if mode == "reference-to-video":
+        for name in _FRAME_FIELDS:
+            if name in body:
+                problems.append(Problem("invalid_mode", name, f"{name}: not allowed with reference_image_urls"))
+        if model_ok and not mix:
+            problems.append(Problem("invalid_mode", "model", f"model: reference_image_urls needs a -mix- model, got {_short(model)}"))
+        if "prompt" not in body:
+            problems.append(Problem("missing_field", "prompt", "prompt: required for reference-to-video"))
+        return problems
+    if mode is None:
+        problems.append(Problem("invalid_mode", "last_image", "last_image: needs image (first-and-last-frame)"))
+    if mix:
+        problems.append(Problem("invalid_mode", "model", f"model: {model} needs reference_image_urls (reference-to-video)"))
+    if mode == "text-to-video" and "prompt" not in body:
+        problems.append(Problem("missing_field", "prompt", "prompt: required for text-to-video"))
+    return problems
+
+
+def find_problems(body: Any, *, strict: bool = False) -> list[Problem]:
+    """Every rule `body` breaks, most important first; empty when it is valid."""
+    if not isinstance(body, dict):
+        return [Problem("invalid_value", None, f"the request body must be a JSON object, got {type(body).__name__ if body is not None else 'null'}")]
+    problems: list[Problem] = []
+    if "model" not in body:
+        problems.append(Problem("missing_field", "model", "model: required"))
+    field_problems = _field_problems(body)
+    problems.extend(field_problems)
+    model_ok = "model" in body and not any(p.param == "model" for p in field_problems)
+    problems.extend(_mode_problems(body, model_ok))
+    if strict:
+        for name in body:
+            if name not in FIELDS:
+                problems.append(Problem("unknown_field", str(name), f"{_short(name)}: unknown field (strict mode)"))
+    return problems
+
+
+def validate_create(body: Any, *, strict: bool = False) -> CreateRequest:
+    """Return the normalized request for `body`, or raise the `ApiError` for what is wrong.
+
+    The error's code and param are those of the first problem; its message names them all.
+    """
+    problems = find_problems(body, strict=strict)
+    if problems:
+        first = problems[0]
+        message = "; ".join(p.message for p in problems)
+        raise ApiError(first.code, message, first.param)
+    mode = classify_mode(body)
+    assert mode is not None  # find_problems rejects last_image alone
+    duration = body.get("duration", _DEFAULT_DURATION)
+    return CreateRequest(
+        model=body["model"],
+        mode=mode,
+        prompt=body.get("prompt"),
+        duration=int(duration),
+        aspect_ratio=body.get("aspect_ratio", _DEFAULT_ASPECT),
+        image=body.get("image"),
+        last_image=body.get("last_image"),
+        reference_image_urls=tuple(body.get("reference_image_urls", ())),
+        extra_body=dict(body.get("extra_body", {})),
+    )
