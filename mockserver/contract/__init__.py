@@ -7,8 +7,8 @@ so the two can never disagree.
 """
 
 from mockserver.contract.catalogue import (
-    MODES,
     MODELS,
+    MODES,
     STATUSES,
     ErrorSpec,
     Mode,
@@ -18,15 +18,18 @@ from mockserver.contract.catalogue import (
     is_offpeak_model,
 )
 from mockserver.contract.clock import Clock, ManualClock, SystemClock
-from mockserver.contract.engine import ContractEngine, Incoming, Outgoing
+from mockserver.contract.control import MockControl
+from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
 from mockserver.contract.failures import FailureRule
 from mockserver.contract.journal import JournalEntry
+from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.lifecycle import JobView, Outcome, Task
 from mockserver.contract.prefer import Preferences, parse_prefer
+from mockserver.contract.replies import Incoming, Outgoing
 from mockserver.contract.schemas import load_schema, schema_validator
 from mockserver.contract.settings import Settings
-from mockserver.contract.validation import CreateRequest, parse_json_body, validate_create
+from mockserver.contract.validation import CreateRequest, validate_create
 
 __all__ = [
     "MODELS",
@@ -42,6 +45,7 @@ __all__ = [
     "JobView",
     "JournalEntry",
     "ManualClock",
+    "MockControl",
     "Mode",
     "Outcome",
     "Outgoing",

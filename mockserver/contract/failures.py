@@ -58,8 +58,15 @@ class FailureRule:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready description of the rule."""
-        return {"error": self.error, "times": self.times, "model": self.model, "mode": self.mode,
-                "endpoint": self.endpoint, "fault": self.fault, "delay_ms": self.delay_ms}
+        return {
+            "error": self.error,
+            "times": self.times,
+            "model": self.model,
+            "mode": self.mode,
+            "endpoint": self.endpoint,
+            "fault": self.fault,
+            "delay_ms": self.delay_ms,
+        }
 
 
 class FailureQueue:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
 
-SECRET_HEADERS = frozenset({"authorization", "x-mock-admin-token", "cookie", "api-key", "x-api-key", "proxy-authorization"})
+SECRET_HEADERS = frozenset(
+    {"authorization", "x-mock-admin-token", "cookie", "api-key", "x-api-key", "proxy-authorization"}
+)
 REDACTED = "[redacted]"
 MAX_STORED_BODY = 64 * 1024
 

@@ -41,6 +41,8 @@ def parse_json_body(raw: bytes) -> Any:
     except RecursionError:
         raise ApiError("invalid_json", "The request body is nested too deeply.") from None
     except json.JSONDecodeError as exc:
-        raise ApiError("invalid_json", f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
+        raise ApiError(
+            "invalid_json", f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+        ) from None
     except ValueError as exc:
         raise ApiError("invalid_json", f"The request body is not valid JSON: {str(exc)[:120]}.") from None

@@ -8,14 +8,15 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from mockserver.contract.catalogue import LIFECYCLE_DEFAULTS, injectable_spec
 
 ENV_PREFIX = "VIDU_MOCK_"
-DEFAULT_SECRET = "vidu-mock-default-secret"
+DEFAULT_SECRET = "vidu-mock-default-secret"  # noqa: S105  # signs task ids only; documented, overridable
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,19 @@ class Settings:
     def public(self) -> dict[str, Any]:
         """The effective settings as JSON, secrets withheld."""
         data = asdict(self)
-        data["secret"] = "[redacted]"
+        data["secret"] = "[redacted]"  # noqa: S105  # a placeholder, not a secret
         data["admin_token"] = "[redacted]" if self.admin_token else None
         data["tokens"] = ["[redacted]"] * len(self.tokens)
         return data
 
     @classmethod
-    def from_sources(cls, *, config_file: str | Path | None = None, environ: Mapping[str, str] | None = None,
-                     overrides: Mapping[str, Any] | None = None) -> Settings:
+    def from_sources(
+        cls,
+        *,
+        config_file: str | Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> Settings:
         """Defaults, then the config file (TOML or JSON), then `VIDU_MOCK_*` variables, then `overrides`."""
         env = os.environ if environ is None else environ
         settings = cls()

@@ -34,8 +34,15 @@ def _sign(secret: str, payload: bytes) -> bytes:
 
 def encode_task_id(secret: str, *, created_at: float, model: str, mode: Mode, outcome: Outcome, owner: str) -> str:
     """A new unique, URL-safe id for these task facts."""
-    payload = _LAYOUT.pack(_VERSION, int(created_at * 1000), MODELS.index(model), MODES.index(mode),
-                           _OUTCOMES.index(outcome), bytes.fromhex(owner), os.urandom(4))
+    payload = _LAYOUT.pack(
+        _VERSION,
+        int(created_at * 1000),
+        MODELS.index(model),
+        MODES.index(mode),
+        _OUTCOMES.index(outcome),
+        bytes.fromhex(owner),
+        os.urandom(4),
+    )
     raw = payload + _sign(secret, payload)
     return PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -44,14 +51,14 @@ def decode_task_id(secret: str, task_id: str) -> tuple[float, str, Mode, Outcome
     """The (created_at, model, mode, outcome, owner) an id carries, or None if it is not ours."""
     if not task_id.startswith(PREFIX):
         return None
-    text = task_id[len(PREFIX):]
+    text = task_id[len(PREFIX) :]
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except ValueError:
         return None
     if len(raw) != _LAYOUT.size + _SIG_BYTES:
         return None
-    payload, signature = raw[: _LAYOUT.size], raw[_LAYOUT.size:]
+    payload, signature = raw[: _LAYOUT.size], raw[_LAYOUT.size :]
     if not hmac.compare_digest(signature, _sign(secret, payload)):
         return None
     version, created_ms, model, mode, outcome, owner, _ = _LAYOUT.unpack(payload)

@@ -119,14 +119,20 @@ def _mode_problems(body: dict[str, Any], model_ok: bool) -> list[Problem]:
             if name in body:
                 problems.append(Problem("invalid_mode", name, f"{name}: not allowed with reference_image_urls"))
         if model_ok and not mix:
-            problems.append(Problem("invalid_mode", "model", f"model: reference_image_urls needs a -mix- model, got {_short(model)}"))
+            problems.append(
+                Problem(
+                    "invalid_mode", "model", f"model: reference_image_urls needs a -mix- model, got {_short(model)}"
+                )
+            )
         if "prompt" not in body:
             problems.append(Problem("missing_field", "prompt", "prompt: required for reference-to-video"))
         return problems
     if mode is None:
         problems.append(Problem("invalid_mode", "last_image", "last_image: needs image (first-and-last-frame)"))
     if mix:
-        problems.append(Problem("invalid_mode", "model", f"model: {model} needs reference_image_urls (reference-to-video)"))
+        problems.append(
+            Problem("invalid_mode", "model", f"model: {model} needs reference_image_urls (reference-to-video)")
+        )
     if mode == "text-to-video" and "prompt" not in body:
         problems.append(Problem("missing_field", "prompt", "prompt: required for text-to-video"))
     return problems
@@ -135,7 +141,13 @@ def _mode_problems(body: dict[str, Any], model_ok: bool) -> list[Problem]:
 def find_problems(body: Any, *, strict: bool = False) -> list[Problem]:
     """Every rule `body` breaks, most important first; empty when it is valid."""
     if not isinstance(body, dict):
-        return [Problem("invalid_value", None, f"the request body must be a JSON object, got {type(body).__name__ if body is not None else 'null'}")]
+        return [
+            Problem(
+                "invalid_value",
+                None,
+                f"the request body must be a JSON object, got {type(body).__name__ if body is not None else 'null'}",
+            )
+        ]
     problems: list[Problem] = []
     if "model" not in body:
         problems.append(Problem("missing_field", "model", "model: required"))

@@ -1,0 +1,60 @@
+"""Request and response values exchanged between the engine and its adapters."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver.contract.catalogue import ErrorSpec
+from mockserver.contract.errors import ApiError
+from mockserver.contract.prefer import Fault
+
+JSON_TYPE = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """An HTTP request as any face sees it; `remote_addr` None means in-process (trusted)."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    base_url: str = "http://127.0.0.1"
+    remote_addr: str | None = None
+
+
+@dataclass(slots=True)
+class Outgoing:
+    """The answer: status, headers, body bytes, plus a delay and a network fault to act out."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    fault: Fault | None = None
+    delay_ms: int = 0
+
+    def json(self) -> Any:
+        """The body decoded as JSON."""
+        return json.loads(self.body)
+
+
+def json_reply(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Outgoing:
+    """A JSON response."""
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return Outgoing(status, {"Content-Type": JSON_TYPE, **(headers or {})}, body)
+
+
+def error_reply(error: ApiError | ErrorSpec, retry_after_ms: int = 0) -> Outgoing:
+    """The §3 error body for `error`, with `Retry-After`/`retry-after-ms` where it calls for them."""
+    api_error = error if isinstance(error, ApiError) else ApiError(error.code)
+    headers: dict[str, str] = {}
+    if api_error.retry_after:
+        headers["Retry-After"] = str(retry_after_ms // 1000)
+        headers["retry-after-ms"] = str(retry_after_ms)
+    if api_error.status == 405 and api_error.param:
+        headers["Allow"] = api_error.param
+        api_error.param = None
+    return json_reply(api_error.status, api_error.body(), headers)
