@@ -64,7 +64,7 @@ def injectable_spec(selector: str | int) -> ErrorSpec:
                 if spec.status == status:
                     return spec
         raise ValueError(f"status {text} cannot be injected; choose one of {sorted(INJECTABLE_STATUSES)}")
-    spec = _BY_CODE.get(text)
-    if spec is None or spec.status not in INJECTABLE_STATUSES:
+    by_code = _BY_CODE.get(text)
+    if by_code is None or by_code.status not in INJECTABLE_STATUSES:
         raise ValueError(f"unknown error code {text!r}")
-    return spec
+    return by_code

@@ -74,4 +74,4 @@ def parse_prefer(header: str | None) -> Preferences:
             raise _bad(f"retry must be true or false, got {values['retry'][:20]!r}")
         retry = values["retry"] == "true"
         applied.append(f"retry={values['retry']}")
-    return Preferences(error, delay, fault, job, retry, tuple(applied))  # type: ignore[arg-type]
+    return Preferences(error, delay, fault, job, retry, tuple(applied))

@@ -33,7 +33,7 @@ def catalogue_data() -> dict[str, Any]:
 
 
 @cache
-def _registry() -> Registry:  # type: ignore[type-arg]
+def _registry() -> Registry[Any]:
     resources = [(f, Resource.from_contents(load_json(f))) for f in SCHEMA_FILES]
     return Registry().with_resources(resources)
 

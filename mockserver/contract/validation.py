@@ -71,7 +71,9 @@ def _short(value: Any) -> str:
 
 
 def _describe(error: ValidationError, name: str) -> str:
-    keyword, expected = error.validator, error.validator_value
+    keyword = error.validator
+    expected: Any = error.validator_value
+    instance: Any = error.instance
     if name == "model" and keyword == "enum":
         return f"model {_short(error.instance)} is not supported; use one of {', '.join(MODELS)}"
     if keyword == "type":
@@ -81,11 +83,11 @@ def _describe(error: ValidationError, name: str) -> str:
     if keyword in ("minLength", "pattern") and name == "prompt":
         return "must not be blank"
     if keyword == "maxLength":
-        return f"must be at most {expected} characters, got {len(error.instance)}"
+        return f"must be at most {expected} characters, got {len(instance)}"
     if keyword == "pattern":
         return "must be an http(s) URL or a data:image/(png|jpeg|webp);base64, URI"
     if keyword in ("minItems", "maxItems"):
-        return f"must hold {'at least' if keyword == 'minItems' else 'at most'} {expected} items, got {len(error.instance)}"
+        return f"must hold {'at least' if keyword == 'minItems' else 'at most'} {expected} items, got {len(instance)}"
     if keyword in ("minimum", "maximum"):
         return f"must be {'at least' if keyword == 'minimum' else 'at most'} {expected}, got {_short(error.instance)}"
     if keyword == "oneOf" and name == "duration":
