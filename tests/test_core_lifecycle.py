@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -47,7 +49,7 @@ def test_status_and_progress_never_go_backwards(
 ) -> None:
     job = task(outcome, queued=queued, running=running)
     views = [job.view(T0 + t) for t in times]
-    for before, after in zip(views, views[1:], strict=False):
+    for before, after in itertools.pairwise(views):
         assert ORDER[after.status] >= ORDER[before.status]
         assert after.progress >= before.progress
     for view in views:

@@ -11,7 +11,14 @@ from mockserver.contract.catalogue import MODELS
 from mockserver.contract.schemas import schema_validator
 from mockserver.contract.validation import find_problems
 
-URLS = ["https://example.com/a.png", "http://x.io/b.jpg", "data:image/webp;base64,UklGRg==", "ftp://x/a.png", "a.png", ""]
+URLS = [
+    "https://example.com/a.png",
+    "http://x.io/b.jpg",
+    "data:image/webp;base64,UklGRg==",
+    "ftp://x/a.png",
+    "a.png",
+    "",
+]
 VALUES: dict[str, st.SearchStrategy[Any]] = {
     "model": st.sampled_from([*MODELS, "viduq2-720p", "viduq3t-mix-720p", "", 3]),
     "prompt": st.one_of(st.text(max_size=5), st.sampled_from(["a cat", " ", "x" * 2000, "x" * 2001]), st.none()),

@@ -106,10 +106,30 @@ INVALID: list[tuple[str, Any, str, str | None]] = [
     ("references with image", body(MIX, image="https://example.com/a.png"), "invalid_mode", "image"),
     ("references with last_image", body(MIX, last_image="https://example.com/a.png"), "invalid_mode", "last_image"),
     ("references empty", body(MIX, reference_image_urls=[]), "invalid_value", "reference_image_urls"),
-    ("8 references", body(MIX, reference_image_urls=[f"https://e.com/{i}.png" for i in range(8)]), "invalid_value", "reference_image_urls"),
-    ("reference not a URL", body(MIX, reference_image_urls=["https://e.com/1.png", "nope"]), "invalid_value", "reference_image_urls[1]"),
-    ("references not an array", body(MIX, reference_image_urls="https://e.com/1.png"), "invalid_value", "reference_image_urls"),
-    ("reference bad data URI", body(MIX, reference_image_urls=["data:text/plain;base64,aGk="]), "invalid_value", "reference_image_urls[0]"),
+    (
+        "8 references",
+        body(MIX, reference_image_urls=[f"https://e.com/{i}.png" for i in range(8)]),
+        "invalid_value",
+        "reference_image_urls",
+    ),
+    (
+        "reference not a URL",
+        body(MIX, reference_image_urls=["https://e.com/1.png", "nope"]),
+        "invalid_value",
+        "reference_image_urls[1]",
+    ),
+    (
+        "references not an array",
+        body(MIX, reference_image_urls="https://e.com/1.png"),
+        "invalid_value",
+        "reference_image_urls",
+    ),
+    (
+        "reference bad data URI",
+        body(MIX, reference_image_urls=["data:text/plain;base64,aGk="]),
+        "invalid_value",
+        "reference_image_urls[0]",
+    ),
     # aspect_ratio
     ("aspect ratio unknown", body(TEXT, aspect_ratio="21:9"), "invalid_value", "aspect_ratio"),
     ("aspect ratio number", body(TEXT, aspect_ratio=1.77), "invalid_value", "aspect_ratio"),
@@ -135,7 +155,12 @@ INVALID: list[tuple[str, Any, str, str | None]] = [
     # combinations: the first problem decides code and param
     ("model missing and prompt blank", {"prompt": " "}, "missing_field", "model"),
     ("bad duration and bad aspect", body(TEXT, duration=0, aspect_ratio="2:1"), "invalid_value", "aspect_ratio"),
-    ("last_image alone with mix model", body(TEXT, model="viduq3p-mix-720p", last_image="https://e.com/z.png"), "invalid_mode", "last_image"),
+    (
+        "last_image alone with mix model",
+        body(TEXT, model="viduq3p-mix-720p", last_image="https://e.com/z.png"),
+        "invalid_mode",
+        "last_image",
+    ),
 ]
 
 
