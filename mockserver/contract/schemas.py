@@ -20,6 +20,12 @@ def load_json(name: str) -> Any:
     return json.loads(text)
 
 
+@cache
+def load_text(name: str) -> str:
+    """Return the packaged file `name` from `schemas/` as text, e.g. `openapi.yaml` to serve as-is."""
+    return (files("mockserver.contract") / "schemas" / name).read_text(encoding="utf-8")
+
+
 def load_schema(name: str) -> dict[str, Any]:
     """Return the JSON Schema `request`, `job` or `error` (a shared, read-only dict)."""
     schema: dict[str, Any] = load_json(f"{name}.schema.json")
