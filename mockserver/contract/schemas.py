@@ -10,6 +10,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from mockserver.contract.ecma_regex import ecma_patterns
+
 SCHEMA_FILES = ("request.schema.json", "job.schema.json", "error.schema.json")
 
 
@@ -40,14 +42,15 @@ def catalogue_data() -> dict[str, Any]:
 
 @cache
 def _registry() -> Registry[Any]:
-    resources = [(f, Resource.from_contents(load_json(f))) for f in SCHEMA_FILES]
+    # Validators read `pattern` as ECMA-262, as JSON Schema and the OpenAPI tools do.
+    resources = [(f, Resource.from_contents(ecma_patterns(load_json(f)))) for f in SCHEMA_FILES]
     return Registry().with_resources(resources)
 
 
 @cache
 def schema_validator(name: str) -> Draft202012Validator:
     """Return a compiled validator for the schema `name`, built once per process."""
-    return Draft202012Validator(load_schema(name), registry=_registry())
+    return Draft202012Validator(ecma_patterns(load_schema(name)), registry=_registry())
 
 
 @cache
@@ -56,7 +59,7 @@ def subschema_validator(name: str, pointer: str) -> Draft202012Validator:
 
     The part is resolved against its whole document, so its `$ref`s keep working.
     """
-    root = load_schema(name)
+    root = ecma_patterns(load_schema(name))
     node: Any = root
     for token in pointer.strip("/").split("/"):
         node = node[token]
