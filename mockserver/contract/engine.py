@@ -158,8 +158,8 @@ class ContractEngine:
         mode: str | None = None,
         injected: str | None = None,
     ) -> None:
-        if len(request.body) > MAX_JOURNALED_BODY:
-            body = f"<{len(request.body)} bytes, not kept>"
+        if request.size > MAX_JOURNALED_BODY:
+            body = f"<{request.size} bytes, not kept>"
         self.journal.record(
             time=self.clock.now(),
             method=request.method.upper(),
@@ -179,10 +179,10 @@ class ContractEngine:
         parsed: Any = None
         model = mode = None
         try:
-            if len(request.body) > self.settings.max_body_bytes:
+            if request.size > self.settings.max_body_bytes:
                 raise ApiError(
                     "payload_too_large",
-                    f"The body is {len(request.body)} bytes; the limit is {self.settings.max_body_bytes}.",
+                    f"The body is {request.size} bytes; the limit is {self.settings.max_body_bytes}.",
                 )
             owner = self._authenticate(headers)
             try:
@@ -210,6 +210,7 @@ class ContractEngine:
             reply = error_reply(api_error, self.settings.retry_after_ms)
             injected = None
         task_id = reply.json().get("id") if reply.status == 200 else None
+        reply.task_id = task_id
         self._record(
             request, headers, reply, "create", body=parsed, task_id=task_id, model=model, mode=mode, injected=injected
         )
@@ -272,6 +273,7 @@ class ContractEngine:
             reply.fault, reply.delay_ms = fault, delay
         except ApiError as api_error:
             reply = error_reply(api_error, self.settings.retry_after_ms)
+        reply.task_id = task_id[:130]
         self._record(request, headers, reply, "poll", task_id=task_id[:130], model=model, mode=mode, injected=injected)
         return reply
 

@@ -16,7 +16,11 @@ JSON_TYPE = "application/json"
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """An HTTP request as any face sees it; `remote_addr` None means in-process (trusted)."""
+    """An HTTP request as any face sees it; `remote_addr` None means in-process (trusted).
+
+    An adapter that refuses to read a body over the size cap passes `declared_size`
+    (its Content-Length) with an empty `body`, so the engine answers 413 unread.
+    """
 
     method: str
     path: str
@@ -24,17 +28,24 @@ class Incoming:
     body: bytes = b""
     base_url: str = "http://127.0.0.1"
     remote_addr: str | None = None
+    declared_size: int | None = None
+
+    @property
+    def size(self) -> int:
+        """The body's size: as declared when an adapter left an oversized body unread."""
+        return len(self.body) if self.declared_size is None else max(self.declared_size, len(self.body))
 
 
 @dataclass(slots=True)
 class Outgoing:
-    """The answer: status, headers, body bytes, plus a delay and a network fault to act out."""
+    """The answer: status, headers, body bytes, a delay and a network fault to act out, and the task it concerns."""
 
     status: int
     headers: dict[str, str]
     body: bytes
     fault: Fault | None = None
     delay_ms: int = 0
+    task_id: str | None = None
 
     def json(self) -> Any:
         """The body decoded as JSON."""

@@ -1,0 +1,127 @@
+"""The Flask face: `create_app(settings)` turns WSGI requests into engine calls.
+
+All contract behaviour lives in `mockserver.contract`; this module only translates HTTP,
+acts out injected delays and faults, and writes one log line per request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from mockserver.contract.engine import ContractEngine
+from mockserver.contract.errors import ApiError
+from mockserver.contract.replies import Incoming, Outgoing, error_reply
+from mockserver.contract.settings import Settings
+from mockserver.faults import FAULT_KEY, FaultMiddleware, act_out_delay, malformed_reply
+
+__all__ = ["EXTENSION", "create_app", "engine_of", "REQUEST_LOG"]
+
+EXTENSION = "vidu_mock"
+REQUEST_LOG = logging.getLogger("mockserver.requests")
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+class _State:
+    """Per-app state kept in `app.extensions` (never module globals)."""
+
+    def __init__(self, engine: ContractEngine) -> None:
+        self.engine = engine
+        self.stopping = threading.Event()
+
+
+def engine_of(app: Flask) -> ContractEngine:
+    """The `ContractEngine` behind an app made by `create_app`."""
+    state: _State = app.extensions[EXTENSION]
+    return state.engine
+
+
+def create_app(settings: Settings | None = None, *, engine: ContractEngine | None = None) -> Flask:
+    """A Flask app serving the fake API (and the `/__mock/` admin API) for `settings`."""
+    engine = engine or ContractEngine(settings)
+    app = Flask(__name__)
+    app.url_map.strict_slashes = False
+    state = _State(engine)
+    app.extensions[EXTENSION] = state
+    app.wsgi_app = FaultMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, state.stopping, lambda: engine.settings.timeout_fault_seconds
+    )
+
+    def dispatch(path: str = "") -> Response:
+        return _serve(state)
+
+    app.add_url_rule("/", "root", dispatch, methods=_METHODS, provide_automatic_options=False)
+    app.add_url_rule("/<path:path>", "any", dispatch, methods=_METHODS, provide_automatic_options=False)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        # Routing failures (unknown methods and the like) still get the engine's JSON answer.
+        return _serve(state)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        app.logger.exception("unexpected error")  # a bug of ours; the client still gets the §3 shape
+        return _to_response(error_reply(ApiError("internal_error")))
+
+    return app
+
+
+def _incoming(cap: int) -> Incoming:
+    declared = request.content_length
+    if declared is not None and declared > cap:
+        body, size = b"", declared  # refuse without reading; the server drains or drops the rest
+    else:
+        body = request.stream.read(cap + 1)
+        size = None
+    return Incoming(
+        method=request.method,
+        path=request.path,
+        headers=dict(request.headers.items()),
+        body=body,
+        base_url=request.host_url,
+        remote_addr=request.remote_addr,
+        declared_size=size,
+    )
+
+
+def _serve(state: _State) -> Response:
+    started = time.perf_counter()
+    reply = state.engine.handle(_incoming(state.engine.settings.max_body_bytes))
+    act_out_delay(reply, state.stopping)
+    fault = reply.fault
+    _log(reply, fault, started)
+    if fault in ("reset", "empty", "timeout"):
+        request.environ[FAULT_KEY] = fault  # acted out by FaultMiddleware, outside Flask
+    if fault == "malformed":
+        reply = malformed_reply(reply)
+    return _to_response(reply)
+
+
+def _to_response(reply: Outgoing) -> Response:
+    response = Response(reply.body, status=reply.status)
+    response.headers.clear()
+    for name, value in reply.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _log(reply: Outgoing, fault: Any, started: float) -> None:
+    if not REQUEST_LOG.isEnabledFor(logging.INFO):
+        return
+    millis = (time.perf_counter() - started) * 1000
+    extra = f" fault={fault}" if fault else ""
+    # Only the method, path, status and task id: headers (bearer tokens) are never logged.
+    REQUEST_LOG.info(
+        "%s %s -> %d %.1fms%s%s",
+        request.method,
+        request.path[:200],
+        reply.status,
+        millis,
+        f" task={reply.task_id}" if reply.task_id else "",
+        extra,
+    )

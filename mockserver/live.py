@@ -1,0 +1,86 @@
+"""`LiveServer`: the Flask app on a real loopback port, served from a background thread."""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from mockserver.app import EXTENSION, create_app
+from mockserver.contract.clock import Clock
+from mockserver.contract.control import MockControl
+from mockserver.contract.engine import ContractEngine
+from mockserver.contract.settings import Settings
+from mockserver.serving import MockWSGIServer, make_mock_server
+
+__all__ = ["LiveServer"]
+
+
+class LiveServer:
+    """The mock on `http://127.0.0.1:<port>` in a daemon thread; port 0 picks a free one.
+
+    Use it as a context manager, or call `start()` and `stop()`. `control` is the same
+    `MockControl` the pytest fixtures expose.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        engine: ContractEngine | None = None,
+        clock: Clock | None = None,
+        host: str | None = None,
+        port: int | None = None,
+    ) -> None:
+        settings = settings or (engine.settings if engine else Settings())
+        self.engine = engine or ContractEngine(settings, clock)
+        self.app = create_app(engine=self.engine)
+        self.host = host or settings.host
+        self._port = settings.port if port is None else port
+        self._server: MockWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self.control = MockControl(self.engine)
+
+    @property
+    def port(self) -> int:
+        """The bound port (the real one once started)."""
+        return self._server.server_port if self._server else self._port
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. `http://127.0.0.1:54321` (IPv6 hosts in brackets)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is serving."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> LiveServer:
+        """Bind and serve in a daemon thread; returns self."""
+        if self._server is not None:
+            raise RuntimeError("the server is already running")
+        self._server = make_mock_server(self.app, self.host, self._port)
+        self.app.extensions[EXTENSION].stopping.clear()
+        self._thread = threading.Thread(target=self._server.serve_forever, name=f"vidu-mock:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, release held (timed-out) connections and join the thread."""
+        if self._server is None:
+            return
+        self.app.extensions[EXTENSION].stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
