@@ -14,6 +14,9 @@ from mockserver.serving import MockWSGIServer, make_mock_server
 
 __all__ = ["LiveServer"]
 
+# How often the serving loop checks for shutdown: bounds how long `stop()` takes.
+_POLL_SECONDS = 0.02
+
 
 class LiveServer:
     """The mock on `http://127.0.0.1:<port>` in a daemon thread; port 0 picks a free one.
@@ -62,7 +65,12 @@ class LiveServer:
             raise RuntimeError("the server is already running")
         self._server = make_mock_server(self.app, self.host, self._port)
         self.app.extensions[EXTENSION].stopping.clear()
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"vidu-mock:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": _POLL_SECONDS},
+            name=f"vidu-mock:{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 

@@ -1,0 +1,121 @@
+"""The `mockserver` command (also `python -m mockserver`): serve the mock on loopback."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import fields
+from types import FrameType
+from typing import Any, TextIO
+
+from mockserver.app import REQUEST_LOG, create_app
+from mockserver.contract.settings import Settings
+from mockserver.serving import make_mock_server
+
+__all__ = ["build_parser", "main", "settings_from_args"]
+
+# Secrets stay out of argv (other local users can read it): environment or config file only.
+_NOT_FLAGS = frozenset({"secret", "admin_token"})
+_HELP = {
+    "host": "interface to bind (default 127.0.0.1; anything else exposes the mock to your network)",
+    "port": "port to listen on (default 8000; 0 picks a free port)",
+    "error_rate": "fraction 0..1 of requests answered with a random injected error",
+    "error_codes": "comma-separated statuses or codes the random errors are drawn from (default 429,500,503)",
+    "seed": "seed for the random errors and latency, for reproducible runs",
+    "latency_ms": "added latency range MIN,MAX in milliseconds",
+    "queued_seconds": "seconds a job stays queued (time lifecycle)",
+    "running_seconds": "seconds a job stays in_progress (time lifecycle)",
+    "offpeak_factor": "how many times longer -offpeak jobs take in all",
+    "lifecycle": "'time' (jobs advance with the clock) or 'step' (one state per poll)",
+    "tokens": "comma-separated bearer tokens to accept (default: any non-empty token)",
+    "strict": "reject unknown top-level request fields",
+    "max_body_bytes": "request body size cap; larger bodies get 413",
+    "max_tasks": "task store cap (oldest evicted first)",
+    "max_journal": "request journal cap (oldest dropped first)",
+    "retry_after_ms": "Retry-After / retry-after-ms sent with injected 429 and 503",
+    "timeout_fault_seconds": "how long fault=timeout holds a connection before closing it",
+    "quiet": "do not log one line per request",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser: one flag per `Settings` field, plus `--config`."""
+    parser = argparse.ArgumentParser(
+        prog="mockserver",
+        description="Serve a faithful fake of the Vidu Q3 video-generation API. "
+        "Every flag is also VIDU_MOCK_<NAME> in the environment or a key of the --config file "
+        "(flags win over the environment, which wins over the file).",
+    )
+    parser.add_argument("--config", metavar="FILE", help="TOML or JSON file of settings (or VIDU_MOCK_CONFIG)")
+    for item in fields(Settings):
+        if item.name in _NOT_FLAGS:
+            continue
+        flag = "--" + item.name.replace("_", "-")
+        if item.type in ("bool", bool):
+            parser.add_argument(flag, action="store_true", default=None, help=_HELP.get(item.name))
+        else:
+            parser.add_argument(flag, metavar=item.name.upper(), default=None, help=_HELP.get(item.name))
+    return parser
+
+
+def settings_from_args(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Parse `argv` into `Settings` over the config file and environment; exits 2 on a bad value."""
+    parser = build_parser()
+    args = vars(parser.parse_args(argv))
+    config = args.pop("config")
+    try:
+        return Settings.from_sources(config_file=config, environ=environ, overrides=args)
+    except (ValueError, OSError) as error:
+        parser.error(str(error))
+        raise  # unreachable: parser.error exits
+
+
+def banner(url: str, settings: Settings) -> str:
+    """What the server prints on start: where it listens and a curl command to paste."""
+    token = "YOUR_TOKEN" if settings.tokens else "sk-test"
+    return (
+        f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; Ctrl-C stops)\n"
+        f"try:\n"
+        f"  curl -s {url}/v1/video/generations \\\n"
+        f"    -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n"
+        f'    -d \'{{"model": "viduq3p-720p", "prompt": "a fox in the snow", "duration": 5}}\''
+    )
+
+
+def _configure_logging(settings: Settings, stream: TextIO) -> None:
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    REQUEST_LOG.handlers[:] = [handler]
+    REQUEST_LOG.propagate = False
+    REQUEST_LOG.setLevel(logging.WARNING if settings.quiet else logging.INFO)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the server until Ctrl-C or SIGTERM; returns the exit status."""
+    settings = settings_from_args(argv)
+    _configure_logging(settings, sys.stderr)
+    app = create_app(settings)
+    try:
+        server = make_mock_server(app, settings.host, settings.port)
+    except OSError as error:
+        print(f"mockserver: cannot listen on {settings.host}:{settings.port}: {error.strerror}", file=sys.stderr)
+        return 1
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    print(banner(f"http://{host}:{server.server_port}", settings), flush=True)
+
+    def stop(signum: int, frame: FrameType | None) -> Any:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.extensions["vidu_mock"].stopping.set()
+        server.server_close()
+    print("vidu-mock stopped", flush=True)
+    return 0

@@ -1,0 +1,11 @@
+"""WSGI entry for production servers: `gunicorn 'mockserver.wsgi:app'`.
+
+Configured from `VIDU_MOCK_*` variables (and `VIDU_MOCK_CONFIG`). With several worker
+processes, set the same `VIDU_MOCK_SECRET` for all (gunicorn forks one app, so they
+share it): task ids are signed, so any worker serves a task another created.
+"""
+
+from mockserver.app import create_app
+from mockserver.contract.settings import Settings
+
+app = create_app(Settings.from_sources())
