@@ -81,7 +81,7 @@ def test_the_pages_curl_commands_run_verbatim_and_get_queued_jobs() -> None:
             assert result.returncode == 0, result.stderr
             job = assert_conforms(200, result.stdout)
             assert job["status"] == "queued" and job["model"] == body["model"]
-        out, err = stop(process)
+        _, err = stop(process)
     # One readable line per request: method, path, status, latency, task id; never the token.
     lines = [line for line in err.splitlines() if "POST /v1/video/generations" in line]
     assert len(lines) == 4, err

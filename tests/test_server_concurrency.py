@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from tests.contract_checks import assert_conforms
-from tests.live_servers import AUTH, CREATE, live_server
+from tests.live_servers import CREATE, live_server
 
 THREADS = 16
 TASKS_PER_THREAD = 200
