@@ -104,14 +104,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mockserver: cannot listen on {settings.host}:{settings.port}: {error.strerror}", file=sys.stderr)
         return 1
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    print(banner(f"http://{host}:{server.server_port}", settings), flush=True)
 
     def stop(signum: int, frame: FrameType | None) -> Any:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        server.serve_forever()
+        # Printed inside the try: a Ctrl-C right after the banner must still stop cleanly.
+        print(banner(f"http://{host}:{server.server_port}", settings), flush=True)
+        server.serve_forever(poll_interval=0.1)
     except KeyboardInterrupt:
         pass
     finally:

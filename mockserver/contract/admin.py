@@ -63,7 +63,7 @@ def _not_allowed(method: str, allowed: str) -> ApiError:
 
 
 def handle_admin(engine: ContractEngine, request: Incoming, headers: dict[str, str]) -> Outgoing:
-    """Serve one admin request (see docs/admin-api.md)."""
+    """Serve one admin request (see "Run it locally" in README.md)."""
     _authorize(engine, request, headers)
     control = MockControl(engine)
     method, path = request.method.upper(), request.path.rstrip("/")

@@ -21,7 +21,7 @@ DEFAULT_SECRET = "vidu-mock-default-secret"  # noqa: S105  # signs task ids only
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything that changes how the mock behaves; see docs/configuration.md."""
+    """Everything that changes how the mock behaves; see "Run it locally" in README.md."""
 
     host: str = "127.0.0.1"
     port: int = 8000
