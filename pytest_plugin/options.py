@@ -1,0 +1,46 @@
+"""The fixtures' defaults, and how a `video_api` marker's keywords change them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from mockserver.contract.clock import Clock, ManualClock, SystemClock
+from mockserver.contract.settings import Settings
+
+__all__ = ["DEFAULT_SETTINGS", "ClockChoice", "FakeOptions", "new_clock"]
+
+# Step lifecycle: a client polling until done finishes after two polls, with no waiting.
+DEFAULT_SETTINGS = Settings(lifecycle="step")
+
+ClockChoice = Literal["manual", "system"] | Clock
+
+
+def new_clock(choice: ClockChoice = "manual") -> Clock:
+    """A fresh clock: `"manual"` (stands still until advanced), `"system"` (wall time) or `choice` itself."""
+    if choice == "manual":
+        return ManualClock()
+    if choice == "system":
+        return SystemClock()
+    if isinstance(choice, str) or not callable(getattr(choice, "now", None)):
+        raise ValueError(f"clock must be 'manual', 'system' or an object with now(), got {choice!r}")
+    return choice
+
+
+@dataclass(frozen=True)
+class FakeOptions:
+    """What one test's fake runs with: settings, the base URL it narrows to, and its clock."""
+
+    settings: Settings = DEFAULT_SETTINGS
+    base_url: str | None = None
+    clock: ClockChoice = "manual"
+
+    @classmethod
+    def build(cls, settings: Settings, marker: Mapping[str, Any], base_url: str | None = None) -> FakeOptions:
+        """Apply a marker's keywords (`base_url`, `clock`, any `Settings` field) over `settings`."""
+        changes = dict(marker)
+        base_url = changes.pop("base_url", base_url) or None
+        clock: ClockChoice = changes.pop("clock", "manual")
+        new_clock(clock)  # reject a bad choice before the test runs
+        return cls(settings.with_updates(**changes), base_url, clock)

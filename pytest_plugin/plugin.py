@@ -1,0 +1,95 @@
+"""pytest wiring (entry point `vidu_mock`): fixtures, the `video_api` marker and one ini option.
+
+Behaviour lives in `VideoAPI` and `VideoServer`, which work without pytest; this module only
+connects them to tests. See docs/pytest-plugin.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from mockserver.contract.settings import Settings
+from pytest_plugin.options import DEFAULT_SETTINGS, FakeOptions, new_clock
+from pytest_plugin.video_api import VideoAPI
+from pytest_plugin.video_server import VideoServer, VideoServerPool
+
+MARKER = "video_api"
+INI_BASE_URL = "video_api_base_url"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the `video_api_base_url` ini option."""
+    parser.addini(
+        INI_BASE_URL,
+        "Base URL the video_api fixture answers (everything under it); unset: the API's paths on any host.",
+        default="",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the `video_api` marker."""
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(base_url=None, clock='manual', **settings): configure the video_api and video_server "
+        "fixtures for a test: narrow video_api to a base URL, pick the clock ('manual', 'system' or a "
+        "Clock), and override any Settings field (lifecycle='time', tokens=('sk-test',), ...).",
+    )
+
+
+def _options(request: pytest.FixtureRequest, settings: Settings) -> FakeOptions:
+    keywords: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers(MARKER))):  # the closest marker wins
+        if marker.args:
+            raise pytest.UsageError(f"@pytest.mark.{MARKER} takes keyword arguments only, got {marker.args!r}")
+        keywords.update(marker.kwargs)
+    return FakeOptions.build(settings, keywords, str(request.config.getini(INI_BASE_URL)) or None)
+
+
+@pytest.fixture
+def video_mock_settings() -> Settings:
+    """Settings behind video_api and video_server: step lifecycle, any bearer token accepted.
+
+    Override this fixture in conftest.py to change them for a project; a `video_api`
+    marker changes them for one test.
+    """
+    return DEFAULT_SETTINGS
+
+
+@pytest.fixture
+def video_api(request: pytest.FixtureRequest, video_mock_settings: Settings) -> Iterator[VideoAPI]:
+    """The fake video API in process, for httpx and httpx2 clients (and the OpenAI SDK); no server.
+
+    Answers POST/GET /v1/video/generations… on any host (or only under the marker's
+    `base_url` / the `video_api_base_url` ini option). It is a MockControl: journal,
+    assert_requested, queue_failure, inject_fault, inject_latency, complete, advance_clock…
+    Delays are recorded in `.delays`, not slept.
+    """
+    options = _options(request, video_mock_settings)
+    with VideoAPI(options.settings, base_url=options.base_url, clock=new_clock(options.clock)) as api:
+        yield api
+
+
+@pytest.fixture(scope="session")
+def video_server_factory() -> Iterator[VideoServerPool]:
+    """Session-wide pool of live mock servers, one per distinct Settings, stopped at the end."""
+    pool = VideoServerPool()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def video_server(
+    request: pytest.FixtureRequest, video_server_factory: VideoServerPool, video_mock_settings: Settings
+) -> VideoServer:
+    """The real mock server on http://127.0.0.1:<port> (`.url`), for requests, urllib, subprocesses.
+
+    Shared by the session's tests, its state reset (and a fresh clock) before each test.
+    The same MockControl API as video_api; delays and faults happen on the real socket.
+    """
+    options = _options(request, video_mock_settings)
+    server = video_server_factory.get(options.settings)
+    server.reset(clock=new_clock(options.clock))
+    return server

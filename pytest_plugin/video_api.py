@@ -1,0 +1,130 @@
+"""`VideoAPI`: the fake API inside the test process, for httpx and httpx2 clients, through respx.
+
+No server and no socket: respx patches the clients' connection pools (`httpcore` for
+httpx, `httpcore2` for httpx2 when installed) and every request it catches is answered by
+a `ContractEngine`, the same one the Flask server wraps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+import respx
+
+from mockserver.contract.clock import Clock
+from mockserver.contract.control import MockControl
+from mockserver.contract.engine import ContractEngine
+from mockserver.contract.settings import Settings
+from pytest_plugin.httpx_bridge import to_incoming, to_response
+from pytest_plugin.options import DEFAULT_SETTINGS, new_clock
+from pytest_plugin.url_scope import ApiScope
+
+__all__ = ["RecordedDelay", "VideoAPI"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedDelay:
+    """An injected delay the in-process fake recorded instead of sleeping through."""
+
+    method: str
+    path: str
+    delay_ms: int
+
+
+class VideoAPI(MockControl):
+    """The fake API for httpx/httpx2 clients in this process; a context manager, and a `MockControl`.
+
+    By default it answers the create, poll and video URLs (`/v1/video/generations…`) on any
+    host, so clients keep their own base URL; `base_url` narrows it to everything under one
+    base URL (unknown paths there get the API's JSON 404). Other requests are not mocked:
+    respx raises, and nothing reaches the network. Defaults: step lifecycle, a manual clock.
+
+        with VideoAPI() as api:
+            httpx.post("https://any.host/v1/video/generations", json=..., headers=...)
+            api.assert_requested(mode="text-to-video")
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        base_url: str | None = None,
+        clock: Clock | None = None,
+        engine: ContractEngine | None = None,
+    ) -> None:
+        super().__init__(engine or ContractEngine(settings or DEFAULT_SETTINGS, clock or new_clock()))
+        self.scope = ApiScope(base_url)
+        self.delays: list[RecordedDelay] = []
+        self.router = respx.MockRouter(assert_all_called=False, using="httpcore")
+        self.router.route(name="vidu-mock").mock(side_effect=self._answer)
+        self._extra_mockers: list[Any] = []
+        self._active = False
+
+    @property
+    def url(self) -> str:
+        """A base URL this fake answers: `base_url` if narrowed, else `https://vidu-mock.test`."""
+        return self.scope.url
+
+    @property
+    def base_url(self) -> str | None:
+        """The base URL this fake is narrowed to (a trailing `/v1` dropped), or None for any host."""
+        return self.scope.base_url
+
+    @property
+    def active(self) -> bool:
+        """Whether clients are being intercepted."""
+        return self._active
+
+    def start(self) -> VideoAPI:
+        """Start intercepting httpx (and httpx2) clients; returns self."""
+        if self.active:
+            raise RuntimeError("this VideoAPI is already started")
+        self.router.start()
+        self._active = True
+        mocker = _httpcore2_mocker()
+        if mocker is not None:
+            mocker.register(self.router)
+            mocker.start()
+            self._extra_mockers.append(mocker)
+        return self
+
+    def stop(self) -> None:
+        """Stop intercepting; state (tasks, journal) is kept for inspection."""
+        while self._extra_mockers:
+            mocker = self._extra_mockers.pop()
+            mocker.unregister(self.router)
+            mocker.stop()
+        if self._active:
+            self._active = False
+            self.router.stop(clear=False, reset=False)
+
+    def __enter__(self) -> VideoAPI:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _answer(self, request: httpx.Request) -> httpx.Response | None:
+        where = self.scope.split(request.url)
+        if where is None:
+            return None  # not ours: respx tries its other routes and routers
+        reply = self.engine.handle(to_incoming(request, *where))
+        if reply.delay_ms:
+            self.delays.append(RecordedDelay(request.method, where[1], reply.delay_ms))
+        return to_response(reply, request)
+
+
+def _httpcore2_mocker() -> Any:
+    """respx's mocker for httpx2 clients, or None when httpx2 (httpcore2) is not installed."""
+    try:
+        from pytest_plugin.httpcore2_mocker import HTTPCore2Mocker
+    except ModuleNotFoundError as missing:
+        if missing.name != "httpcore2":
+            raise
+        return None
+    return HTTPCore2Mocker

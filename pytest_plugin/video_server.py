@@ -1,0 +1,102 @@
+"""`VideoServer`: the real Flask server on a loopback port, for clients respx cannot patch.
+
+requests, urllib, curl in a subprocess, another language's SDK: anything that speaks HTTP.
+Flask is imported only when a server is built, so users of the in-process fake never load it.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from mockserver.contract.clock import Clock
+from mockserver.contract.control import MockControl
+from mockserver.contract.engine import ContractEngine
+from mockserver.contract.settings import Settings
+from pytest_plugin.options import DEFAULT_SETTINGS, new_clock
+
+if TYPE_CHECKING:
+    from mockserver.live import LiveServer
+
+__all__ = ["VideoServer", "VideoServerPool"]
+
+LOOPBACK = "127.0.0.1"
+
+
+class VideoServer(MockControl):
+    """The mock on `http://127.0.0.1:<free port>` in a daemon thread; a context manager, and a `MockControl`.
+
+    Defaults: step lifecycle, a manual clock. Injected delays and faults happen for real on
+    the socket (a `timeout` fault holds the connection until the client gives up).
+
+        with VideoServer() as server:
+            requests.post(f"{server.url}/v1/video/generations", json=..., headers=...)
+    """
+
+    def __init__(self, settings: Settings | None = None, *, clock: Clock | None = None) -> None:
+        from mockserver.live import LiveServer
+
+        engine = ContractEngine(settings or DEFAULT_SETTINGS, clock or new_clock())
+        super().__init__(engine)
+        self.server: LiveServer = LiveServer(engine=engine, host=LOOPBACK, port=0)
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. `http://127.0.0.1:54321` (valid once started)."""
+        return self.server.url
+
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is serving."""
+        return self.server.running
+
+    def start(self) -> VideoServer:
+        """Bind a free loopback port and serve from a daemon thread; returns self."""
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and join the thread (connections held by faults are released)."""
+        self.server.stop()
+
+    def reset(self, *, clock: Clock | None = None) -> None:
+        """Forget tasks, journal and queued failures; with `clock`, run on that clock from now on."""
+        with self.engine.lock:
+            if clock is not None:
+                self.engine.clock = clock
+            super().reset()
+
+    def __enter__(self) -> VideoServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class VideoServerPool:
+    """Running servers keyed by their settings: each distinct `Settings` starts one server, reused after."""
+
+    def __init__(self) -> None:
+        self._servers: dict[Settings, VideoServer] = {}
+        self._lock = threading.Lock()
+
+    def get(self, settings: Settings = DEFAULT_SETTINGS) -> VideoServer:
+        """The running server for `settings`, started on first use."""
+        with self._lock:
+            server = self._servers.get(settings)
+            if server is None:
+                server = self._servers[settings] = VideoServer(settings).start()
+            return server
+
+    def __len__(self) -> int:
+        return len(self._servers)
+
+    def close(self) -> None:
+        """Stop every server."""
+        with self._lock:
+            servers, self._servers = list(self._servers.values()), {}
+        for server in servers:
+            server.stop()
