@@ -70,7 +70,7 @@ SCHEMA = load_api_schema()
 
 
 @SCHEMA.parametrize()
-@settings(max_examples=40, derandomize=True, database=None, deadline=None)
+@settings(max_examples=25, derandomize=True, database=None, deadline=None)
 def test_every_operation_keeps_the_contract(case: Case[Any], live_mock: LiveServer) -> None:
     case.call_and_validate(base_url=live_mock.url)
 
@@ -99,7 +99,7 @@ def test_stateful_run_follows_the_links_from_create_to_download(api_schema: sche
 
     machine: Any = api_schema.as_state_machine()
     machine.run(
-        settings=settings(max_examples=15, stateful_step_count=8, derandomize=True, database=None, deadline=None)
+        settings=settings(max_examples=10, stateful_step_count=8, derandomize=True, database=None, deadline=None)
     )
     # A 200 poll or download needs an id the create call returned: proof the links were followed.
     assert {(CREATE, 200), (POLL, 200), (DOWNLOAD, 200)} <= set(calls), calls
