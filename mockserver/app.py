@@ -7,6 +7,7 @@ acts out injected delays and faults, and writes one log line per request.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -107,6 +108,8 @@ def _to_response(reply: Outgoing) -> Response:
     response.headers.clear()
     for name, value in reply.headers.items():
         response.headers[name] = value
+    # Which process answered: lets users (and our scale-out test) see workers share tasks.
+    response.headers["x-mock-worker"] = str(os.getpid())
     return response
 
 

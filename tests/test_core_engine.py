@@ -198,3 +198,10 @@ def test_step_lifecycle_and_video_download() -> None:
     video = api.handle(Incoming("GET", url.removeprefix("http://127.0.0.1")))
     assert video.status == 200 and video.headers["Content-Type"] == "video/mp4"
     assert video.body[4:8] == b"ftyp" and len(video.body) < 100_000
+
+
+def test_the_create_response_is_queued_even_when_jobs_take_no_time() -> None:
+    api = engine(queued_seconds=0, running_seconds=0)
+    created = post(api).json()
+    assert (created["status"], created["progress"]) == ("queued", 0)
+    assert poll(api, created["id"]).json()["status"] == "completed"

@@ -226,7 +226,8 @@ class ContractEngine:
         task = self._task_from_facts(task_id, now, model, mode, outcome, owner)
         task.lifecycle = "step" if settings.lifecycle == "step" else "time"
         self.store.add(task)
-        return job_body(task, task.view(now), "")
+        # CONTRACT §1: the create response is always `queued`, even with zero job timings.
+        return job_body(task, JobView("queued", 0), "")
 
     def _task_from_facts(
         self, task_id: str, created: float, model: str, mode: Any, outcome: Outcome, owner: str

@@ -1,0 +1,115 @@
+"""Scale-out under gunicorn: any worker process serves a task another one created, even after a kill."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.contract_checks import assert_conforms
+
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+WORKERS = 4
+AUTH = {"Authorization": "Bearer sk-scale"}
+BODY = {"model": "viduq3t-720p", "prompt": "a lighthouse at dusk"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "gunicorn exited during start-up"
+        try:
+            requests.get(url + "/__mock/config", timeout=5)
+            return
+        except (requests.ConnectionError, requests.Timeout):
+            time.sleep(0.05)  # start-up polling, not a timed assertion
+    raise AssertionError("gunicorn did not start within 60 s")
+
+
+@pytest.fixture(scope="module")
+def gunicorn_url() -> Iterator[str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        # Jobs finish at once, so polls show the final state without waiting.
+        "VIDU_MOCK_QUEUED_SECONDS": "0",
+        "VIDU_MOCK_RUNNING_SECONDS": "0",
+        "VIDU_MOCK_SECRET": "scale-out-test-secret",
+    }
+    command = [str(GUNICORN), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "mockserver.wsgi:app"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(url, process)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def _create(url: str, **headers: str) -> tuple[str, str]:
+    response = requests.post(url + "/v1/video/generations", json=BODY, headers={**AUTH, **headers}, timeout=10)
+    assert response.status_code == 200, response.text
+    return assert_conforms(200, response.content)["id"], response.headers["x-mock-worker"]
+
+
+def _poll(url: str, task_id: str) -> tuple[dict[str, object], str]:
+    response = requests.get(f"{url}/v1/video/generations/{task_id}", headers=AUTH, timeout=10)
+    assert response.status_code == 200, response.text
+    return assert_conforms(200, response.content), response.headers["x-mock-worker"]
+
+
+def test_tasks_created_by_one_worker_are_polled_through_others(gunicorn_url: str) -> None:
+    created = [_create(gunicorn_url) for _ in range(40)]
+    failing = [_create(gunicorn_url, Prefer="job=fail") for _ in range(10)]
+    crossed = 0
+    for task_id, creator in created + failing:
+        job, poller = _poll(gunicorn_url, task_id)
+        assert job["status"] == ("failed" if (task_id, creator) in failing else "completed")
+        crossed += poller != creator
+    assert len({worker for _, worker in created}) > 1, "every request reached one worker; the test proves nothing"
+    assert crossed > 0
+    # The video link works through whichever worker answers it.
+    job, _ = _poll(gunicorn_url, created[0][0])
+    video = requests.get(str(job["video_url"]), timeout=10)
+    assert video.status_code == 200 and video.content[4:8] == b"ftyp"
+
+
+def test_another_token_still_cannot_see_the_task_on_any_worker(gunicorn_url: str) -> None:
+    task_id, _ = _create(gunicorn_url)
+    for _ in range(8):
+        response = requests.get(
+            f"{gunicorn_url}/v1/video/generations/{task_id}", headers={"Authorization": "Bearer sk-other"}, timeout=10
+        )
+        assert response.status_code == 404
+
+
+def test_killing_a_worker_loses_no_task(gunicorn_url: str) -> None:
+    tasks = [_create(gunicorn_url) for _ in range(20)]
+    victim = int(tasks[0][1])
+    os.kill(victim, signal.SIGKILL)
+    for task_id, _ in tasks:  # a poll that hits the replacement worker must still find the task
+        for attempt in range(3):
+            try:
+                job, worker = _poll(gunicorn_url, task_id)
+                break
+            except requests.ConnectionError:
+                # A connection accepted by the killed worker just before it died; clients retry these.
+                assert attempt < 2
+        assert job["status"] == "completed" and worker != str(victim)
+    assert _create(gunicorn_url)[1] != str(victim)
