@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 from typing import Any
 
 from flask import Flask, Response, request
@@ -92,7 +93,14 @@ def _incoming(cap: int) -> Incoming:
 
 def _serve(state: _State) -> Response:
     started = time.perf_counter()
-    reply = state.engine.handle(_incoming(state.engine.settings.max_body_bytes))
+    try:
+        incoming = _incoming(state.engine.settings.max_body_bytes)
+    except OSError as error:
+        # Werkzeug raises OSError for a broken chunked body: the client's fault, so a 400.
+        reply = error_reply(ApiError("invalid_json", f"The request body could not be read: {str(error)[:120]}."))
+        _log(reply, None, started)
+        return _to_response(reply)
+    reply = state.engine.handle(incoming)
     act_out_delay(reply, state.stopping)
     fault = reply.fault
     _log(reply, fault, started)
@@ -108,6 +116,8 @@ def _to_response(reply: Outgoing) -> Response:
     response.headers.clear()
     for name, value in reply.headers.items():
         response.headers[name] = value
+    # CONTRACT §3: every response has one, including those the engine never saw.
+    response.headers.setdefault("x-request-id", "req_" + uuid.uuid4().hex[:24])
     # Which process answered: lets users (and our scale-out test) see workers share tasks.
     response.headers["x-mock-worker"] = str(os.getpid())
     return response
