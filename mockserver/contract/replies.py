@@ -54,7 +54,8 @@ class Outgoing:
 
 def json_reply(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Outgoing:
     """A JSON response."""
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    # A lone surrogate (JSON allows "\ud800" escapes) cannot be UTF-8: send it back escaped.
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "backslashreplace")
     return Outgoing(status, {"Content-Type": JSON_TYPE, **(headers or {})}, body)
 
 
