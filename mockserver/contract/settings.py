@@ -33,14 +33,15 @@ class Settings:
     running_seconds: float = float(LIFECYCLE_DEFAULTS["running_seconds"])
     offpeak_factor: float = float(LIFECYCLE_DEFAULTS["offpeak_factor"])
     lifecycle: str = "time"
-    tokens: tuple[str, ...] = ()
+    # Credentials stay out of repr (tracebacks, pytest's fixture values), like `secret`.
+    tokens: tuple[str, ...] = field(default=(), repr=False)
     strict: bool = False
     max_body_bytes: int = 16 * 1024 * 1024
     max_tasks: int = 100_000
     max_journal: int = 1_000
     retry_after_ms: int = 200
     timeout_fault_seconds: float = 30.0
-    admin_token: str | None = None
+    admin_token: str | None = field(default=None, repr=False)
     secret: str = field(default=DEFAULT_SECRET, repr=False)
     quiet: bool = False
 
