@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import respx
+from respx.mocks import Mocker
 
 from mockserver.contract.clock import Clock
 from mockserver.contract.control import MockControl
@@ -23,6 +24,8 @@ from pytest_plugin.options import DEFAULT_SETTINGS, new_clock
 from pytest_plugin.url_scope import ApiScope
 
 __all__ = ["RecordedDelay", "VideoAPI"]
+
+HTTPCORE2 = "httpcore2"  # the name `HTTPCore2Mocker` registers under
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +87,15 @@ class VideoAPI(MockControl):
             raise RuntimeError("this VideoAPI is already started")
         self.router.start()
         self._active = True
-        mocker = _httpcore2_mocker()
-        if mocker is not None:
-            mocker.register(self.router)
-            mocker.start()
-            self._extra_mockers.append(mocker)
+        try:
+            mocker = _httpcore2_mocker()
+            if mocker is not None:
+                self._extra_mockers.append(mocker)
+                mocker.register(self.router)
+                mocker.start()
+        except BaseException:
+            self.stop()  # never leave clients patched by a fake nobody will stop
+            raise
         return self
 
     def stop(self) -> None:
@@ -121,6 +128,10 @@ class VideoAPI(MockControl):
 
 def _httpcore2_mocker() -> Any:
     """respx's mocker for httpx2 clients, or None when httpx2 (httpcore2) is not installed."""
+    registered = Mocker.registry.get(HTTPCORE2)
+    if registered is not None:
+        # Registered once per process: a module re-imported (pytester drops modules) must not redefine it.
+        return registered
     try:
         from pytest_plugin.httpcore2_mocker import HTTPCore2Mocker
     except ModuleNotFoundError as missing:

@@ -1,0 +1,181 @@
+"""The plugin as a consumer meets it: test files run by pytester, with the entry point's fixtures."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from pytest_plugin import plugin
+
+HEADER = """
+import httpx, pytest, requests
+
+AUTH = {"Authorization": "Bearer sk-test"}
+TEXT = {"model": "viduq3p-720p", "prompt": "a fox"}
+IMAGE = {"model": "viduq3t-540p", "image": "https://example.com/a.png"}
+"""
+
+
+def test_consumer_tests_pass_with_no_configuration(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        HEADER
+        + """
+def test_in_process(video_api):
+    job = httpx.post("https://my-gateway.example/v1/video/generations", json=TEXT, headers=AUTH).json()
+    for _ in range(2):
+        job = httpx.get(f"https://my-gateway.example/v1/video/generations/{job['id']}", headers=AUTH).json()
+    assert job["status"] == "completed"
+    video_api.assert_requested(1, mode="text-to-video")
+
+def test_live(video_server):
+    response = requests.post(video_server.url + "/v1/video/generations", json=TEXT, headers=AUTH, timeout=5)
+    assert response.status_code == 200
+    video_server.assert_requested(1)
+
+def test_live_state_is_reset_between_tests(video_server):
+    assert video_server.journal == [] and video_server.pending_failures == []
+"""
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)
+
+
+def test_a_wrong_expectation_fails_with_the_near_misses(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        HEADER
+        + """
+@pytest.mark.parametrize("fixture", ["video_api", "video_server"])
+def test_expects_text_to_video(request, fixture):
+    fake = request.getfixturevalue(fixture)
+    httpx.post(fake.url + "/v1/video/generations", json=IMAGE, headers=AUTH)
+    fake.assert_requested(mode="text-to-video")
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "E  *AssertionError: expected at least 1 create request(s) with mode='text-to-video', got 0.",
+            "E  *Received:",
+            "E  *#1 POST /v1/video/generations -> 200 (model='viduq3t-540p', mode='image-to-video') "
+            "near miss: mode is 'image-to-video', not 'text-to-video'",
+        ]
+    )
+    assert result.stdout.str().count("near miss: mode is 'image-to-video'") == 2
+
+
+def test_fixtures_listing_shows_every_docstring(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--fixtures")
+    assert result.ret == 0
+    out = result.stdout.str()
+    for fixture in (plugin.video_api, plugin.video_server, plugin.video_server_factory, plugin.video_mock_settings):
+        doc = inspect.getdoc(fixture)
+        assert doc, fixture
+        assert doc.splitlines()[0] in out
+
+
+def test_marker_narrows_video_api_to_a_base_url(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        HEADER
+        + """
+@pytest.mark.video_api(base_url="https://ours.test/v1")
+def test_narrowed(video_api):
+    assert video_api.base_url == "https://ours.test"
+    assert httpx.post("https://ours.test/v1/video/generations", json=TEXT, headers=AUTH).status_code == 200
+    missing = httpx.get("https://ours.test/v1/models", headers=AUTH)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "not_found")
+    with pytest.raises(AssertionError, match="not mocked"):
+        httpx.post("https://theirs.test/v1/video/generations", json=TEXT, headers=AUTH)
+    assert [entry.path for entry in video_api.journal] == ["/v1/video/generations"]
+
+def test_unmarked_answers_any_host(video_api):
+    assert video_api.base_url is None
+    for host in ("ours.test", "theirs.test"):
+        assert httpx.post(f"https://{host}/v1/video/generations", json=TEXT, headers=AUTH).status_code == 200
+    with pytest.raises(AssertionError, match="not mocked"):
+        httpx.get("https://ours.test/v1/models")
+"""
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_ini_option_sets_the_base_url_and_the_marker_overrides_it(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nvideo_api_base_url = https://from-ini.test\n")
+    pytester.makepyfile(
+        HEADER
+        + """
+def test_ini(video_api):
+    assert video_api.url == "https://from-ini.test"
+    with pytest.raises(AssertionError, match="not mocked"):
+        httpx.post("https://elsewhere.test/v1/video/generations", json=TEXT, headers=AUTH)
+
+@pytest.mark.video_api(base_url="https://from-marker.test")
+def test_marker_wins(video_api):
+    assert video_api.url == "https://from-marker.test"
+"""
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_settings_fixture_and_marker_configure_both_fixtures(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+import pytest
+from mockserver.contract import Settings
+
+@pytest.fixture
+def video_mock_settings():
+    return Settings(lifecycle="step", tokens=("sk-project",))
+"""
+    )
+    pytester.makepyfile(
+        HEADER
+        + """
+pytestmark = pytest.mark.parametrize("fixture", ["video_api", "video_server"])
+
+def test_project_tokens(request, fixture):
+    fake = request.getfixturevalue(fixture)
+    url = fake.url + "/v1/video/generations"
+    assert httpx.post(url, json=TEXT, headers=AUTH).status_code == 401
+    assert httpx.post(url, json=TEXT, headers={"Authorization": "Bearer sk-project"}).status_code == 200
+
+@pytest.mark.video_api(lifecycle="time", tokens=(), clock="manual")
+def test_marker_overrides(request, fixture):
+    fake = request.getfixturevalue(fixture)
+    job = httpx.post(fake.url + "/v1/video/generations", json=TEXT, headers=AUTH).json()
+    assert fake.engine.settings.lifecycle == "time" and fake.state(job["id"]).status == "queued"
+    fake.advance_clock(10)
+    assert fake.state(job["id"]).status == "completed"
+"""
+    )
+    pytester.runpytest().assert_outcomes(passed=4)
+
+
+def test_bad_marker_arguments_are_reported(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+import pytest
+
+@pytest.mark.video_api(lifecycel="time")
+def test_typo(video_api):
+    pass
+
+@pytest.mark.video_api("positional")
+def test_positional(video_server):
+    pass
+
+@pytest.mark.video_api(clock="sundial")
+def test_clock(video_api):
+    pass
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*ValueError: unknown setting 'lifecycel'; known: host, port, *",
+            "*UsageError: @pytest.mark.video_api takes keyword arguments only, got ('positional',)",
+            "*ValueError: clock must be 'manual', 'system' or an object with now(), got 'sundial'",
+        ],
+        consecutive=False,
+    )
