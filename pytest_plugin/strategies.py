@@ -1,0 +1,15 @@
+"""Hypothesis strategies for property-testing clients of the Vidu video API.
+
+Everything is read from the packaged contract (`mockserver.contract`): models, modes,
+aspect ratios, limits and the error catalogue are never restated here.
+
+- `create_requests()`: valid `POST /v1/video/generations` bodies.
+- `invalid_create_requests()`: invalid bodies, each with the exact error to expect.
+- `jobs()` and `error_bodies()`: response bodies, for testing response parsers.
+"""
+
+from pytest_plugin.invalid_bodies import InvalidRequest, invalid_create_requests
+from pytest_plugin.response_bodies import error_bodies, jobs
+from pytest_plugin.valid_bodies import create_requests
+
+__all__ = ["InvalidRequest", "create_requests", "error_bodies", "invalid_create_requests", "jobs"]
