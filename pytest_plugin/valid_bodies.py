@@ -29,6 +29,7 @@ from pytest_plugin.request_rules import (
 __all__ = [
     "body_strategies",
     "create_requests",
+    "data_uris",
     "extra_bodies",
     "hosts",
     "http_urls",
@@ -136,7 +137,7 @@ body_strategies: dict[Mode, st.SearchStrategy[dict[str, Any]]] = {mode: _mode_fi
 def _bodies(
     draw: st.DrawFn, models: st.SearchStrategy[str], modes_by_model: dict[str, st.SearchStrategy[Mode]]
 ) -> dict[str, Any]:
-    # Model first, uniformly, then one of its modes: all models show up quickly, and
+    # Model first, uniformly, then one of its modes: every model is equally likely, and
     # shrinking heads for the first model in its simplest (text-to-video) mode.
     model = draw(models)
     mode = draw(modes_by_model[model])
