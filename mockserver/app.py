@@ -95,8 +95,9 @@ def _serve(state: _State) -> Response:
     started = time.perf_counter()
     try:
         incoming = _incoming(state.engine.settings.max_body_bytes)
-    except OSError as error:
-        # Werkzeug raises OSError for a broken chunked body: the client's fault, so a 400.
+    except Exception as error:
+        # A body that cannot be read is the client's fault, so a 400: a broken chunked body
+        # raises OSError under Werkzeug and a ParseException (not an OSError) under gunicorn.
         reply = error_reply(ApiError("invalid_json", f"The request body could not be read: {str(error)[:120]}."))
         _log(reply, None, started)
         return _to_response(reply)
