@@ -13,6 +13,7 @@ import httpx2
 import openai
 import pytest
 import requests
+import respx
 
 from mockserver.faults import MALFORMED_BODY
 from pytest_plugin import VideoAPI, VideoServer
@@ -55,6 +56,14 @@ def test_httpx_client_runs_create_poll_download_on_its_own_base_url(video_api: V
     assert_is_the_sample_video(video.status_code, video.headers["content-type"], video.content)
     video_api.assert_requested(1, mode="text-to-video")
     video_api.assert_requested(2, endpoint="poll", task_id=job["id"])
+
+
+def test_respx_mock_routes_work_beside_video_api(video_api: VideoAPI, respx_mock: respx.MockRouter) -> None:
+    respx_mock.get("https://other-service.test/health").respond(204)
+    with httpx.Client(headers=AUTH) as client:
+        assert client.get("https://other-service.test/health").status_code == 204
+        assert client.post(f"{USER_BASE}/v1/video/generations", json=TEXT).status_code == 200
+    assert respx_mock.calls.call_count == 1 and len(video_api.journal) == 1
 
 
 @pytest.mark.anyio
