@@ -179,3 +179,23 @@ def test_clock(video_api):
         ],
         consecutive=False,
     )
+
+
+def test_markers_at_several_levels_merge_the_closest_winning(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+import pytest
+
+pytestmark = pytest.mark.video_api(base_url="https://module.test", lifecycle="time", strict=True)
+
+@pytest.mark.video_api(lifecycle="step")
+class TestMerged:
+    @pytest.mark.video_api(tokens=("sk-a",))
+    def test_all_levels(self, video_api):
+        settings = video_api.engine.settings
+        assert (video_api.base_url, settings.lifecycle, settings.strict, settings.tokens) == (
+            "https://module.test", "step", True, ("sk-a",)
+        )
+"""
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
