@@ -205,3 +205,12 @@ def test_the_create_response_is_queued_even_when_jobs_take_no_time() -> None:
     created = post(api).json()
     assert (created["status"], created["progress"]) == ("queued", 0)
     assert poll(api, created["id"]).json()["status"] == "completed"
+
+
+def test_journal_numbering_restarts_after_a_reset() -> None:
+    api = engine()
+    post(api)
+    post(api)
+    MockControl(api).reset()
+    post(api)
+    assert [e.seq for e in MockControl(api).journal] == [1]

@@ -36,6 +36,7 @@ class MockControl:
 
         On failure the message lists every request received and why each did not match.
         """
+        __tracebackhide__ = True  # pytest shows the caller's line, not this helper's frames
         hits = self.requests(endpoint, **match)
         if (times is None and hits) or len(hits) == times:
             return hits

@@ -72,6 +72,7 @@ class Journal:
             return list(self._entries)
 
     def clear(self) -> None:
-        """Forget every entry."""
+        """Forget every entry; numbering starts again at 1, so messages stay the same run to run."""
         with self._lock:
             self._entries.clear()
+            self._seq = 0
