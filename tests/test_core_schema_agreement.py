@@ -54,7 +54,16 @@ def bodies(draw: st.DrawFn) -> Any:
     if draw(st.integers(0, 19)) == 0:
         return draw(st.sampled_from([[], "text", 1, None, True]))
     names = draw(st.sets(st.sampled_from(sorted(VALUES))))
-    return {name: draw(VALUES[name]) for name in sorted(names)}
+    body = {name: draw(VALUES[name]) for name in sorted(names)}
+    if draw(st.booleans()):
+        # Half the bodies start valid and vary one or two fields: random fields are rarely
+        # all valid at once, and acceptance must be exercised as much as rejection.
+        base = {"model": draw(st.sampled_from(MODELS)), "prompt": "a cat"}
+        if "-mix-" in base["model"]:
+            base["reference_image_urls"] = ["https://example.com/a.png"]
+        kept = draw(st.sets(st.sampled_from(sorted(body)), max_size=2)) if body else set()
+        body = {**base, **{name: body[name] for name in kept}}
+    return body
 
 
 @settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow], deadline=None)
