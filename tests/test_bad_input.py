@@ -386,3 +386,22 @@ def test_odd_input_leaves_the_journal_readable(server: LiveServer) -> None:
     entries = json.loads(body)["entries"]
     assert entries[-2]["body"]["prompt"] == "\ud800 \x00 🦊"
     assert len(entries[-1]["path"]) <= 2048
+
+
+def test_docs_robustness_lists_every_case_with_its_answer() -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "robustness.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 3:
+            rows[cells[0]] = cells[1:]
+    for case in CASES:
+        answer = f"{case.status} `{case.code}`" if case.code else "200 job"
+        under_gunicorn = (
+            f"{GUNICORN_OWN[case.name]}, its HTML"
+            if case.name in GUNICORN_OWN
+            else "reset while sending"
+            if case.name in GUNICORN_SKIP
+            else "same"
+        )
+        assert rows.get(case.name) == [answer, under_gunicorn], case.name
