@@ -185,6 +185,7 @@ def report(
         "injected": total.injected.total(),
         "injected_by_kind": dict(total.injected),
         "memory": memory,
+        "rss_samples_mb": [[round(s.at, 1), _mb(s.rss)] for s in samples if s.rss is not None],
         "passed": errors == 0 and lost == 0 and not too_much,
     }
 
