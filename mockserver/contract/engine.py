@@ -177,7 +177,7 @@ class ContractEngine:
     # -- create ------------------------------------------------------------------------
     def _create(self, request: Incoming, headers: dict[str, str], prefs: Preferences) -> Outgoing:
         parsed: Any = None
-        model = mode = None
+        model = mode = task_id = None
         try:
             if request.size > self.settings.max_body_bytes:
                 raise ApiError(
@@ -185,10 +185,13 @@ class ContractEngine:
                     f"The body is {request.size} bytes; the limit is {self.settings.max_body_bytes}.",
                 )
             owner = self._authenticate(headers)
+            # Parsed once: the result classifies the request for failure rules, and an
+            # unparsable body is reported only after the Content-Type check below.
+            parse_error: ApiError | None = None
             try:
                 parsed = parse_json_body(request.body)
-            except ApiError:
-                parsed = None
+            except ApiError as bad_json:
+                parse_error = bad_json
             if isinstance(parsed, dict):
                 model = parsed.get("model") if isinstance(parsed.get("model"), str) else None
                 mode = classify_mode(parsed)
@@ -202,14 +205,16 @@ class ContractEngine:
                         "unsupported_media_type",
                         f"Content-Type is {content_type or 'missing'!r}; send application/json.",
                     )
-                valid = validate_create(parse_json_body(request.body), strict=self.settings.strict)
-                reply = json_reply(200, self._new_task(valid.model, valid.mode, owner, prefs.job))
-                model, mode = valid.model, valid.mode
+                if parse_error is not None:
+                    raise parse_error
+                valid = validate_create(parsed, strict=self.settings.strict)
+                job = self._new_task(valid.model, valid.mode, owner, prefs.job)
+                reply = json_reply(200, job)
+                model, mode, task_id = valid.model, valid.mode, job["id"]
             reply.fault, reply.delay_ms = fault, delay
         except ApiError as api_error:
             reply = error_reply(api_error, self.settings.retry_after_ms)
-            injected = None
-        task_id = reply.json().get("id") if reply.status == 200 else None
+            injected = task_id = None
         reply.task_id = task_id
         self._record(
             request, headers, reply, "create", body=parsed, task_id=task_id, model=model, mode=mode, injected=injected
