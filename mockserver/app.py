@@ -13,7 +13,7 @@ import time
 import uuid
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
 from werkzeug.exceptions import HTTPException
 
 from mockserver.contract.engine import ContractEngine
@@ -27,6 +27,7 @@ __all__ = ["EXTENSION", "create_app", "engine_of", "REQUEST_LOG"]
 EXTENSION = "vidu_mock"
 REQUEST_LOG = logging.getLogger("mockserver.requests")
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+_HOST_URL_INPUTS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
 
 
 class _State:
@@ -35,6 +36,20 @@ class _State:
     def __init__(self, engine: ContractEngine) -> None:
         self.engine = engine
         self.stopping = threading.Event()
+        # Werkzeug rebuilds `host_url` (IRI decoding and all) on every request; it depends
+        # only on these environ values, and clients send the same few Host headers.
+        self.host_urls: dict[tuple[Any, ...], str] = {}
+
+    def host_url(self, current: Request) -> str:
+        """`current.host_url`, remembered for up to 256 distinct scheme/host/root combinations."""
+        environ = current.environ
+        key = tuple(environ.get(name) for name in _HOST_URL_INPUTS)
+        url = self.host_urls.get(key)
+        if url is None:
+            url = current.host_url
+            if len(self.host_urls) < 256:
+                self.host_urls[key] = url
+        return url
 
 
 def engine_of(app: Flask) -> ContractEngine:
@@ -73,20 +88,22 @@ def create_app(settings: Settings | None = None, *, engine: ContractEngine | Non
     return app
 
 
-def _incoming(cap: int) -> Incoming:
-    declared = request.content_length
+def _incoming(state: _State) -> Incoming:
+    current: Request = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not seven
+    cap = state.engine.settings.max_body_bytes
+    declared = current.content_length
     if declared is not None and declared > cap:
         body, size = b"", declared  # refuse without reading; the server drains or drops the rest
     else:
-        body = request.stream.read(cap + 1)
+        body = current.stream.read(cap + 1)
         size = None
     return Incoming(
-        method=request.method,
-        path=request.path,
-        headers=dict(request.headers.items()),
+        method=current.method,
+        path=current.path,
+        headers=dict(current.headers.items()),
         body=body,
-        base_url=request.host_url,
-        remote_addr=request.remote_addr,
+        base_url=state.host_url(current),
+        remote_addr=current.remote_addr,
         declared_size=size,
     )
 
@@ -94,7 +111,7 @@ def _incoming(cap: int) -> Incoming:
 def _serve(state: _State) -> Response:
     started = time.perf_counter()
     try:
-        incoming = _incoming(state.engine.settings.max_body_bytes)
+        incoming = _incoming(state)
     except Exception as error:
         # A body that cannot be read is the client's fault, so a 400: a broken chunked body
         # raises OSError under Werkzeug and a ParseException (not an OSError) under gunicorn.

@@ -63,5 +63,45 @@ def subschema_validator(name: str, pointer: str) -> Draft202012Validator:
     node: Any = root
     for token in pointer.strip("/").split("/"):
         node = node[token]
-    part = {"$defs": root.get("$defs", {}), **node}
+    defs = root.get("$defs", {})
+    part = {"$defs": defs, **inline_local_refs(node, defs)}
     return Draft202012Validator(part, registry=_registry())
+
+
+# Draft 2020-12 keywords whose value is a schema, a list of schemas, or a map of names to schemas.
+_SCHEMA_VALUED = frozenset(
+    {"items", "contains", "not", "if", "then", "else", "additionalProperties", "propertyNames"}
+    | {"unevaluatedItems", "unevaluatedProperties", "contentSchema"}
+)
+_LIST_VALUED = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+_MAP_VALUED = frozenset({"properties", "patternProperties", "dependentSchemas"})
+_ANNOTATIONS = frozenset({"title", "description", "default", "examples", "$comment", "deprecated"})
+_LOCAL_DEF = "#/$defs/"
+
+
+def inline_local_refs(schema: Any, defs: dict[str, Any], depth: int = 0) -> Any:
+    """A copy of `schema` with each `{"$ref": "#/$defs/<name>"}` replaced by that definition's keywords.
+
+    jsonschema resolves a `$ref` through the registry on every validation, which costs
+    more than the checks it leads to; spliced in where the `$ref` stood, the same
+    keywords give the same errors in the same order. A reference that would clash with
+    a sibling keyword, or nests deeper than 8, is kept (still correct, just slower).
+    """
+    if not isinstance(schema, dict) or depth > 8:
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _SCHEMA_VALUED:
+            value = inline_local_refs(value, defs, depth + 1)
+        elif key in _LIST_VALUED and isinstance(value, list):
+            value = [inline_local_refs(item, defs, depth + 1) for item in value]
+        elif key in _MAP_VALUED and isinstance(value, dict):
+            value = {name: inline_local_refs(item, defs, depth + 1) for name, item in value.items()}
+        elif key == "$ref" and isinstance(value, str) and value.startswith(_LOCAL_DEF):
+            target = inline_local_refs(defs.get(value[len(_LOCAL_DEF) :]), defs, depth + 1)
+            clash = isinstance(target, dict) and (set(target) & set(schema)) - _ANNOTATIONS
+            if isinstance(target, dict) and "$ref" not in target and not clash:
+                out.update((k, v) for k, v in target.items() if k not in out)
+                continue
+        out[key] = value
+    return out

@@ -8,6 +8,7 @@ that the schema's own conditionals agree with it on every body.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
@@ -95,10 +96,29 @@ def _describe(error: ValidationError, name: str) -> str:
     return f"is invalid: {_short(error.instance)}"
 
 
+# Short scalar values (models, durations, aspect ratios) recur on almost every request:
+# their verdicts are remembered, so a valid one skips the schema walk. Invalid ones, and
+# anything long or composite, are always checked in full.
+_MEMO_MAX_CHARS = 64
+
+
+@lru_cache(maxsize=1024)
+def _scalar_is_valid(name: str, kind: str, value: Any) -> bool:
+    # `kind` keeps 1 and True apart: they are equal and hash alike.
+    return subschema_validator("request", f"/properties/{name}").is_valid(value)
+
+
+def _known_valid(name: str, value: Any) -> bool:
+    kind = type(value)
+    if (kind is str and len(value) <= _MEMO_MAX_CHARS) or kind is bool or (kind is int and -(2**63) <= value < 2**63):
+        return _scalar_is_valid(name, kind.__name__, value)
+    return False
+
+
 def _field_problems(body: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     for name in FIELDS:
-        if name not in body:
+        if name not in body or _known_valid(name, body[name]):
             continue
         validator = subschema_validator("request", f"/properties/{name}")
         errors = sorted(validator.iter_errors(body[name]), key=lambda e: (list(e.absolute_path), e.validator != "type"))

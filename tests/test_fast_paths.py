@@ -1,0 +1,111 @@
+"""The fast paths (inlined `$ref`s, remembered verdicts, the Flask face's host URL memo) answer exactly as the slow ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from mockserver.app import create_app
+from mockserver.contract.ecma_regex import ecma_patterns
+from mockserver.contract.schemas import _registry, inline_local_refs, load_schema, subschema_validator
+from mockserver.contract.settings import Settings
+from mockserver.contract.validation import FIELDS, _scalar_is_valid, find_problems
+from tests.contract_checks import assert_conforms
+
+URLS = [
+    "https://images.example.com/a.png",
+    "http://x.io/b.jpg",
+    "data:image/webp;base64,UklGRg==",
+    "data:image/gif;base64,R0lG",
+    "ftp://x/a.png",
+    "https:// spaced",
+    "",
+]
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8)
+    | st.sampled_from(URLS),
+    lambda inner: st.lists(inner, max_size=9) | st.dictionaries(st.sampled_from(["audio", "bgm", "seed", "x"]), inner),
+    max_leaves=12,
+)
+
+
+def _with_refs(name: str) -> Draft202012Validator:
+    """The property's validator as it was before inlining: `$ref`s resolved through the registry."""
+    root = ecma_patterns(load_schema("request"))
+    return Draft202012Validator({"$defs": root["$defs"], **root["properties"][name]}, registry=_registry())
+
+
+def _errors(validator: Draft202012Validator, value: Any) -> list[tuple[Any, ...]]:
+    return [
+        (error.validator, error.validator_value, list(error.absolute_path), error.message)
+        for error in validator.iter_errors(value)
+    ]
+
+
+def test_refs_are_inlined_where_the_schema_uses_them() -> None:
+    for name in ("image", "last_image", "reference_image_urls"):
+        schema = dict(subschema_validator("request", f"/properties/{name}").schema)  # type: ignore[arg-type]
+        del schema["$defs"]
+        assert "$ref" not in str(schema), schema
+
+
+@pytest.mark.parametrize("name", FIELDS)
+@given(value=JSON)
+def test_inlined_validators_give_the_same_errors_in_the_same_order(name: str, value: Any) -> None:
+    assert _errors(subschema_validator("request", f"/properties/{name}"), value) == _errors(_with_refs(name), value)
+
+
+def test_a_reference_clashing_with_a_sibling_keyword_is_kept() -> None:
+    defs = {"short": {"type": "string", "maxLength": 3}, "loop": {"$ref": "#/$defs/loop"}}
+    assert inline_local_refs({"$ref": "#/$defs/short", "maxLength": 9}, defs) == {
+        "$ref": "#/$defs/short",
+        "maxLength": 9,
+    }
+    assert inline_local_refs({"$ref": "#/$defs/loop"}, defs) == {"$ref": "#/$defs/loop"}
+    assert inline_local_refs({"$ref": "#/$defs/missing"}, defs) == {"$ref": "#/$defs/missing"}
+    spliced = inline_local_refs({"type": "array", "items": {"$ref": "#/$defs/short"}, "maxItems": 2}, defs)
+    assert spliced == {"type": "array", "items": {"type": "string", "maxLength": 3}, "maxItems": 2}
+
+
+BASE = {"model": "viduq3p-720p", "prompt": "a fox"}
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "then_valid"),
+    [(1, True, False), (True, 1, True), (5, 5.0, True), (16, 17, False), ("16", "16\n", False), ("5", 5, True)],
+)
+def test_a_remembered_verdict_never_answers_for_a_different_value(first: Any, then: Any, then_valid: bool) -> None:
+    # 1 == True == 1.0 in Python, so a memo keyed on the value alone would mix them up.
+    _scalar_is_valid.cache_clear()
+    fresh_first = find_problems({**BASE, "duration": first})
+    fresh_then = find_problems({**BASE, "duration": then})
+    assert (fresh_then == []) is then_valid
+    for _ in range(2):  # the second pass is answered from memory
+        assert find_problems({**BASE, "duration": first}) == fresh_first
+        assert find_problems({**BASE, "duration": then}) == fresh_then
+
+
+def test_each_host_gets_its_own_video_url_from_the_flask_face() -> None:
+    client = create_app(Settings(lifecycle="step")).test_client()
+    auth = {"Authorization": "Bearer sk-fast"}
+    created = client.post("/v1/video/generations", json=BASE, headers=auth, base_url="http://a.example:8000")
+    task_id = assert_conforms(created.status_code, created.data)["id"]
+    urls = []
+    for base in ["http://a.example:8000", "http://a.example:8000", "http://b.example", "https://a.example:8000"]:
+        polled = client.get(f"/v1/video/generations/{task_id}", headers=auth, base_url=base)
+        urls.append(assert_conforms(polled.status_code, polled.data).get("video_url"))
+    content = f"/v1/video/generations/{task_id}/content"
+    assert urls == [
+        None,
+        f"http://a.example:8000{content}",
+        f"http://b.example{content}",
+        f"https://a.example:8000{content}",
+    ]
