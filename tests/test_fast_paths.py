@@ -13,7 +13,7 @@ from mockserver.app import create_app
 from mockserver.contract.ecma_regex import ecma_patterns
 from mockserver.contract.schemas import _registry, inline_local_refs, load_schema, subschema_validator
 from mockserver.contract.settings import Settings
-from mockserver.contract.validation import FIELDS, _scalar_is_valid, find_problems
+from mockserver.contract.validation import FIELDS, _passed, find_problems
 from tests.contract_checks import assert_conforms
 
 URLS = [
@@ -79,18 +79,37 @@ BASE = {"model": "viduq3p-720p", "prompt": "a fox"}
 
 
 @pytest.mark.parametrize(
-    ("first", "then", "then_valid"),
-    [(1, True, False), (True, 1, True), (5, 5.0, True), (16, 17, False), ("16", "16\n", False), ("5", 5, True)],
+    ("name", "first", "then", "then_valid"),
+    [
+        ("duration", 1, True, False),
+        ("duration", True, 1, True),
+        ("duration", 5, 5.0, True),
+        ("duration", 16, 17, False),
+        ("duration", "16", "16\n", False),
+        ("duration", "5", 5, True),
+        ("extra_body", {"seed": 1}, {"seed": True}, False),
+        ("extra_body", {"seed": 1}, {"seed": 1.0}, True),
+        ("extra_body", {"audio": True}, {"audio": 1}, False),
+        ("extra_body", {"x": [1]}, {"x": [True]}, True),
+        ("reference_image_urls", [URLS[0]], [URLS[0], 1], False),
+        ("reference_image_urls", [URLS[0]], [URLS[0]] * 8, False),
+        ("prompt", "a fox", "a fox ", True),
+    ],
 )
-def test_a_remembered_verdict_never_answers_for_a_different_value(first: Any, then: Any, then_valid: bool) -> None:
+def test_a_remembered_pass_never_answers_for_a_different_value(
+    name: str, first: Any, then: Any, then_valid: bool
+) -> None:
     # 1 == True == 1.0 in Python, so a memo keyed on the value alone would mix them up.
-    _scalar_is_valid.cache_clear()
-    fresh_first = find_problems({**BASE, "duration": first})
-    fresh_then = find_problems({**BASE, "duration": then})
+    _passed.clear()
+
+    def field_problems(value: Any) -> list[Any]:
+        return [p for p in find_problems({**BASE, name: value}) if (p.param or "").startswith(name)]
+
+    fresh_first, fresh_then = field_problems(first), field_problems(then)
     assert (fresh_then == []) is then_valid
     for _ in range(2):  # the second pass is answered from memory
-        assert find_problems({**BASE, "duration": first}) == fresh_first
-        assert find_problems({**BASE, "duration": then}) == fresh_then
+        assert field_problems(first) == fresh_first
+        assert field_problems(then) == fresh_then
 
 
 def test_each_host_gets_its_own_video_url_from_the_flask_face() -> None:

@@ -7,8 +7,9 @@ that the schema's own conditionals agree with it on every body.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
@@ -96,33 +97,67 @@ def _describe(error: ValidationError, name: str) -> str:
     return f"is invalid: {_short(error.instance)}"
 
 
-# Short scalar values (models, durations, aspect ratios) recur on almost every request:
-# their verdicts are remembered, so a valid one skips the schema walk. Invalid ones, and
-# anything long or composite, are always checked in full.
-_MEMO_MAX_CHARS = 64
+# Field values recur from request to request (models, durations, the same image URLs and
+# options), so a value that passed its field's schema once is remembered and the schema walk
+# skipped next time. Only passes are kept: a failing value is always checked in full, for
+# its message. Keys keep types apart (1, 1.0 and True are equal in Python); a value too
+# large to key cheaply is never kept, and the oldest keys go first, so memory stays small.
+_PASSED_MAX = 2048
+_KEY_MAX_SIZE = 1024
+_passed: dict[tuple[str, Hashable], None] = {}
+_passed_lock = threading.Lock()
 
 
-@lru_cache(maxsize=1024)
-def _scalar_is_valid(name: str, kind: str, value: Any) -> bool:
-    # `kind` keeps 1 and True apart: they are equal and hash alike.
-    return subschema_validator("request", f"/properties/{name}").is_valid(value)
-
-
-def _known_valid(name: str, value: Any) -> bool:
+def _frozen(value: Any, depth: int = 0) -> tuple[Hashable, int] | None:
+    """A hashable key equal only for the same JSON value, and its rough size; None if too deep or long."""
     kind = type(value)
-    if (kind is str and len(value) <= _MEMO_MAX_CHARS) or kind is bool or (kind is int and -(2**63) <= value < 2**63):
-        return _scalar_is_valid(name, kind.__name__, value)
-    return False
+    if kind is str:
+        return value, len(value)
+    if kind is bool or kind is float or value is None:
+        return (kind, value), 8
+    if kind is int:
+        return (kind, value), 8 + value.bit_length() // 8
+    if (kind is not list and kind is not dict) or depth >= 2 or len(value) > 16:
+        return None
+    parts: list[Hashable] = [kind]
+    size = 8
+    for item in value.items() if kind is dict else value:
+        frozen = _frozen(item, depth + 1) if kind is list else _frozen(item[1], depth + 1)
+        if frozen is None:
+            return None
+        if kind is dict:
+            parts.append(item[0])
+            size += len(item[0])
+        parts.append(frozen[0])
+        size += frozen[1]
+    return tuple(parts), size
+
+
+def _memo_key(name: str, value: Any) -> tuple[str, Hashable] | None:
+    frozen = _frozen(value)
+    return (name, frozen[0]) if frozen is not None and frozen[1] <= _KEY_MAX_SIZE else None
+
+
+def _remember_passed(key: tuple[str, Hashable]) -> None:
+    with _passed_lock:
+        if len(_passed) >= _PASSED_MAX:
+            del _passed[next(iter(_passed))]
+        _passed[key] = None
 
 
 def _field_problems(body: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     for name in FIELDS:
-        if name not in body or _known_valid(name, body[name]):
+        if name not in body:
+            continue
+        key = _memo_key(name, body[name])
+        if key is not None and key in _passed:
             continue
         validator = subschema_validator("request", f"/properties/{name}")
         errors = sorted(validator.iter_errors(body[name]), key=lambda e: (list(e.absolute_path), e.validator != "type"))
         if not errors:
+            if key is not None:
+                _remember_passed(key)
             continue
         first = errors[0]
         param = _path(first, name)
