@@ -54,6 +54,8 @@ class ContractEngine:
         self.lock = threading.RLock()
         self._rng = random.Random(self.settings.seed)
         self._epoch = 0
+        # Configured tokens with their fingerprints, for the settings they were computed from.
+        self._known_tokens: tuple[Settings, tuple[tuple[str, str], ...]] | None = None
 
     # -- entry point -------------------------------------------------------------------
     def handle(self, request: Incoming) -> Outgoing:
@@ -117,9 +119,18 @@ class ContractEngine:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise ApiError("missing_api_key")
-        if self.settings.tokens and not any(hmac.compare_digest(token, t) for t in self.settings.tokens):
-            raise ApiError("invalid_api_key")
-        return owner_fingerprint(self.settings.secret, token)
+        settings = self.settings
+        if not settings.tokens:
+            return owner_fingerprint(settings.secret, token)
+        known = self._known_tokens
+        if known is None or known[0] is not settings:
+            # An HMAC per request costs more than the rest of the check; configured tokens are few.
+            fingerprints = tuple((t, owner_fingerprint(settings.secret, t)) for t in settings.tokens)
+            known = self._known_tokens = (settings, fingerprints)
+        for candidate, fingerprint in known[1]:
+            if hmac.compare_digest(token, candidate):
+                return fingerprint
+        raise ApiError("invalid_api_key")
 
     def _injection(
         self, endpoint: str, model: str | None, mode: str | None, prefs: Preferences
