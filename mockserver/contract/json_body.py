@@ -9,7 +9,10 @@ from mockserver.contract.errors import ApiError
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+    result: dict[str, Any] = dict(pairs)
+    if len(result) == len(pairs):
+        return result  # no key repeated; the loop below only names the first one that is
+    result = {}
     for key, value in pairs:
         if key in result:
             raise ValueError(f"duplicate key {key[:40]!r}")
@@ -19,6 +22,10 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+# What json.loads(object_pairs_hook=..., parse_constant=...) builds on every call, built once.
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
 
 
 def parse_json_body(raw: bytes) -> Any:
@@ -37,7 +44,9 @@ def parse_json_body(raw: bytes) -> Any:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        if text.startswith("\ufeff"):  # json.loads refuses a (second) BOM with this error; so do we
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return _DECODER.decode(text)
     except RecursionError:
         raise ApiError("invalid_json", "The request body is nested too deeply.") from None
     except json.JSONDecodeError as exc:

@@ -12,6 +12,8 @@ from mockserver.contract.errors import ApiError
 from mockserver.contract.prefer import Fault
 
 JSON_TYPE = "application/json"
+# What json.dumps(separators=(",", ":"), ensure_ascii=False) builds on every call, built once.
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,7 @@ class Outgoing:
 def json_reply(status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Outgoing:
     """A JSON response."""
     # A lone surrogate (JSON allows "\ud800" escapes) cannot be UTF-8: send it back escaped.
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "backslashreplace")
+    body = _encode_json(payload).encode("utf-8", "backslashreplace")
     return Outgoing(status, {"Content-Type": JSON_TYPE, **(headers or {})}, body)
 
 

@@ -8,7 +8,6 @@ the task's time-based state from the id alone (scale-out without a shared store)
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
 import struct
@@ -25,11 +24,11 @@ PREFIX = "task_"
 
 def owner_fingerprint(secret: str, token: str) -> str:
     """A short keyed hash of a bearer token: tasks are matched to it, the token is never kept."""
-    return hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()[:12]
+    return hmac.digest(secret.encode(), token.encode(), "sha256").hex()[:12]
 
 
 def _sign(secret: str, payload: bytes) -> bytes:
-    return hmac.new(secret.encode(), payload, hashlib.sha256).digest()[:_SIG_BYTES]
+    return hmac.digest(secret.encode(), payload, "sha256")[:_SIG_BYTES]
 
 
 def encode_task_id(secret: str, *, created_at: float, model: str, mode: Mode, outcome: Outcome, owner: str) -> str:
