@@ -27,6 +27,9 @@ __all__ = ["EXTENSION", "create_app", "engine_of", "REQUEST_LOG"]
 EXTENSION = "vidu_mock"
 REQUEST_LOG = logging.getLogger("mockserver.requests")
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# WSGI passes these two as CONTENT_TYPE/CONTENT_LENGTH; HTTP_ copies of them are ignored, as Werkzeug does.
+_BODY_HEADERS_CGI = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+_BODY_HEADERS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
 _HOST_URL_INPUTS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
 
 
@@ -100,12 +103,24 @@ def _incoming(state: _State) -> Incoming:
     return Incoming(
         method=current.method,
         path=current.path,
-        headers=dict(current.headers.items()),
+        headers=_headers(current.environ),
         body=body,
         base_url=state.host_url(current),
         remote_addr=current.remote_addr,
         declared_size=size,
     )
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The request's headers as Werkzeug's `EnvironHeaders` lists them, names lower-cased as the engine keys them."""
+    headers: dict[str, str] = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            if key not in _BODY_HEADERS:
+                headers[key[5:].replace("_", "-").lower()] = value
+        elif key in _BODY_HEADERS_CGI and value:
+            headers[key.replace("_", "-").lower()] = value
+    return headers
 
 
 def _serve(state: _State) -> Response:
@@ -135,7 +150,8 @@ def _to_response(reply: Outgoing) -> Response:
     for name, value in reply.headers.items():
         response.headers[name] = value
     # CONTRACT §3: every response has one, including those the engine never saw.
-    response.headers.setdefault("x-request-id", "req_" + uuid.uuid4().hex[:24])
+    if "x-request-id" not in response.headers:
+        response.headers["x-request-id"] = "req_" + uuid.uuid4().hex[:24]
     # Which process answered: lets users (and our scale-out test) see workers share tasks.
     response.headers["x-mock-worker"] = str(os.getpid())
     return response
