@@ -11,6 +11,8 @@ from jsonschema import Draft202012Validator
 
 from mockserver.app import create_app
 from mockserver.contract.ecma_regex import ecma_patterns
+from mockserver.contract.errors import ApiError
+from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.schemas import _registry, inline_local_refs, load_schema, subschema_validator
 from mockserver.contract.settings import Settings
 from mockserver.contract.validation import FIELDS, _passed, find_problems
@@ -128,3 +130,18 @@ def test_each_host_gets_its_own_video_url_from_the_flask_face() -> None:
         f"http://b.example{content}",
         f"https://a.example:8000{content}",
     ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "detail"),
+    [
+        (b"\xef\xbb\xbf\xef\xbb\xbf{}", "Unexpected UTF-8 BOM (decode using utf-8-sig) at line 1 column 1"),
+        (b'{"a":{"b":1,"b":2},"a":3}', "duplicate key 'b'"),
+        (b'{"a":1,"b":2,"a":3,"b":4}', "duplicate key 'a'"),
+    ],
+)
+def test_the_shared_json_decoder_reports_what_json_loads_did(raw: bytes, detail: str) -> None:
+    with pytest.raises(ApiError) as caught:
+        parse_json_body(raw)
+    assert caught.value.code == "invalid_json"
+    assert caught.value.message == f"The request body is not valid JSON: {detail}."
