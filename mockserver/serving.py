@@ -16,17 +16,15 @@ from typing import Any
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
+from mockserver.contract.catalogue import error_spec
+from mockserver.contract.errors import ApiError
 from mockserver.faults import wants_reset
 
 __all__ = ["HTTP_LAYER_ERRORS", "MockWSGIServer", "QuietRequestHandler", "make_mock_server"]
 
-# Status the parser chose -> (status we send, code, message). Anything else (e.g. 505 for
-# "HTTP/2.0" on a text connection) is a 400: no client input earns an un-injected 5xx.
-HTTP_LAYER_ERRORS: dict[int, tuple[int, str, str]] = {
-    400: (400, "bad_request", "The request is not valid HTTP/1.1"),
-    414: (414, "uri_too_long", "The request line is longer than the server accepts (64 KiB)"),
-    431: (431, "header_too_large", "A header line is over 64 KiB or there are over 100 headers"),
-}
+# Status the parser chose -> catalogue code. Anything else (e.g. 505 for "HTTP/2.0" on a
+# text connection) is a 400: no client input earns an un-injected 5xx.
+HTTP_LAYER_ERRORS: dict[int, str] = {400: "bad_request", 414: "uri_too_long", 431: "header_too_large"}
 _FALLBACK = HTTP_LAYER_ERRORS[400]
 _LOG = logging.getLogger("mockserver.requests")
 # After refusing a request, read (and drop) at most this much of what the client is still
@@ -45,12 +43,11 @@ class QuietRequestHandler(WSGIRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Answer a request the HTTP parser refused in the §3 JSON shape, then close."""
-        status, error_code, text = HTTP_LAYER_ERRORS.get(code, _FALLBACK)
-        detail = f"{text} ({message[:120]})." if message else f"{text}."
-        body = json.dumps(
-            {"error": {"message": detail, "type": "invalid_request_error", "param": None, "code": error_code}},
-            separators=(",", ":"),
-        ).encode()
+        error_code = HTTP_LAYER_ERRORS.get(code, _FALLBACK)
+        spec = error_spec(error_code)
+        detail = f"{spec.message.rstrip('.')} ({message[:120]})." if message else spec.message
+        status = spec.status
+        body = json.dumps(ApiError(error_code, detail).body(), separators=(",", ":")).encode()
         # A refused request line leaves the version at HTTP/0.9, which would mean a bare
         # body with no status line; every client here speaks HTTP/1.x.
         self.request_version = "HTTP/1.1"

@@ -29,6 +29,8 @@ COLLECTION = "/v1/video/generations"
 TASK = COLLECTION + "/{task_id}"
 CONTENT = TASK + "/content"
 _SCHEMAS = "#/components/schemas/"
+# Answered by the HTTP layer before any route (request line or headers too long) on every path.
+_HTTP_LAYER = (414, 431)
 # Statuses only the admin API (`/__mock/`) answers; the document leaves that API out.
 ADMIN_ONLY_STATUSES = frozenset({403, 409})
 
@@ -232,7 +234,7 @@ def _operations() -> dict[str, Any]:
                 "content": _json(_JOB, examples={"queued": job_examples["queued"]}),
                 "links": {"GetVideoGeneration": poll_link},
             },
-            **_errors(400, 401, 413, 415, *injected),
+            **_errors(400, 401, 413, *_HTTP_LAYER, 415, *injected),
         },
     }
     poll = {
@@ -253,7 +255,7 @@ def _operations() -> dict[str, Any]:
                     },
                 },
             },
-            **_errors(400, 401, 404, *injected),
+            **_errors(400, 401, 404, *_HTTP_LAYER, *injected),
         },
     }
     content = {
@@ -269,7 +271,7 @@ def _operations() -> dict[str, Any]:
                 "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}},
             },
             # A known `Prefer` preference with a bad value is a 400 on every path.
-            **_errors(400, 404),
+            **_errors(400, 404, *_HTTP_LAYER),
         },
     }
     other_methods = "Any other method is a 405 with `Allow` (`#/components/responses/Error405`)."
