@@ -8,3 +8,6 @@ from hypothesis import settings
 # off so a developer's local failures do not change what CI sees.
 settings.register_profile("vidu-mock", derandomize=True, database=None, deadline=None)
 settings.load_profile("vidu-mock")
+
+# Every test fails if anything in this process reaches beyond loopback (an audit hook).
+from tests.no_outbound import no_outbound_connections  # noqa: E402, F401
