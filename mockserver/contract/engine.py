@@ -7,10 +7,10 @@ turns an httpx request into it. State (tasks, journal, queued failures, clock) l
 from __future__ import annotations
 
 import hmac
+import os
 import random
 import re
 import threading
-import uuid
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -61,7 +61,7 @@ class ContractEngine:
     def handle(self, request: Incoming) -> Outgoing:
         """Answer one request. Never raises for anything a client can send."""
         headers = {k.lower(): v for k, v in request.headers.items()}
-        request_id = "req_" + uuid.uuid4().hex[:24]
+        request_id = "req_" + os.urandom(12).hex()  # 24 random hex digits, without building a UUID
         prefs = Preferences()
         try:
             if request.path.startswith(ADMIN_PREFIX) or request.path == ADMIN_PREFIX.rstrip("/"):
