@@ -145,15 +145,15 @@ def _serve(state: _State) -> Response:
 
 
 def _to_response(reply: Outgoing) -> Response:
-    response = Response(reply.body, status=reply.status)
-    response.headers.clear()
-    for name, value in reply.headers.items():
-        response.headers[name] = value
+    headers = list(reply.headers.items())
     # CONTRACT §3: every response has one, including those the engine never saw.
-    if "x-request-id" not in response.headers:
-        response.headers["x-request-id"] = "req_" + uuid.uuid4().hex[:24]
+    if not any(name.lower() == "x-request-id" for name, _ in headers):
+        headers.append(("x-request-id", "req_" + uuid.uuid4().hex[:24]))
     # Which process answered: lets users (and our scale-out test) see workers share tasks.
-    response.headers["x-mock-worker"] = str(os.getpid())
+    headers.append(("x-mock-worker", str(os.getpid())))
+    response = Response(reply.body, status=reply.status, headers=headers)
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        del response.headers["Content-Type"]  # Werkzeug's text/html default: not ours to add
     return response
 
 
