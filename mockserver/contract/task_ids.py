@@ -8,12 +8,10 @@ the task's time-based state from the id alone (scale-out without a shared store)
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
 import struct
 from functools import lru_cache
-from typing import Any
 
 from mockserver.contract.catalogue import MODELS, MODES, Mode
 from mockserver.contract.lifecycle import Outcome
@@ -25,34 +23,17 @@ _SIG_BYTES = 10
 PREFIX = "task_"
 
 
-_BLOCK = 64  # SHA-256's block size
-_IPAD = bytes(x ^ 0x36 for x in range(256))
-_OPAD = bytes(x ^ 0x5C for x in range(256))
-
-
 @lru_cache(maxsize=64)
-def _keyed(secret: str) -> tuple[Any, Any]:
-    """SHA-256 states after HMAC's inner and outer key blocks (RFC 2104), as the stdlib's own fallback keeps them.
-
-    Every request signs or fingerprints with one of a few keys; starting from these
-    states hashes only the message, which costs a third of `hmac.digest` re-keying each time.
-    """
-    key = secret.encode()
-    if len(key) > _BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(_BLOCK, b"\0")
-    return hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD))
+def _keyed(secret: str) -> hmac.HMAC:
+    """An HMAC-SHA256 already keyed with `secret`: copying it skips re-keying on every call."""
+    return hmac.new(secret.encode(), digestmod="sha256")
 
 
 def hmac_sha256(secret: str, message: bytes) -> bytes:
     """HMAC-SHA256 of `message` keyed with `secret` (equal to `hmac.digest(secret.encode(), message, "sha256")`)."""
-    inner_start, outer_start = _keyed(secret)
-    inner = inner_start.copy()
-    inner.update(message)
-    outer = outer_start.copy()
-    outer.update(inner.digest())
-    digest: bytes = outer.digest()
-    return digest
+    mac = _keyed(secret).copy()
+    mac.update(message)
+    return mac.digest()
 
 
 def owner_fingerprint(secret: str, token: str) -> str:
