@@ -58,7 +58,7 @@ def bodies(draw: st.DrawFn) -> Any:
     if draw(st.booleans()):
         # Half the bodies start valid and vary one or two fields: random fields are rarely
         # all valid at once, and acceptance must be exercised as much as rejection.
-        base = {"model": draw(st.sampled_from(MODELS)), "prompt": "a cat"}
+        base: dict[str, Any] = {"model": draw(st.sampled_from(MODELS)), "prompt": "a cat"}
         if "-mix-" in base["model"]:
             base["reference_image_urls"] = ["https://example.com/a.png"]
         kept = draw(st.sets(st.sampled_from(sorted(body)), max_size=2)) if body else set()
