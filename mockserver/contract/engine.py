@@ -34,6 +34,8 @@ ADMIN_PREFIX = "/__mock/"
 _TASK_PATH = re.compile(r"^/v1/video/generations/([^/]+)(/content)?/?$")
 _TASK_ID = re.compile(r"^task_[A-Za-z0-9_-]{1,120}$")
 MAX_JOURNALED_BODY = 64 * 1024
+_NO_PREFERENCES = Preferences()
+_QUEUED = JobView("queued", 0)
 
 
 @cache
@@ -62,14 +64,15 @@ class ContractEngine:
         """Answer one request. Never raises for anything a client can send."""
         headers = {k.lower(): v for k, v in request.headers.items()}
         request_id = "req_" + os.urandom(12).hex()  # 24 random hex digits, without building a UUID
-        prefs = Preferences()
+        prefs = _NO_PREFERENCES
         try:
             if request.path.startswith(ADMIN_PREFIX) or request.path == ADMIN_PREFIX.rstrip("/"):
                 from mockserver.contract.admin import handle_admin
 
                 reply = handle_admin(self, request, headers)
             else:
-                prefs = parse_prefer(headers.get("prefer"))
+                prefer = headers.get("prefer")
+                prefs = parse_prefer(prefer) if prefer else _NO_PREFERENCES
                 reply = self._route(request, headers, prefs)
         except ApiError as error:
             reply = error_reply(error, self.settings.retry_after_ms)
@@ -147,11 +150,13 @@ class ContractEngine:
             delay += rule.delay_ms
             described = f"rule:{rule.error or rule.fault or 'delay'}"
         settings = self.settings
+        low, high = settings.latency_ms
+        if not (high > 0 or (settings.error_rate > 0 and error is None and fault is None)):
+            return error, fault, delay, described  # nothing random to draw: no lock needed
         with self.lock:
             if error is None and fault is None and settings.error_rate > 0 and self._rng.random() < settings.error_rate:
                 error = injectable_spec(self._rng.choice(settings.error_codes))
                 described = f"random:{error.code}"
-            low, high = settings.latency_ms
             if high > 0:
                 delay += self._rng.randint(low, high)
         return error, fault, delay, described
@@ -243,7 +248,7 @@ class ContractEngine:
         task.lifecycle = "step" if settings.lifecycle == "step" else "time"
         self.store.add(task)
         # CONTRACT §1: the create response is always `queued`, even with zero job timings.
-        return job_body(task, JobView("queued", 0), "")
+        return job_body(task, _QUEUED, "")
 
     def _task_from_facts(
         self, task_id: str, created: float, model: str, mode: Any, outcome: Outcome, owner: str
