@@ -101,7 +101,7 @@ def _describe(error: ValidationError, name: str) -> str:
 # options), so a value that passed its field's schema once is remembered and the schema walk
 # skipped next time. Only passes are kept: a failing value is always checked in full, for
 # its message. Keys keep types apart (1, 1.0 and True are equal in Python); a value too
-# large to key cheaply is never kept, and the oldest keys go first, so memory stays small.
+# large to key cheaply is never kept, and the memo starts over when full, so memory stays small.
 _PASSED_MAX = 2048
 _KEY_MAX_SIZE = 1024
 _passed: dict[tuple[str, Hashable], None] = {}
@@ -141,7 +141,7 @@ def _memo_key(name: str, value: Any) -> tuple[str, Hashable] | None:
 def _remember_passed(key: tuple[str, Hashable]) -> None:
     with _passed_lock:
         if len(_passed) >= _PASSED_MAX:
-            del _passed[next(iter(_passed))]
+            _passed.clear()  # start over: recurring values come back at once, one-offs are gone
         _passed[key] = None
 
 
