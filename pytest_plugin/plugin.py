@@ -7,14 +7,17 @@ connects them to tests. See docs/pytest-plugin.md.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mockserver.contract.settings import Settings
-from pytest_plugin.options import DEFAULT_SETTINGS, FakeOptions, new_clock
-from pytest_plugin.video_api import VideoAPI
-from pytest_plugin.video_server import VideoServer, VideoServerPool
+# Only pytest at import time: this module loads in every pytest run where vidu-mock is
+# installed, so the fixtures import the fake (httpx, respx, JSON Schema, Flask) when used.
+if TYPE_CHECKING:
+    from mockserver.contract.settings import Settings
+    from pytest_plugin.options import FakeOptions
+    from pytest_plugin.video_api import VideoAPI
+    from pytest_plugin.video_server import VideoServer, VideoServerPool
 
 MARKER = "video_api"
 INI_BASE_URL = "video_api_base_url"
@@ -40,6 +43,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _options(request: pytest.FixtureRequest, settings: Settings) -> FakeOptions:
+    from pytest_plugin.options import FakeOptions
+
     keywords: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers(MARKER))):  # the closest marker wins
         if marker.args:
@@ -55,6 +60,8 @@ def video_mock_settings() -> Settings:
     Override this fixture in conftest.py to change them for a project; a `video_api`
     marker changes them for one test.
     """
+    from pytest_plugin.options import DEFAULT_SETTINGS
+
     return DEFAULT_SETTINGS
 
 
@@ -67,6 +74,9 @@ def video_api(request: pytest.FixtureRequest, video_mock_settings: Settings) -> 
     assert_requested, queue_failure, inject_fault, inject_latency, complete, advance_clock…
     Delays are recorded in `.delays`, not slept.
     """
+    from pytest_plugin.options import new_clock
+    from pytest_plugin.video_api import VideoAPI
+
     options = _options(request, video_mock_settings)
     with VideoAPI(options.settings, base_url=options.base_url, clock=new_clock(options.clock)) as api:
         yield api
@@ -75,6 +85,8 @@ def video_api(request: pytest.FixtureRequest, video_mock_settings: Settings) -> 
 @pytest.fixture(scope="session")
 def video_server_factory() -> Iterator[VideoServerPool]:
     """Session-wide pool of live mock servers, one per distinct Settings, stopped at the end."""
+    from pytest_plugin.video_server import VideoServerPool
+
     pool = VideoServerPool()
     yield pool
     pool.close()
@@ -89,6 +101,8 @@ def video_server(
     Shared by the session's tests, its state reset (and a fresh clock) before each test.
     The same MockControl API as video_api; delays and faults happen on the real socket.
     """
+    from pytest_plugin.options import new_clock
+
     options = _options(request, video_mock_settings)
     server = video_server_factory.get(options.settings)
     server.reset(clock=new_clock(options.clock))

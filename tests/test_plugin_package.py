@@ -19,11 +19,23 @@ def run_python(code: str) -> str:
 
 
 def test_all_lists_exactly_the_public_names() -> None:
+    # Names load on first use, so `dir` (the package's __dir__) lists them, not `vars`.
     # `isidentifier` skips the `@py_builtins` names pytest's assertion rewriting adds to plugin packages.
-    public = {name for name in vars(pytest_plugin) if not name.startswith("_") and name.isidentifier()}
+    public = {name for name in dir(pytest_plugin) if not name.startswith("_") and name.isidentifier()}
     submodules = {name for name in public if type(getattr(pytest_plugin, name)).__name__ == "module"}
     assert set(pytest_plugin.__all__) == public - submodules
     assert len(pytest_plugin.__all__) == len(set(pytest_plugin.__all__))
+
+
+def test_loading_the_plugin_imports_only_pytest() -> None:
+    code = (
+        "import json, sys, pytest\n"
+        "before = set(sys.modules)\n"
+        "import pytest_plugin.plugin\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))"
+    )
+    loaded = {name.split(".")[0] for name in json.loads(run_python(code))}
+    assert loaded == {"pytest_plugin"}, loaded
 
 
 def test_the_in_process_fake_never_loads_flask() -> None:
