@@ -64,7 +64,8 @@ def engine_of(app: Flask) -> ContractEngine:
 def create_app(settings: Settings | None = None, *, engine: ContractEngine | None = None) -> Flask:
     """A Flask app serving the fake API (and the `/__mock/` admin API) for `settings`."""
     engine = engine or ContractEngine(settings)
-    app = Flask(__name__)
+    # No static folder: its route cost a millisecond per app and answered OPTIONS /static/... itself.
+    app = Flask(__name__, static_folder=None)
     app.url_map.strict_slashes = False
     state = _State(engine)
     app.extensions[EXTENSION] = state

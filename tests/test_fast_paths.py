@@ -153,3 +153,13 @@ def test_the_shared_json_decoder_reports_what_json_loads_did(raw: bytes, detail:
 def test_the_precomputed_hmac_equals_the_standard_one(secret: str, message: bytes) -> None:
     # Keys shorter than, equal to and longer than SHA-256's 64-byte block all occur.
     assert hmac_sha256(secret, message) == hmac.digest(secret.encode(), message, "sha256")
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "POST"])
+def test_static_paths_are_unknown_endpoints_like_any_other(method: str) -> None:
+    # Flask's default static route used to answer OPTIONS /static/... itself (200, no x-request-id).
+    response = create_app(Settings()).test_client().open("/static/site.css", method=method)
+    assert response.status_code == 404
+    assert response.headers["x-request-id"].startswith("req_")
+    if method != "HEAD":
+        assert assert_conforms(404, response.data)["error"]["code"] == "not_found"
