@@ -1,0 +1,200 @@
+"""Fixture costs: `video_server` ready to serve vs pytest-httpserver's server, and the plugin at pytest start-up.
+
+Ready to serve = construct + start + first successful request (a JSON POST answered 200),
+each fixture the way its plugin does it: `video_server` through `VideoServerPool` (what
+the session fixture uses) and a reset; pytest-httpserver as its `make_httpserver` session
+fixture and `httpserver` per-test fixture do, plus one `expect_request`. The same
+http.client request for both. Cold samples run in a fresh interpreter (pytest already
+imported, the plugin module not yet: its import is part of the cost); warm samples repeat
+in one process. Samples alternate between the two fixtures.
+
+Start-up = wall time of `pytest --co -q` on one empty test, with and without the plugin:
+alone (plugin autoload off, `-p` one plugin) and with every plugin installed here.
+
+    python bench/bench_fixtures.py            # 9 cold + 30 warm samples, 11 pytest runs per arm
+    python bench/bench_fixtures.py --quick    # one of each (smoke test)
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+CREATE = "/v1/video/generations"
+BODY = json.dumps({"model": "viduq3p-720p", "prompt": "a fox in the snow", "duration": 5}).encode()
+JOB = {"id": "task_fixture", "object": "video.generation.job", "status": "queued", "progress": 0}
+FIXTURES = ("video_server", "pytest-httpserver")
+logging.getLogger("werkzeug").setLevel(logging.ERROR)  # pytest-httpserver's access log
+
+
+def _post(port: int) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        headers = {"Authorization": "Bearer sk-fixture", "Content-Type": "application/json"}
+        connection.request("POST", CREATE, body=BODY, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def ready_video_server() -> tuple[float, Callable[[], None]]:
+    """Seconds until `video_server` answers its first create, and how to stop it."""
+    began = time.perf_counter()
+    import pytest_plugin.plugin  # noqa: F401  # what pytest loads at start-up
+    from pytest_plugin.options import DEFAULT_SETTINGS, new_clock
+    from pytest_plugin.video_server import VideoServerPool
+
+    pool = VideoServerPool()
+    server = pool.get(DEFAULT_SETTINGS)
+    server.reset(clock=new_clock("manual"))
+    status = _post(server.server.port)
+    elapsed = time.perf_counter() - began
+    if status != 200:
+        raise SystemExit(f"video_server answered {status}")
+    return elapsed, pool.close
+
+
+def ready_httpserver() -> tuple[float, Callable[[], None]]:
+    """Seconds until pytest-httpserver's server answers its first (expected) request, and how to stop it."""
+    began = time.perf_counter()
+    import pytest_httpserver.pytest_plugin  # noqa: F401  # what pytest loads at start-up
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    server.clear()
+    server.expect_request(CREATE, method="POST").respond_with_json(JOB)
+    status = _post(server.port)
+    elapsed = time.perf_counter() - began
+    if status != 200:
+        raise SystemExit(f"pytest-httpserver answered {status}")
+    return elapsed, server.stop
+
+
+READY: dict[str, Callable[[], tuple[float, Callable[[], None]]]] = {
+    "video_server": ready_video_server,
+    "pytest-httpserver": ready_httpserver,
+}
+
+
+def cold_sample(fixture: str) -> float:
+    """Milliseconds to ready in a fresh interpreter that has imported pytest and nothing of the fixture."""
+    code = (
+        "import json, sys, pytest\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+        "import bench_fixtures\n"
+        "assert not any(m.startswith(('pytest_plugin', 'pytest_httpserver', 'mockserver', 'werkzeug')) for m in sys.modules)\n"
+        f"elapsed, stop = bench_fixtures.READY[{fixture!r}]()\n"
+        "stop()\n"
+        "print(json.dumps(elapsed * 1000))\n"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    return float(json.loads(output.stdout))
+
+
+def warm_sample(fixture: str) -> float:
+    """Milliseconds to ready in this process (imports already done)."""
+    elapsed, stop = READY[fixture]()
+    stop()
+    return elapsed * 1000
+
+
+def pytest_startup(arms: dict[str, tuple[list[str], dict[str, str]]], runs: int) -> dict[str, list[float]]:
+    """Wall milliseconds of `pytest --co -q` on one empty test, per arm, the arms interleaved."""
+    times: dict[str, list[float]] = {arm: [] for arm in arms}
+    with tempfile.TemporaryDirectory(prefix="vidu-bench-startup-") as tmp:
+        Path(tmp, "pytest.ini").write_text("[pytest]\n")
+        Path(tmp, "test_empty.py").write_text("def test_nothing():\n    pass\n")
+        for _ in range(runs):
+            for arm, (options, env) in arms.items():
+                command = [sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider", *options]
+                began = time.perf_counter()
+                subprocess.run(command, cwd=tmp, env={**os.environ, **env}, capture_output=True, check=True)
+                times[arm].append((time.perf_counter() - began) * 1000)
+    return times
+
+
+def import_ms(module: str, runs: int) -> float:
+    """Median milliseconds to import `module` in a fresh interpreter that already imported pytest."""
+    code = f"import time, pytest\nbegan = time.perf_counter()\nimport {module}\nprint((time.perf_counter() - began) * 1000)"
+    samples = [
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+        for _ in range(runs)
+    ]
+    return statistics.median(samples)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and print both tables."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one sample of each (smoke test)")
+    parser.add_argument("--cold", type=int, default=9, help="fresh-process samples per fixture")
+    parser.add_argument("--warm", type=int, default=30, help="in-process samples per fixture")
+    parser.add_argument("--runs", type=int, default=11, help="pytest start-ups per arm")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.cold, args.warm, args.runs = 1, 1, 1
+
+    cold: dict[str, list[float]] = {fixture: [] for fixture in FIXTURES}
+    warm: dict[str, list[float]] = {fixture: [] for fixture in FIXTURES}
+    for number in range(args.cold):
+        for fixture in FIXTURES if number % 2 == 0 else FIXTURES[::-1]:
+            cold[fixture].append(cold_sample(fixture))
+    for fixture in FIXTURES:
+        warm_sample(fixture)  # imports and first-use caches, outside the samples
+    for number in range(args.warm):
+        for fixture in FIXTURES if number % 2 == 0 else FIXTURES[::-1]:
+            warm[fixture].append(warm_sample(fixture))
+
+    print(f"Fixture ready to serve (construct + start + first POST answered), median ms; {os.cpu_count()} CPUs")
+    print(f"{'fixture':<18} {'cold':>8} {'warm':>8}   (cold: {args.cold} fresh processes, warm: {args.warm} in one)")
+    for fixture in FIXTURES:
+        print(f"{fixture:<18} {statistics.median(cold[fixture]):>8.1f} {statistics.median(warm[fixture]):>8.2f}")
+    ratios = {
+        kind: statistics.median(samples["video_server"]) / statistics.median(samples["pytest-httpserver"])
+        for kind, samples in (("cold", cold), ("warm", warm))
+    }
+    verdict = "meets" if max(ratios.values()) <= 1.0 else "MISSES"
+    print(
+        f"ratio video_server / pytest-httpserver: cold {ratios['cold']:.2f}, warm {ratios['warm']:.2f}"
+        f"  target <= 1.0: {verdict}"
+    )
+
+    alone = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    arms: dict[str, tuple[list[str], dict[str, str]]] = {
+        "alone: no plugin": ([], alone),
+        "alone: vidu_mock": (["-p", "pytest_plugin.plugin"], alone),
+        "alone: pytest-httpserver": (["-p", "pytest_httpserver.pytest_plugin"], alone),
+        "installed: all plugins": ([], {}),
+        "installed: all but vidu_mock": (["-p", "no:vidu_mock"], {}),
+    }
+    times = pytest_startup(arms, args.runs)
+    medians = {arm: statistics.median(samples) for arm, samples in times.items()}
+    print(f"pytest --co -q on one empty test, median ms of {args.runs} run(s) per arm (arms interleaved)")
+    for arm, median in medians.items():
+        print(f"  {arm:<30} {median:>8.0f}")
+    added_alone = medians["alone: vidu_mock"] - medians["alone: no plugin"]
+    added_installed = medians["installed: all plugins"] - medians["installed: all but vidu_mock"]
+    plugin_import = import_ms("pytest_plugin.plugin", max(args.runs, 3))
+    verdict = "meets" if max(added_alone, added_installed) < 100 else "MISSES"
+    print(
+        f"vidu_mock adds {added_alone:+.0f} ms alone, {added_installed:+.0f} ms among the installed plugins;"
+        f" importing pytest_plugin.plugin after pytest: {plugin_import:.1f} ms  target < 100 ms: {verdict}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

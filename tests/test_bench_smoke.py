@@ -1,0 +1,63 @@
+"""Each benchmark in bench/ runs on a tiny budget and prints its table, so none of them rots.
+
+Only that they run and report is checked here, never a figure: timings on a shared CI
+machine say nothing. bench/README.md has the real runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def run_quick(script: str, *options: str) -> str:
+    completed = subprocess.run(
+        [sys.executable, str(BENCH / script), "--quick", *options],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout
+
+
+@pytest.mark.parametrize(
+    "client",
+    [
+        "python",
+        pytest.param("wrk", marks=pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")),
+    ],
+)
+def test_http_bench_answers_every_request_and_prints_the_ratio(client: str) -> None:
+    output = run_quick("bench_http.py", "--client", client)
+    assert "side         median req/s CPU us/req  non-200 errors" in output
+    rows = output.splitlines()[2:4]
+    assert [row[:12].strip() for row in rows] == ["bare Flask", "vidu-mock"], output
+    for row in rows:
+        assert row[12:].split()[2:4] == ["0", "0"], output  # no non-200 answers, no socket errors
+    assert "ratio vidu-mock / bare (median of per-round ratios):" in output
+
+
+def test_inprocess_bench_prints_both_sides_and_the_ratio() -> None:
+    output = run_quick("bench_inprocess.py")
+    assert [line.split()[0] for line in output.splitlines()[2:4]] == ["bare", "video_api"]
+    assert "ratio video_api / bare (median of per-block ratios):" in output
+
+
+def test_fixtures_bench_prints_ready_times_and_startup_costs() -> None:
+    output = run_quick("bench_fixtures.py")
+    for expected in ("video_server", "pytest-httpserver", "alone: vidu_mock", "installed: all but vidu_mock"):
+        assert expected in output, output
+    assert "vidu_mock adds" in output
+
+
+def test_memory_bench_stores_every_task_in_slots() -> None:
+    output = run_quick("bench_memory.py")
+    assert "stored: 2,000 tasks; Task uses slots: True" in output
+    assert "100,000 tasks in" in output
