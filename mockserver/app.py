@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, Request, Response, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wsgi import get_content_length, get_input_stream
 
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
@@ -30,7 +31,6 @@ _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # WSGI passes these two as CONTENT_TYPE/CONTENT_LENGTH; HTTP_ copies of them are ignored, as Werkzeug does.
 _BODY_HEADERS_CGI = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
 _BODY_HEADERS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
-_HOST_URL_INPUTS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
 
 
 class _State:
@@ -46,7 +46,8 @@ class _State:
     def host_url(self, current: Request) -> str:
         """`current.host_url`, remembered for up to 256 distinct scheme/host/root combinations."""
         environ = current.environ
-        key = tuple(environ.get(name) for name in _HOST_URL_INPUTS)
+        get = environ.get
+        key = (get("wsgi.url_scheme"), get("HTTP_HOST"), get("SERVER_NAME"), get("SERVER_PORT"), get("SCRIPT_NAME"))
         url = self.host_urls.get(key)
         if url is None:
             url = current.host_url
@@ -95,11 +96,12 @@ def create_app(settings: Settings | None = None, *, engine: ContractEngine | Non
 def _incoming(state: _State) -> Incoming:
     current: Request = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not seven
     cap = state.engine.settings.max_body_bytes
-    declared = current.content_length
+    # What `current.content_length` and `current.stream` compute, each parsing the length once more.
+    declared = get_content_length(current.environ)
     if declared is not None and declared > cap:
         body, size = b"", declared  # refuse without reading; the server drains or drops the rest
     else:
-        body = current.stream.read(cap + 1)
+        body = get_input_stream(current.environ, max_content_length=current.max_content_length).read(cap + 1)
         size = None
     return Incoming(
         method=current.method,
@@ -147,15 +149,21 @@ def _serve(state: _State) -> Response:
 
 def _to_response(reply: Outgoing) -> Response:
     headers = list(reply.headers.items())
+    names = {name.lower() for name in reply.headers}
     # CONTRACT §3: every response has one, including those the engine never saw.
-    if not any(name.lower() == "x-request-id" for name, _ in headers):
+    if "x-request-id" not in names:
         headers.append(("x-request-id", "req_" + uuid.uuid4().hex[:24]))
     # Which process answered: lets users (and our scale-out test) see workers share tasks.
-    headers.append(("x-mock-worker", str(os.getpid())))
+    headers.append(("x-mock-worker", _WORKER[0]))
     response = Response(reply.body, status=reply.status, headers=headers)
-    if not any(name.lower() == "content-type" for name, _ in headers):
+    if "content-type" not in names:
         del response.headers["Content-Type"]  # Werkzeug's text/html default: not ours to add
     return response
+
+
+# This process's id as text, renewed in each forked child (gunicorn workers fork).
+_WORKER = [str(os.getpid())]
+os.register_at_fork(after_in_child=lambda: _WORKER.__setitem__(0, str(os.getpid())))
 
 
 def _log(reply: Outgoing, fault: Any, started: float) -> None:
