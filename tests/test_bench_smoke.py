@@ -37,11 +37,11 @@ def run_quick(script: str, *options: str) -> str:
 def test_http_bench_answers_every_request_and_prints_the_ratio(client: str) -> None:
     output = run_quick("bench_http.py", "--client", client)
     assert "side         median req/s CPU us/req  non-200 errors" in output
-    rows = output.splitlines()[2:4]
-    assert [row[:12].strip() for row in rows] == ["bare Flask", "vidu-mock"], output
+    rows = output.splitlines()[2:5]
+    assert [row[:12].strip() for row in rows] == ["bare Flask", "Flask, dict", "vidu-mock"], output
     for row in rows:
         assert row[12:].split()[2:4] == ["0", "0"], output  # no non-200 answers, no socket errors
-    assert "ratio vidu-mock / bare (median of per-round ratios):" in output
+    assert "ratio vidu-mock / bare Flask (median of per-round ratios):" in output
 
 
 def test_inprocess_bench_prints_both_sides_and_the_ratio() -> None:
