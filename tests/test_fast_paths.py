@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 from mockserver.app import create_app
 from mockserver.contract.ecma_regex import ecma_patterns
 from mockserver.contract.errors import ApiError
+from mockserver.contract.journal import Journal
 from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.schemas import _registry, inline_local_refs, load_schema, subschema_validator
 from mockserver.contract.settings import Settings
@@ -163,3 +164,30 @@ def test_static_paths_are_unknown_endpoints_like_any_other(method: str) -> None:
     assert response.headers["x-request-id"].startswith("req_")
     if method != "HEAD":
         assert assert_conforms(404, response.data)["error"]["code"] == "not_found"
+
+
+def test_journal_add_keeps_what_record_keeps_in_order_and_within_the_cap() -> None:
+    fields: dict[str, Any] = {
+        "time": 1.5,
+        "method": "POST",
+        "path": "/v1/video/generations",
+        "headers": {"authorization": "Bearer sk-secret", "content-type": "application/json"},
+        "body": {"model": "viduq3p-720p"},
+        "status": 200,
+        "endpoint": "create",
+        "task_id": "task_x",
+        "model": "viduq3p-720p",
+        "mode": "text-to-video",
+        "injected": None,
+    }
+    by_record, mixed = Journal(3), Journal(3)
+    for number in range(5):
+        by_record.record(**{**fields, "status": number})
+        if number % 2:
+            mixed.record(**{**fields, "status": number})
+        else:
+            mixed.add(**{**fields, "status": number})
+    assert mixed.entries() == by_record.entries() == mixed.entries()
+    assert [entry.status for entry in mixed.entries()] == [2, 3, 4]
+    assert [entry.seq for entry in mixed.entries()] == [3, 4, 5]
+    assert mixed.entries()[0].headers["authorization"] == "Bearer [redacted]"

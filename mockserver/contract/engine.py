@@ -27,7 +27,7 @@ from mockserver.contract.replies import Incoming, Outgoing, error_reply, json_re
 from mockserver.contract.settings import Settings
 from mockserver.contract.store import TaskStore
 from mockserver.contract.task_ids import decode_task_id, encode_task_id, owner_fingerprint
-from mockserver.contract.validation import classify_mode, validate_create
+from mockserver.contract.validation import check_create, classify_mode
 
 COLLECTION = "/v1/video/generations"
 ADMIN_PREFIX = "/__mock/"
@@ -176,18 +176,18 @@ class ContractEngine:
     ) -> None:
         if request.size > MAX_JOURNALED_BODY:
             body = f"<{request.size} bytes, not kept>"
-        self.journal.record(
-            time=self.clock.now(),
-            method=request.method.upper(),
-            path=request.path[:2048],
-            headers=headers,
-            body=body,
-            status=reply.status,
-            endpoint=endpoint,
-            task_id=task_id,
-            model=model,
-            mode=mode,
-            injected=injected,
+        self.journal.add(
+            self.clock.now(),
+            request.method.upper(),
+            request.path[:2048],
+            headers,
+            body,
+            reply.status,
+            endpoint,
+            task_id,
+            model,
+            mode,
+            injected,
         )
 
     # -- create ------------------------------------------------------------------------
@@ -223,10 +223,10 @@ class ContractEngine:
                     )
                 if parse_error is not None:
                     raise parse_error
-                valid = validate_create(parsed, strict=self.settings.strict)
-                job = self._new_task(valid.model, valid.mode, owner, prefs.job)
+                model, mode = check_create(parsed, strict=self.settings.strict)
+                job = self._new_task(model, mode, owner, prefs.job)
                 reply = json_reply(200, job)
-                model, mode, task_id = valid.model, valid.mode, job["id"]
+                task_id = job["id"]
             reply.fault, reply.delay_ms = fault, delay
         except ApiError as api_error:
             reply = error_reply(api_error, self.settings.retry_after_ms)

@@ -50,10 +50,14 @@ class JournalEntry:
 
 
 class Journal:
-    """Keeps the newest `cap` entries; older ones are dropped first (FIFO)."""
+    """Keeps the newest `cap` entries; older ones are dropped first (FIFO).
+
+    `add` keeps an entry's fields as a plain tuple and `entries()` turns them into
+    `JournalEntry`s, once: a server records every request and reads its journal rarely.
+    """
 
     def __init__(self, cap: int) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=max(cap, 0))
+        self._entries: deque[JournalEntry | tuple[Any, ...]] = deque(maxlen=max(cap, 0))
         self._seq = 0
         self._lock = threading.Lock()
 
@@ -66,10 +70,33 @@ class Journal:
             self._entries.append(entry)
             return entry
 
+    def add(
+        self,
+        time: float,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: Any,
+        status: int,
+        endpoint: str,
+        task_id: str | None = None,
+        model: str | None = None,
+        mode: str | None = None,
+        injected: str | None = None,
+    ) -> None:
+        """Store a new entry like `record`, without building it until it is read."""
+        clean = redact_headers(headers)
+        with self._lock:
+            self._seq += 1
+            fields = (self._seq, time, method, path, clean, body, status, endpoint, task_id, model, mode, injected)
+            self._entries.append(fields)
+
     def entries(self) -> list[JournalEntry]:
         """Entries oldest first."""
         with self._lock:
-            return list(self._entries)
+            entries = [item if isinstance(item, JournalEntry) else JournalEntry(*item) for item in self._entries]
+            self._entries = deque(entries, maxlen=self._entries.maxlen)
+            return entries
 
     def clear(self) -> None:
         """Forget every entry; numbering starts again at 1, so messages stay the same run to run."""

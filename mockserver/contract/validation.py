@@ -219,10 +219,12 @@ def find_problems(body: Any, *, strict: bool = False) -> list[Problem]:
     return problems
 
 
-def validate_create(body: Any, *, strict: bool = False) -> CreateRequest:
-    """Return the normalized request for `body`, or raise the `ApiError` for what is wrong.
+def check_create(body: Any, *, strict: bool = False) -> tuple[str, Mode]:
+    """The model and mode of a valid create body, or raise the `ApiError` for what is wrong.
 
-    The error's code and param are those of the first problem; its message names them all.
+    What `validate_create` checks, without building the normalized request (the engine
+    needs only these two). The error's code and param are those of the first problem;
+    its message names them all.
     """
     problems = find_problems(body, strict=strict)
     if problems:
@@ -231,6 +233,15 @@ def validate_create(body: Any, *, strict: bool = False) -> CreateRequest:
         raise ApiError(first.code, message, first.param)
     mode = classify_mode(body)
     assert mode is not None  # find_problems rejects last_image alone
+    return body["model"], mode
+
+
+def validate_create(body: Any, *, strict: bool = False) -> CreateRequest:
+    """Return the normalized request for `body`, or raise the `ApiError` for what is wrong.
+
+    The error's code and param are those of the first problem; its message names them all.
+    """
+    _, mode = check_create(body, strict=strict)
     duration = body.get("duration", _DEFAULT_DURATION)
     return CreateRequest(
         model=body["model"],
