@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -75,11 +76,15 @@ def _poll(url: str, task_id: str) -> tuple[dict[str, object], str]:
 
 
 def test_tasks_created_by_one_worker_are_polled_through_others(gunicorn_url: str) -> None:
-    created = [_create(gunicorn_url) for _ in range(40)]
-    failing = [_create(gunicorn_url, Prefer="job=fail") for _ in range(10)]
+    # Concurrent clients keep several sync workers busy at once, so the kernel cannot hand
+    # every connection to one idle worker (sequential requests sometimes all land on one).
+    with ThreadPoolExecutor(8) as pool:
+        # A 50 ms injected delay holds each sync worker, so concurrent creates must spread out.
+        created = list(pool.map(lambda _: _create(gunicorn_url, Prefer="delay=50"), range(40)))
+        failing = list(pool.map(lambda _: _create(gunicorn_url, Prefer="job=fail, delay=50"), range(10)))
+        polled = list(pool.map(lambda made: _poll(gunicorn_url, made[0]), created + failing))
     crossed = 0
-    for task_id, creator in created + failing:
-        job, poller = _poll(gunicorn_url, task_id)
+    for (task_id, creator), (job, poller) in zip(created + failing, polled, strict=True):
         assert job["status"] == ("failed" if (task_id, creator) in failing else "completed")
         crossed += poller != creator
     assert len({worker for _, worker in created}) > 1, "every request reached one worker; the test proves nothing"
