@@ -8,10 +8,11 @@ http.client request for both. "first" and "cold" samples each run in a fresh int
 that has imported pytest: "first" imports the fixture's modules before the clock starts,
 "cold" counts them. "warm" samples repeat in one process. Samples alternate.
 
-Start-up = wall time of `pytest --co -q` on one empty test, with and without the plugin:
-alone (plugin autoload off, `-p` one plugin) and with every plugin installed here.
+Start-up = wall and CPU time of `pytest --co -q` on one empty test, with and without the
+plugin: alone (plugin autoload off; `-p` our plugin, pytest-httpserver's, or an empty one)
+and among every plugin installed here (`-p no:vidu_mock` or not).
 
-    python bench/bench_fixtures.py            # 9 cold + 30 warm samples, 11 pytest runs per arm
+    python bench/bench_fixtures.py            # 9 fresh + 30 warm samples, 15 pytest runs per arm
     python bench/bench_fixtures.py --quick    # one of each (smoke test)
 """
 
@@ -22,6 +23,7 @@ import http.client
 import json
 import logging
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -125,18 +127,31 @@ def warm_sample(fixture: str) -> float:
     return elapsed * 1000
 
 
-def pytest_startup(arms: dict[str, tuple[list[str], dict[str, str]]], runs: int) -> dict[str, list[float]]:
-    """Wall milliseconds of `pytest --co -q` on one empty test, per arm, the arms interleaved."""
-    times: dict[str, list[float]] = {arm: [] for arm in arms}
+def pytest_startup(
+    arms: dict[str, tuple[list[str], dict[str, str]]], runs: int
+) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) milliseconds of `pytest --co -q` on one empty test, per arm, the arms interleaved.
+
+    CPU is the child's user + system time: on a shared machine it moves much less than
+    wall time with what else runs there.
+    """
+    times: dict[str, list[tuple[float, float]]] = {arm: [] for arm in arms}
     with tempfile.TemporaryDirectory(prefix="vidu-bench-startup-") as tmp:
         Path(tmp, "pytest.ini").write_text("[pytest]\n")
         Path(tmp, "test_empty.py").write_text("def test_nothing():\n    pass\n")
+        # `-p NAME` makes pytest look NAME up among every installed entry point first; the
+        # no-plugin arm loads this empty module with `-p` too, so it pays that lookup alike.
+        Path(tmp, "empty_plugin.py").write_text('"""An empty pytest plugin."""\n')
         for _ in range(runs):
             for arm, (options, env) in arms.items():
                 command = [sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider", *options]
+                used = resource.getrusage(resource.RUSAGE_CHILDREN)
                 began = time.perf_counter()
                 subprocess.run(command, cwd=tmp, env={**os.environ, **env}, capture_output=True, check=True)
-                times[arm].append((time.perf_counter() - began) * 1000)
+                wall = time.perf_counter() - began
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (after.ru_utime - used.ru_utime) + (after.ru_stime - used.ru_stime)
+                times[arm].append((wall * 1000, cpu * 1000))
     return times
 
 
@@ -156,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one sample of each (smoke test)")
     parser.add_argument("--cold", type=int, default=9, help="fresh-process samples per fixture and kind")
     parser.add_argument("--warm", type=int, default=30, help="in-process samples per fixture")
-    parser.add_argument("--runs", type=int, default=11, help="pytest start-ups per arm")
+    parser.add_argument("--runs", type=int, default=15, help="pytest start-ups per arm")
     args = parser.parse_args(argv)
     if args.quick:
         args.cold, args.warm, args.runs = 1, 1, 1
@@ -197,24 +212,32 @@ def startup_table(runs: int) -> None:
     """Measure and print what the plugin adds to pytest's start-up."""
     alone = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     arms: dict[str, tuple[list[str], dict[str, str]]] = {
-        "alone: no plugin": ([], alone),
+        "alone: no plugin": (["-p", "empty_plugin"], alone),
         "alone: vidu_mock": (["-p", "pytest_plugin.plugin"], alone),
         "alone: pytest-httpserver": (["-p", "pytest_httpserver.pytest_plugin"], alone),
         "installed: all plugins": ([], {}),
         "installed: all but vidu_mock": (["-p", "no:vidu_mock"], {}),
     }
     times = pytest_startup(arms, runs)
-    startup = {arm: statistics.median(runs) for arm, runs in times.items()}
+    wall = {arm: statistics.median(t[0] for t in samples) for arm, samples in times.items()}
+    cpu = {arm: statistics.median(t[1] for t in samples) for arm, samples in times.items()}
     print(f"pytest --co -q on one empty test, median ms of {runs} run(s) per arm (arms interleaved)")
-    for arm, median in startup.items():
-        print(f"  {arm:<30} {median:>8.0f}")
-    added_alone = startup["alone: vidu_mock"] - startup["alone: no plugin"]
-    added_installed = startup["installed: all plugins"] - startup["installed: all but vidu_mock"]
+    print(f"  {'arm':<30} {'wall':>8} {'CPU':>8}")
+    for arm in arms:
+        print(f"  {arm:<30} {wall[arm]:>8.0f} {cpu[arm]:>8.0f}")
+    added = {
+        kind: (
+            medians["alone: vidu_mock"] - medians["alone: no plugin"],
+            medians["installed: all plugins"] - medians["installed: all but vidu_mock"],
+        )
+        for kind, medians in (("wall", wall), ("CPU", cpu))
+    }
     plugin_import = import_ms("pytest_plugin.plugin", max(runs, 3))
-    verdict = "meets" if max(added_alone, added_installed) < 100 else "MISSES"
+    verdict = "meets" if max(added["CPU"]) < 100 and plugin_import < 100 else "MISSES"
+    for kind, (alone_ms, installed_ms) in added.items():
+        print(f"vidu_mock adds ({kind}): {alone_ms:+.0f} ms alone, {installed_ms:+.0f} ms among the installed plugins")
     print(
-        f"vidu_mock adds {added_alone:+.0f} ms alone, {added_installed:+.0f} ms among the installed plugins;"
-        f" importing pytest_plugin.plugin after pytest: {plugin_import:.1f} ms  target < 100 ms: {verdict}"
+        f"importing pytest_plugin.plugin after pytest: {plugin_import:.1f} ms  target (CPU, import) < 100 ms: {verdict}"
     )
 
 
