@@ -77,7 +77,8 @@ def create_app(settings: Settings | None = None, *, engine: ContractEngine | Non
     def dispatch(path: str = "") -> Response:
         return _serve(state)
 
-    app.add_url_rule("/", "root", dispatch, methods=_METHODS, provide_automatic_options=False)
+    # One rule (each costs a compile per app); "/" and unknown methods reach the engine
+    # through the routing-error handler below, answered exactly the same way.
     app.add_url_rule("/<path:path>", "any", dispatch, methods=_METHODS, provide_automatic_options=False)
 
     @app.errorhandler(HTTPException)
