@@ -27,7 +27,6 @@ __all__ = ["EXTENSION", "create_app", "engine_of", "REQUEST_LOG"]
 
 EXTENSION = "vidu_mock"
 REQUEST_LOG = logging.getLogger("mockserver.requests")
-_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # WSGI passes these two as CONTENT_TYPE/CONTENT_LENGTH; HTTP_ copies of them are ignored, as Werkzeug does.
 _BODY_HEADERS_CGI = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
 _BODY_HEADERS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
@@ -62,28 +61,37 @@ def engine_of(app: Flask) -> ContractEngine:
     return state.engine
 
 
+class _MockFlask(Flask):
+    """Flask whose every request, any method and path, goes to the engine, which does its own routing.
+
+    No URL rules: a rule costs a URL-builder compile per app (most of building one), and the
+    engine answers unknown paths and methods itself, in the §3 shape.
+    """
+
+    def dispatch_request(self) -> Response:
+        """Answer through the engine; the routing miss Flask recorded (there are no rules) is ignored."""
+        state: _State = self.extensions[EXTENSION]
+        return _serve(state)
+
+
+# Given, so Flask does not look the package up on the import path for every app.
+_ROOT_PATH = os.path.dirname(os.path.abspath(__file__))
+
+
 def create_app(settings: Settings | None = None, *, engine: ContractEngine | None = None) -> Flask:
     """A Flask app serving the fake API (and the `/__mock/` admin API) for `settings`."""
     engine = engine or ContractEngine(settings)
     # No static folder: its route cost a millisecond per app and answered OPTIONS /static/... itself.
-    app = Flask(__name__, static_folder=None)
-    app.url_map.strict_slashes = False
+    app = _MockFlask(__name__, static_folder=None, root_path=_ROOT_PATH)
     state = _State(engine)
     app.extensions[EXTENSION] = state
     app.wsgi_app = FaultMiddleware(  # type: ignore[method-assign]
         app.wsgi_app, state.stopping, lambda: engine.settings.timeout_fault_seconds
     )
 
-    def dispatch(path: str = "") -> Response:
-        return _serve(state)
-
-    # One rule (each costs a compile per app); "/" and unknown methods reach the engine
-    # through the routing-error handler below, answered exactly the same way.
-    app.add_url_rule("/<path:path>", "any", dispatch, methods=_METHODS, provide_automatic_options=False)
-
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
-        # Routing failures (unknown methods and the like) still get the engine's JSON answer.
+        # Whatever Werkzeug refuses on its own still gets the engine's JSON answer.
         return _serve(state)
 
     @app.errorhandler(Exception)
