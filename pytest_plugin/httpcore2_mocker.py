@@ -9,18 +9,30 @@ Importing this module needs `httpcore2`; `VideoAPI` imports it only when `httpx2
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
 from typing import Any, ClassVar
 
-import httpcore2
+import httpcore2  # noqa: F401  # fail at import when httpx2's transport is missing
 import httpx
 from respx.mocks import HTTPCoreMocker
 
 __all__ = ["HTTPCore2Mocker", "to_httpcore2_error"]
 
 
+def _httpcore2() -> ModuleType:
+    """`httpcore2` as imported now.
+
+    respx keeps this mocker registered for the whole process, but a module can be imported
+    afresh (pytester's in-process runs drop the modules a run imported): `httpx2` maps only
+    the exception classes of the `httpcore2` it sees now, not of the one this module first saw.
+    """
+    return importlib.import_module("httpcore2")
+
+
 def to_httpcore2_error(error: httpx.TransportError) -> Exception:
     """The `httpcore2` exception `httpx2` maps to the `httpx2` twin of `error` (e.g. `ReadError`)."""
-    twin = getattr(httpcore2, type(error).__name__, None)
+    twin = getattr(_httpcore2(), type(error).__name__, None)
     if isinstance(twin, type) and issubclass(twin, Exception):
         return twin(str(error))
     return error
@@ -61,9 +73,10 @@ class HTTPCore2Mocker(HTTPCoreMocker):
     @classmethod
     def from_sync_httpx_response(cls, httpx_response: httpx.Response, target: Any, **kwargs: Any) -> Any:
         """An `httpcore2.Response` carrying the mocked `httpx.Response`."""
-        return httpcore2.Response(
+        response: Any = _httpcore2().Response(
             status=httpx_response.status_code,
             headers=httpx_response.headers.raw,
             content=httpx_response.stream,
             extensions=httpx_response.extensions,
         )
+        return response

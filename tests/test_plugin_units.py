@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
+
 import httpcore
 import httpcore2
 import httpx
@@ -119,6 +122,19 @@ def test_a_failed_start_leaves_nothing_patched(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(RuntimeError, match="mocker unavailable"):
         api.start()
     assert not api.active and httpcore.ConnectionPool.handle_request is original
+
+
+def test_transport_errors_use_the_httpcore2_imported_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pytester's in-process runs drop the modules a run imported; httpx2 then maps the
+    # exceptions of a fresh httpcore2, and the process-wide mocker must raise those.
+    from pytest_plugin.httpcore2_mocker import to_httpcore2_error
+
+    for name in [name for name in sys.modules if name == "httpcore2" or name.startswith("httpcore2.")]:
+        monkeypatch.delitem(sys.modules, name)
+    fresh = importlib.import_module("httpcore2")
+    assert fresh is not httpcore2 and fresh.ReadError is not httpcore2.ReadError
+    error = to_httpcore2_error(httpx.ReadError("reset"))
+    assert type(error) is fresh.ReadError and str(error) == "reset"
 
 
 def test_delays_are_recorded_not_slept() -> None:
