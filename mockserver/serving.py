@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import selectors
 import socket
+import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
@@ -20,7 +23,7 @@ from mockserver.contract.catalogue import error_spec
 from mockserver.contract.errors import ApiError
 from mockserver.faults import wants_reset
 
-__all__ = ["HTTP_LAYER_ERRORS", "MockWSGIServer", "QuietRequestHandler", "make_mock_server"]
+__all__ = ["HTTP_LAYER_ERRORS", "ConnectionThreads", "MockWSGIServer", "QuietRequestHandler", "make_mock_server"]
 
 # Status the parser chose -> catalogue code. Anything else (e.g. 505 for "HTTP/2.0" on a
 # text connection) is a 400: no client input earns an un-injected 5xx.
@@ -80,10 +83,108 @@ class QuietRequestHandler(WSGIRequestHandler):
                 drained += len(chunk)
 
 
+class ConnectionThreads:
+    """Daemon threads that each serve one connection at a time, reused once idle.
+
+    Starting a thread per connection, as `ThreadingMixIn` does, cost about half a
+    millisecond per connection here, more than answering a request. There is no cap on
+    threads (a held-open connection must never block another client) and, unlike
+    `ThreadPoolExecutor`, the threads are daemons: a client that keeps a connection open
+    must not stop the interpreter from exiting. Idle threads end after `idle_seconds`.
+    """
+
+    def __init__(
+        self, serve: Callable[[Any, Any], None], *, name: str = "vidu-mock", idle_seconds: float = 30.0
+    ) -> None:
+        self._serve = serve
+        self.name = name
+        self._idle_seconds = idle_seconds
+        self._work: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        # Invariant: threads waiting for work == _idle + items queued for them.
+        self._idle = 0
+        self._started = 0
+        self._closed = False
+
+    @property
+    def idle(self) -> int:
+        """Threads waiting for a connection right now."""
+        with self._lock:
+            return self._idle
+
+    @property
+    def started(self) -> int:
+        """Threads started so far (a connection reusing a thread starts none)."""
+        with self._lock:
+            return self._started
+
+    def submit(self, request: Any, address: Any) -> None:
+        """Serve `request` on an idle thread, or on a new one if none is idle."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the server is closed")
+            reuse = self._idle > 0
+            if reuse:
+                self._idle -= 1
+            else:
+                self._started += 1
+        if reuse:
+            self._work.put((request, address))
+        else:
+            threading.Thread(target=self._run, args=(request, address), name=self.name, daemon=True).start()
+
+    def close(self) -> None:
+        """Let idle threads end now; busy ones end when their connection does."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, 0
+        for _ in range(idle):
+            self._work.put(None)
+
+    def _run(self, request: Any, address: Any) -> None:
+        job: tuple[Any, Any] | None = (request, address)
+        while job is not None:
+            self._serve(*job)
+            job = self._next()
+
+    def _next(self) -> tuple[Any, Any] | None:
+        with self._lock:
+            if self._closed:
+                return None
+            self._idle += 1
+        while True:
+            try:
+                return self._work.get(timeout=self._idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    # Leave only while more threads wait than items are queued for them.
+                    if self._idle > 0:
+                        self._idle -= 1
+                        return None
+
+
 class MockWSGIServer(ThreadedWSGIServer):
-    """A threaded WSGI server whose injected resets reach the client as a TCP RST."""
+    """A threaded WSGI server whose injected resets reach the client as a TCP RST.
+
+    Connections are served on reused threads (`ConnectionThreads`), not a new thread each.
+    """
 
     daemon_threads = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Before binding: a failed bind calls `server_close`, which closes the threads too.
+        self.connection_threads = ConnectionThreads(self.process_request_thread)
+        super().__init__(*args, **kwargs)
+        self.connection_threads.name = f"vidu-mock:{self.port}"
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Hand the connection to a connection thread."""
+        self.connection_threads.submit(request, client_address)
+
+    def server_close(self) -> None:
+        """Close the listening socket and let idle connection threads end."""
+        super().server_close()
+        self.connection_threads.close()
 
     def shutdown_request(self, request: Any) -> None:
         """Close the connection; skip the polite FIN first when a reset was injected."""

@@ -1,0 +1,119 @@
+"""`ConnectionThreads`: connections served on reused daemon threads, never one blocking another."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from typing import Any
+
+import pytest
+
+from mockserver.serving import ConnectionThreads
+from tests.live_servers import CREATE, live_server
+
+WAIT = 10.0  # seconds; a bound on waiting for an event, never a timing assertion
+
+
+class Recorder:
+    """A `serve` callable that records which thread served each job and can hold a job open."""
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+        self.served = threading.Semaphore(0)
+        self.hold: dict[Any, threading.Event] = {}
+
+    def __call__(self, request: Any, address: Any) -> None:
+        self.threads.append(threading.current_thread())
+        release = self.hold.get(request)
+        if release is not None:
+            assert release.wait(WAIT)
+        self.served.release()
+
+    def wait_served(self, count: int = 1) -> None:
+        for _ in range(count):
+            assert self.served.acquire(timeout=WAIT)
+
+
+def _wait_idle(pool: ConnectionThreads, count: int) -> None:
+    """Wait until `count` threads are back waiting for work (they count themselves idle just after serving)."""
+    pause = threading.Event()  # never set: a bounded poll, not a timing assumption
+    for _ in range(10_000):
+        if pool.idle >= count:
+            return
+        pause.wait(0.001)
+    raise AssertionError("threads never became idle")
+
+
+def test_sequential_connections_reuse_one_thread() -> None:
+    recorder = Recorder()
+    pool = ConnectionThreads(recorder, idle_seconds=WAIT)
+    try:
+        for n in range(5):
+            pool.submit(n, None)
+            recorder.wait_served()
+            _wait_idle(pool, 1)
+        assert len(recorder.threads) == 5
+        assert len(set(recorder.threads)) == 1 and pool.started == 1
+        assert recorder.threads[0].daemon
+    finally:
+        pool.close()
+
+
+def test_a_held_connection_gets_its_own_thread_and_does_not_block_others() -> None:
+    recorder = Recorder()
+    release = recorder.hold["held"] = threading.Event()
+    pool = ConnectionThreads(recorder, idle_seconds=WAIT)
+    try:
+        pool.submit("held", None)
+        for n in range(3):
+            pool.submit(n, None)
+            recorder.wait_served()  # answered while "held" is still being served
+        held_thread = recorder.threads[0]
+        assert held_thread.is_alive() and held_thread not in recorder.threads[1:]
+        release.set()
+        recorder.wait_served()
+    finally:
+        pool.close()
+
+
+def test_idle_threads_end_after_idle_seconds_and_on_close() -> None:
+    recorder = Recorder()
+    pool = ConnectionThreads(recorder, idle_seconds=0.01)
+    pool.submit("a", None)
+    recorder.wait_served()
+    recorder.threads[0].join(WAIT)
+    assert not recorder.threads[0].is_alive()
+
+    pool = ConnectionThreads(recorder, idle_seconds=WAIT)
+    pool.submit("b", None)
+    recorder.wait_served()
+    _wait_idle(pool, 1)
+    pool.close()
+    recorder.threads[-1].join(WAIT)
+    assert not recorder.threads[-1].is_alive()
+    with pytest.raises(RuntimeError):
+        pool.submit("c", None)
+
+
+def test_the_server_answers_many_connections_on_few_threads() -> None:
+    body = b'{"model":"viduq3t-540p","prompt":"a fox"}'
+    with live_server(lifecycle="step") as server:
+        for _ in range(20):
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=WAIT)
+            try:
+                connection.request(
+                    "POST",
+                    CREATE,
+                    body=body,
+                    headers={"Authorization": "Bearer sk-x", "Content-Type": "application/json"},
+                )
+                response = connection.getresponse()
+                assert response.status == 200, response.read()
+                response.read()
+            finally:
+                connection.close()
+        threads = server._server.connection_threads if server._server else None
+        assert threads is not None
+        # A thread per connection would be 20; a new connection can arrive before the last
+        # thread is back waiting, so a few may start.
+        assert 1 <= threads.started <= 10, threads.started
