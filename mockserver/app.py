@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, Request, Response, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import MapAdapter
 from werkzeug.wsgi import get_content_length, get_input_stream
 
 from mockserver.contract.engine import ContractEngine
@@ -64,12 +65,19 @@ def engine_of(app: Flask) -> ContractEngine:
 class _MockFlask(Flask):
     """Flask whose every request, any method and path, goes to the engine, which does its own routing.
 
-    No URL rules: a rule costs a URL-builder compile per app (most of building one), and the
-    engine answers unknown paths and methods itself, in the §3 shape.
+    No URL rules and no URL matching: a rule cost a URL-builder compile per app (most of
+    building one), matching cost every request time, and the engine answers unknown paths
+    and methods itself, in the §3 shape.
     """
 
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """No adapter for requests, so Flask skips URL matching; the app-context one is Flask's."""
+        if request is not None:
+            return None
+        return super().create_url_adapter(request)
+
     def dispatch_request(self) -> Response:
-        """Answer through the engine; the routing miss Flask recorded (there are no rules) is ignored."""
+        """Answer through the engine."""
         state: _State = self.extensions[EXTENSION]
         return _serve(state)
 
