@@ -9,6 +9,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
 
 from mockserver.contract.ecma_regex import ecma_patterns
 
@@ -41,16 +42,28 @@ def catalogue_data() -> dict[str, Any]:
 
 
 @cache
-def _registry() -> Registry[Any]:
+def _ecma_json(file: str) -> Any:
     # Validators read `pattern` as ECMA-262, as JSON Schema and the OpenAPI tools do.
-    resources = [(f, Resource.from_contents(ecma_patterns(load_json(f)))) for f in SCHEMA_FILES]
-    return Registry().with_resources(resources)
+    return ecma_patterns(load_json(file))
+
+
+@cache
+def _resource(uri: str) -> Resource[Any]:
+    if uri not in SCHEMA_FILES:
+        raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class; only our own files, never fetched
+    return Resource.from_contents(_ecma_json(uri))
+
+
+@cache
+def _registry() -> Registry[Any]:
+    # Each file is read when a `$ref` first reaches it, not when the first validator is built.
+    return Registry(retrieve=_resource)  # type: ignore[call-arg]
 
 
 @cache
 def schema_validator(name: str) -> Draft202012Validator:
     """Return a compiled validator for the schema `name`, built once per process."""
-    return Draft202012Validator(ecma_patterns(load_schema(name)), registry=_registry())
+    return Draft202012Validator(_ecma_json(f"{name}.schema.json"), registry=_registry())
 
 
 @cache
@@ -59,7 +72,7 @@ def subschema_validator(name: str, pointer: str) -> Draft202012Validator:
 
     The part is resolved against its whole document, so its `$ref`s keep working.
     """
-    root = ecma_patterns(load_schema(name))
+    root = _ecma_json(f"{name}.schema.json")
     node: Any = root
     for token in pointer.strip("/").split("/"):
         node = node[token]
