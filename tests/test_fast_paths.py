@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
-from mockserver.app import create_app
+from mockserver.app import _host_url, create_app
 from mockserver.contract.ecma_regex import ecma_patterns
 from mockserver.contract.errors import ApiError
 from mockserver.contract.journal import Journal
@@ -115,6 +117,32 @@ def test_a_remembered_pass_never_answers_for_a_different_value(
     for _ in range(2):  # the second pass is answered from memory
         assert field_problems(first) == fresh_first
         assert field_problems(then) == fresh_then
+
+
+@pytest.mark.parametrize(
+    ("scheme", "host"),
+    [
+        ("http", "127.0.0.1:8000"),
+        ("http", "Example.COM"),
+        ("http", "example.com:80"),
+        ("https", "example.com:443"),
+        ("https", "example.com:8443"),
+        ("http", "[::1]:9000"),
+        ("http", "[::1]"),
+        ("http", "xn--bcher-kva.example:8000"),
+        ("http", "XN--BCHER-KVA.example"),
+        ("http", "example.com:0080"),
+        ("http", "bad host"),
+        ("http", None),
+    ],
+)
+def test_the_host_url_is_werkzeugs_without_the_idna_codec_when_not_needed(scheme: str, host: str | None) -> None:
+    headers = {} if host is None else {"Host": host}
+    environ = EnvironBuilder(path="/", base_url=f"{scheme}://server.local:5000", headers=headers).get_environ()
+    if host is None:
+        environ.pop("HTTP_HOST", None)
+    request = Request(environ)
+    assert _host_url(request) == request.host_url
 
 
 def test_each_host_gets_its_own_video_url_from_the_flask_face() -> None:
