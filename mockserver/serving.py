@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import selectors
 import socket
 import threading
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
@@ -23,7 +25,14 @@ from mockserver.contract.catalogue import error_spec
 from mockserver.contract.errors import ApiError
 from mockserver.faults import wants_reset
 
-__all__ = ["HTTP_LAYER_ERRORS", "ConnectionThreads", "MockWSGIServer", "QuietRequestHandler", "make_mock_server"]
+__all__ = [
+    "HTTP_LAYER_ERRORS",
+    "SHARED_CONNECTION_THREADS",
+    "ConnectionThreads",
+    "MockWSGIServer",
+    "QuietRequestHandler",
+    "make_mock_server",
+]
 
 # Status the parser chose -> catalogue code. Anything else (e.g. 505 for "HTTP/2.0" on a
 # text connection) is a 400: no client input earns an un-injected 5xx.
@@ -93,15 +102,15 @@ class ConnectionThreads:
     must not stop the interpreter from exiting. Idle threads end after `idle_seconds`.
     """
 
-    def __init__(
-        self, serve: Callable[[Any, Any], None], *, name: str = "vidu-mock", idle_seconds: float = 30.0
-    ) -> None:
-        self._serve = serve
+    def __init__(self, *, name: str = "vidu-mock-connection", idle_seconds: float = 30.0) -> None:
         self.name = name
         self._idle_seconds = idle_seconds
-        self._work: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        # Invariant: threads waiting for work == _idle + items queued for them.
+        self._reset()
+
+    def _reset(self) -> None:
+        self._work: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        # Invariant: threads waiting for work == _idle + jobs queued for them.
         self._idle = 0
         self._started = 0
         self._closed = False
@@ -118,36 +127,41 @@ class ConnectionThreads:
         with self._lock:
             return self._started
 
-    def submit(self, request: Any, address: Any) -> None:
-        """Serve `request` on an idle thread, or on a new one if none is idle."""
+    def submit(self, job: Callable[[], None]) -> None:
+        """Run `job` (serve one connection) on an idle thread, or on a new one if none is idle."""
         with self._lock:
             if self._closed:
-                raise RuntimeError("the server is closed")
+                raise RuntimeError("these connection threads are closed")
             reuse = self._idle > 0
             if reuse:
                 self._idle -= 1
             else:
                 self._started += 1
         if reuse:
-            self._work.put((request, address))
+            self._work.put(job)
         else:
-            threading.Thread(target=self._run, args=(request, address), name=self.name, daemon=True).start()
+            threading.Thread(target=self._run, args=(job,), name=self.name, daemon=True).start()
 
     def close(self) -> None:
-        """Let idle threads end now; busy ones end when their connection does."""
+        """Let idle threads end now and refuse new jobs; busy threads end when their job does."""
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, 0
         for _ in range(idle):
             self._work.put(None)
 
-    def _run(self, request: Any, address: Any) -> None:
-        job: tuple[Any, Any] | None = (request, address)
-        while job is not None:
-            self._serve(*job)
-            job = self._next()
+    def after_fork(self) -> None:
+        """Forget the parent's threads (a forked child has none of them)."""
+        self._lock = threading.Lock()
+        self._reset()
 
-    def _next(self) -> tuple[Any, Any] | None:
+    def _run(self, job: Callable[[], None]) -> None:
+        next_job: Callable[[], None] | None = job
+        while next_job is not None:
+            next_job()
+            next_job = self._next()
+
+    def _next(self) -> Callable[[], None] | None:
         with self._lock:
             if self._closed:
                 return None
@@ -157,34 +171,30 @@ class ConnectionThreads:
                 return self._work.get(timeout=self._idle_seconds)
             except queue.Empty:
                 with self._lock:
-                    # Leave only while more threads wait than items are queued for them.
+                    # Leave only while more threads wait than jobs are queued for them.
                     if self._idle > 0:
                         self._idle -= 1
                         return None
 
 
+#: The connection threads every `MockWSGIServer` of this process shares, so a server
+#: started later (another `Settings`, the next test session's) reuses idle ones.
+SHARED_CONNECTION_THREADS = ConnectionThreads()
+os.register_at_fork(after_in_child=SHARED_CONNECTION_THREADS.after_fork)
+
+
 class MockWSGIServer(ThreadedWSGIServer):
     """A threaded WSGI server whose injected resets reach the client as a TCP RST.
 
-    Connections are served on reused threads (`ConnectionThreads`), not a new thread each.
+    Connections are served on `SHARED_CONNECTION_THREADS`, not on a new thread each.
     """
 
     daemon_threads = True
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Before binding: a failed bind calls `server_close`, which closes the threads too.
-        self.connection_threads = ConnectionThreads(self.process_request_thread)
-        super().__init__(*args, **kwargs)
-        self.connection_threads.name = f"vidu-mock:{self.port}"
+    connection_threads = SHARED_CONNECTION_THREADS
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Hand the connection to a connection thread."""
-        self.connection_threads.submit(request, client_address)
-
-    def server_close(self) -> None:
-        """Close the listening socket and let idle connection threads end."""
-        super().server_close()
-        self.connection_threads.close()
+        self.connection_threads.submit(partial(self.process_request_thread, request, client_address))
 
     def shutdown_request(self, request: Any) -> None:
         """Close the connection; skip the polite FIN first when a reset was injected."""
