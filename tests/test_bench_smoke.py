@@ -55,6 +55,8 @@ def test_fixtures_bench_prints_ready_times_and_startup_costs() -> None:
     for expected in ("video_server", "pytest-httpserver", "alone: vidu_mock", "installed: all but vidu_mock"):
         assert expected in output, output
     assert "vidu_mock adds" in output and "importing pytest_plugin.plugin" in output
+    for reading in ("setup", "answered"):
+        assert f"ratio video_server / pytest-httpserver, {reading}:" in output, output
 
 
 def test_memory_bench_stores_every_task_in_slots() -> None:
