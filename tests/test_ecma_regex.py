@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import jsonschema_rs
@@ -84,6 +85,17 @@ def test_ecma_whitespace_is_what_ecma_backslash_s_matches() -> None:
     space = jsonschema_rs.validator_for({"type": "string", "pattern": r"^\s$"})
     characters = (chr(code) for code in range(0x10000) if not 0xD800 <= code <= 0xDFFF)
     assert {c for c in characters if space.is_valid(c)} == set(ECMA_WHITESPACE)
+
+
+def test_ecma_non_space_is_every_code_point_outside_ecma_whitespace() -> None:
+    # The rewrite of `\S` leans on Python's own Unicode table; this pins it to ECMA's set.
+    not_space = re.compile(to_python(r"\S"))
+    wrong = [
+        code
+        for code in range(sys.maxunicode + 1)
+        if (not_space.match(chr(code)) is None) != (chr(code) in ECMA_WHITESPACE)
+    ]
+    assert wrong == []
 
 
 @st.composite

@@ -22,6 +22,11 @@ ECMA_WHITESPACE = (
     "\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
 _SPACE_CLASS = r"\t-\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+# ECMA `\S` outside a class: what Python's Unicode `\s` calls non-space, minus U+FEFF, plus
+# the five characters only Python calls space. Same set as `[^_SPACE_CLASS]`, but `re`
+# compiles it in half a millisecond instead of more than one (a 64K-entry bitmap), which
+# was most of a process's first validation of a prompt.
+_NOT_SPACE = r"(?u:[^\s\ufeff]|[\x1c-\x1f\x85])"
 _DOT = r"[^\n\r\u2028\u2029]"
 
 
@@ -44,7 +49,7 @@ def to_python(pattern: str) -> str:
             elif escaped == "S":
                 if in_class:
                     raise ValueError(f"\\S inside a character class is not supported: {pattern!r}")
-                out.append(f"[^{_SPACE_CLASS}]")
+                out.append(_NOT_SPACE)
             else:
                 out.append(pattern[i : i + 2])
             i += 2
