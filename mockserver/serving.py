@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import selectors
 import socket
 import threading
@@ -92,26 +91,41 @@ class QuietRequestHandler(WSGIRequestHandler):
                 drained += len(chunk)
 
 
+class _Waiter:
+    """An idle thread's slot: the job handed to it, and the lock it waits on until then."""
+
+    __slots__ = ("job", "wake")
+
+    def __init__(self) -> None:
+        self.job: Callable[[], None] | None = None
+        self.wake = threading.Lock()
+        self.wake.acquire()  # held until a job (or the close) is handed over
+
+
 class ConnectionThreads:
     """Daemon threads that each serve one connection at a time, reused once idle.
 
     Starting a thread per connection, as `ThreadingMixIn` does, cost about half a
     millisecond per connection here, more than answering a request. There is no cap on
-    threads (a held-open connection must never block another client) and, unlike
+    busy threads (a held-open connection must never block another client) and, unlike
     `ThreadPoolExecutor`, the threads are daemons: a client that keeps a connection open
-    must not stop the interpreter from exiting. Idle threads end after `idle_seconds`.
+    must not stop the interpreter from exiting.
+
+    The thread that went idle last is reused first, so threads a burst left over stay
+    idle and end after `idle_seconds`; at most `max_idle` wait at once. (Handing work to
+    any waiting thread kept every thread busy now and then, and a soak's thread count,
+    and memory, crept up.)
     """
 
-    def __init__(self, *, name: str = "vidu-mock-connection", idle_seconds: float = 30.0) -> None:
+    def __init__(self, *, name: str = "vidu-mock-connection", idle_seconds: float = 30.0, max_idle: int = 16) -> None:
         self.name = name
         self._idle_seconds = idle_seconds
+        self._max_idle = max_idle
         self._lock = threading.Lock()
         self._reset()
 
     def _reset(self) -> None:
-        self._work: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        # Invariant: threads waiting for work == _idle + jobs queued for them.
-        self._idle = 0
+        self._waiting: list[_Waiter] = []  # a stack: the last to go idle is handed the next job
         self._started = 0
         self._closed = False
 
@@ -119,7 +133,7 @@ class ConnectionThreads:
     def idle(self) -> int:
         """Threads waiting for a connection right now."""
         with self._lock:
-            return self._idle
+            return len(self._waiting)
 
     @property
     def started(self) -> int:
@@ -132,23 +146,22 @@ class ConnectionThreads:
         with self._lock:
             if self._closed:
                 raise RuntimeError("these connection threads are closed")
-            reuse = self._idle > 0
-            if reuse:
-                self._idle -= 1
-            else:
+            waiter = self._waiting.pop() if self._waiting else None
+            if waiter is None:
                 self._started += 1
-        if reuse:
-            self._work.put(job)
-        else:
+        if waiter is None:
             threading.Thread(target=self._run, args=(job,), name=self.name, daemon=True).start()
+        else:
+            waiter.job = job
+            waiter.wake.release()
 
     def close(self) -> None:
         """Let idle threads end now and refuse new jobs; busy threads end when their job does."""
         with self._lock:
             self._closed = True
-            idle, self._idle = self._idle, 0
-        for _ in range(idle):
-            self._work.put(None)
+            waiting, self._waiting = self._waiting, []
+        for waiter in waiting:
+            waiter.wake.release()  # with no job: the thread ends
 
     def after_fork(self) -> None:
         """Forget the parent's threads (a forked child has none of them)."""
@@ -162,19 +175,20 @@ class ConnectionThreads:
             next_job = self._next()
 
     def _next(self) -> Callable[[], None] | None:
+        waiter = _Waiter()
         with self._lock:
-            if self._closed:
+            if self._closed or len(self._waiting) >= self._max_idle:
                 return None
-            self._idle += 1
-        while True:
-            try:
-                return self._work.get(timeout=self._idle_seconds)
-            except queue.Empty:
-                with self._lock:
-                    # Leave only while more threads wait than jobs are queued for them.
-                    if self._idle > 0:
-                        self._idle -= 1
-                        return None
+            self._waiting.append(waiter)
+        if not waiter.wake.acquire(timeout=self._idle_seconds):
+            with self._lock:
+                if waiter in self._waiting:  # nobody took this thread: it ends
+                    self._waiting.remove(waiter)
+                    return None
+            waiter.wake.acquire()  # taken just as the wait ran out: the job is on its way
+        job = waiter.job
+        waiter.job = None
+        return job
 
 
 #: The connection threads every `MockWSGIServer` of this process shares, so a server

@@ -20,11 +20,13 @@ class Recorder:
 
     def __init__(self) -> None:
         self.threads: list[threading.Thread] = []
+        self.by_job: dict[Any, threading.Thread] = {}
         self.served = threading.Semaphore(0)
         self.hold: dict[Any, threading.Event] = {}
 
     def __call__(self, request: Any, address: Any) -> None:
         self.threads.append(threading.current_thread())
+        self.by_job[request] = threading.current_thread()
         release = self.hold.get(request)
         if release is not None:
             assert release.wait(WAIT)
@@ -69,8 +71,8 @@ def test_a_held_connection_gets_its_own_thread_and_does_not_block_others() -> No
         for n in range(3):
             pool.submit(partial(recorder, n, None))
             recorder.wait_served()  # answered while "held" is still being served
-        held_thread = recorder.threads[0]
-        assert held_thread.is_alive() and held_thread not in recorder.threads[1:]
+        held_thread = recorder.by_job["held"]
+        assert held_thread.is_alive() and held_thread not in [recorder.by_job[n] for n in range(3)]
         release.set()
         recorder.wait_served()
     finally:
@@ -132,5 +134,51 @@ def test_a_forked_child_forgets_the_parents_threads() -> None:
         pool.submit(partial(recorder, "b", None))
         recorder.wait_served()  # served by a new thread, not queued for a missing one
         assert pool.started == 1 and recorder.threads[1] is not recorder.threads[0]
+    finally:
+        pool.close()
+
+
+def _two_idle_threads(recorder: Recorder, pool: ConnectionThreads) -> tuple[threading.Thread, threading.Thread]:
+    """Two threads made idle one after the other; returns them in the order they went idle."""
+    first, second = recorder.hold["a"], recorder.hold["b"] = threading.Event(), threading.Event()
+    pool.submit(partial(recorder, "a", None))
+    pool.submit(partial(recorder, "b", None))
+    first.set()
+    recorder.wait_served()
+    _wait_idle(pool, 1)
+    second.set()
+    recorder.wait_served()
+    _wait_idle(pool, 2)
+    return recorder.by_job["a"], recorder.by_job["b"]
+
+
+def test_the_thread_that_went_idle_last_is_reused_first() -> None:
+    recorder = Recorder()
+    pool = ConnectionThreads(idle_seconds=WAIT)
+    try:
+        thread_a, thread_b = _two_idle_threads(recorder, pool)
+        assert thread_a is not thread_b
+        pool.submit(partial(recorder, "c", None))
+        recorder.wait_served()
+        assert recorder.by_job["c"] is thread_b  # a stack: surplus threads stay idle and retire
+    finally:
+        pool.close()
+
+
+def test_at_most_max_idle_threads_wait() -> None:
+    recorder = Recorder()
+    pool = ConnectionThreads(idle_seconds=WAIT, max_idle=1)
+    try:
+        first, second = recorder.hold["a"], recorder.hold["b"] = threading.Event(), threading.Event()
+        pool.submit(partial(recorder, "a", None))
+        pool.submit(partial(recorder, "b", None))
+        first.set()
+        recorder.wait_served()
+        _wait_idle(pool, 1)
+        second.set()
+        recorder.wait_served()
+        thread_b = recorder.by_job["b"]
+        thread_b.join(WAIT)  # one idle already: the second thread ends instead of waiting
+        assert not thread_b.is_alive() and pool.idle == 1
     finally:
         pool.close()
