@@ -6,11 +6,11 @@ import hmac
 from typing import Any
 
 import pytest
+from flask import Request
 from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from werkzeug.test import EnvironBuilder
-from werkzeug.wrappers import Request
 
 from mockserver.app import _host_url, create_app
 from mockserver.contract.ecma_regex import ecma_patterns
@@ -137,7 +137,7 @@ def test_a_remembered_pass_never_answers_for_a_different_value(
     ],
 )
 def test_the_host_url_is_werkzeugs_without_the_idna_codec_when_not_needed(scheme: str, host: str | None) -> None:
-    headers = {} if host is None else {"Host": host}
+    headers = [] if host is None else [("Host", host)]
     environ = EnvironBuilder(path="/", base_url=f"{scheme}://server.local:5000", headers=headers).get_environ()
     if host is None:
         environ.pop("HTTP_HOST", None)
