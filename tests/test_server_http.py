@@ -10,6 +10,7 @@ import httpx
 import pytest
 import requests
 
+from mockserver.contract.settings import Settings
 from mockserver.live import LiveServer
 from tests.contract_checks import assert_conforms
 from tests.live_servers import AUTH, CREATE, TEXT, live_server
@@ -165,3 +166,17 @@ def test_strict_mode_rejects_unknown_fields() -> None:
         assert (refused.status_code, refused.json()["error"]["param"]) == (400, "colour")
     with live_server() as lenient:
         assert post(lenient.url, {**TEXT, "colour": "red"}).status_code == 200
+
+
+def test_the_server_header_names_the_mock(server: LiveServer) -> None:
+    response = post(server.url)
+    assert response.headers["Server"].startswith("vidu-mock Python/"), response.headers["Server"]
+
+
+def test_a_busy_port_raises_oserror_and_leaves_the_running_server_alone(server: LiveServer) -> None:
+    # Werkzeug's own constructor prints and calls sys.exit on a bind error; a library must raise.
+    second = LiveServer(Settings(port=server.port))
+    with pytest.raises(OSError):
+        second.start()
+    assert not second.running
+    assert post(server.url).status_code == 200
