@@ -138,8 +138,8 @@ def test_a_forked_child_forgets_the_parents_threads() -> None:
         pool.close()
 
 
-def _two_idle_threads(recorder: Recorder, pool: ConnectionThreads) -> tuple[threading.Thread, threading.Thread]:
-    """Two threads made idle one after the other; returns them in the order they went idle."""
+def _finish_a_then_b(recorder: Recorder, pool: ConnectionThreads) -> tuple[threading.Thread, threading.Thread]:
+    """Jobs "a" and "b" on two threads, "a" finishing (its thread idle) before "b" does; their threads."""
     first, second = recorder.hold["a"], recorder.hold["b"] = threading.Event(), threading.Event()
     pool.submit(partial(recorder, "a", None))
     pool.submit(partial(recorder, "b", None))
@@ -148,7 +148,6 @@ def _two_idle_threads(recorder: Recorder, pool: ConnectionThreads) -> tuple[thre
     _wait_idle(pool, 1)
     second.set()
     recorder.wait_served()
-    _wait_idle(pool, 2)
     return recorder.by_job["a"], recorder.by_job["b"]
 
 
@@ -156,7 +155,8 @@ def test_the_thread_that_went_idle_last_is_reused_first() -> None:
     recorder = Recorder()
     pool = ConnectionThreads(idle_seconds=WAIT)
     try:
-        thread_a, thread_b = _two_idle_threads(recorder, pool)
+        thread_a, thread_b = _finish_a_then_b(recorder, pool)
+        _wait_idle(pool, 2)
         assert thread_a is not thread_b
         pool.submit(partial(recorder, "c", None))
         recorder.wait_served()
@@ -169,15 +169,7 @@ def test_at_most_max_idle_threads_wait() -> None:
     recorder = Recorder()
     pool = ConnectionThreads(idle_seconds=WAIT, max_idle=1)
     try:
-        first, second = recorder.hold["a"], recorder.hold["b"] = threading.Event(), threading.Event()
-        pool.submit(partial(recorder, "a", None))
-        pool.submit(partial(recorder, "b", None))
-        first.set()
-        recorder.wait_served()
-        _wait_idle(pool, 1)
-        second.set()
-        recorder.wait_served()
-        thread_b = recorder.by_job["b"]
+        _, thread_b = _finish_a_then_b(recorder, pool)
         thread_b.join(WAIT)  # one idle already: the second thread ends instead of waiting
         assert not thread_b.is_alive() and pool.idle == 1
     finally:
