@@ -61,15 +61,6 @@ class Journal:
         self._seq = 0
         self._lock = threading.Lock()
 
-    def record(self, **fields: Any) -> JournalEntry:
-        """Store a new entry; `headers` are redacted and a large `body` is summarized."""
-        with self._lock:
-            self._seq += 1
-            fields["headers"] = redact_headers(fields.get("headers", {}))
-            entry = JournalEntry(seq=self._seq, **fields)
-            self._entries.append(entry)
-            return entry
-
     def add(
         self,
         time: float,
@@ -84,7 +75,7 @@ class Journal:
         mode: str | None = None,
         injected: str | None = None,
     ) -> None:
-        """Store a new entry like `record`, without building it until it is read."""
+        """Store a new entry, its `headers` redacted; it is built into a `JournalEntry` when first read."""
         clean = redact_headers(headers)
         with self._lock:
             self._seq += 1
