@@ -50,6 +50,8 @@ _DRAIN_BYTES = 4 * 1024 * 1024
 class QuietRequestHandler(WSGIRequestHandler):
     """Werkzeug's handler without its access log: the app writes its own, token-free line."""
 
+    protocol_version = "HTTP/1.1"  # keep-alive and chunked replies, as Werkzeug sets for threaded servers
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Do nothing; `mockserver.requests` logs each request instead."""
 
@@ -207,7 +209,6 @@ class MockWSGIServer(ThreadedWSGIServer):
     Connections are served on `SHARED_CONNECTION_THREADS`, not on a new thread each.
     """
 
-    daemon_threads = True
     connection_threads = SHARED_CONNECTION_THREADS
 
     def __init__(self, host: str, port: int, app: Any, handler: type[WSGIRequestHandler] = QuietRequestHandler) -> None:
@@ -219,8 +220,6 @@ class MockWSGIServer(ThreadedWSGIServer):
         prints and calls `sys.exit`, which a library (`LiveServer`, the fixtures) must not.
         The `Server` header names the mock instead.
         """
-        if "protocol_version" not in vars(handler):
-            handler.protocol_version = "HTTP/1.1"  # keep-alive and chunked replies, as Werkzeug does for threads
         self.host, self.port, self.app = host, port, app
         self.passthrough_errors = False
         self.ssl_context = None
