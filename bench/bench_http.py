@@ -36,6 +36,7 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
+from fixed_job import FIXED_JOB
 from flask import Flask, Response, request
 
 TARGET = 0.8
@@ -43,19 +44,6 @@ TOKEN = "sk-bench-http"  # noqa: S105  # a fake bearer token the mock is told to
 CREATE = "/v1/video/generations"
 BENCH_DIR = Path(__file__).resolve().parent
 
-# The fixed job the bare app answers with: what a create returns, minus the work.
-FIXED_JOB = json.dumps(
-    {
-        "id": "task_bench",
-        "task_id": "task_bench",
-        "object": "video.generation.job",
-        "model": "viduq3p-720p",
-        "status": "queued",
-        "progress": 0,
-        "created_at": 1_700_000_000,
-    },
-    separators=(",", ":"),
-).encode()
 
 # One body per mode; `%d` becomes a request counter, so no two prompts are the same.
 BODY_TEMPLATES: tuple[str, ...] = tuple(

@@ -13,7 +13,6 @@ median of the per-block ratios vidu-mock / bare.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -22,31 +21,21 @@ from contextlib import AbstractContextManager
 
 import httpx
 import respx
+from fixed_job import FIXED_JOB
 
 from pytest_plugin import VideoAPI
 
 TARGET = 2.0
 BASE_URL = "https://api.vidu.test"
 CREATE = "/v1/video/generations"
-STATIC_JOB = json.dumps(
-    {
-        "id": "task_bench",
-        "task_id": "task_bench",
-        "object": "video.generation.job",
-        "model": "viduq3p-720p",
-        "status": "queued",
-        "progress": 0,
-        "created_at": 1_700_000_000,
-    }
-).encode()
 
 
 def bare_router() -> respx.MockRouter:
     """Plain respx routes answering the create and the poll with a static JSON body."""
     router = respx.MockRouter(assert_all_called=False, using="httpcore")
     headers = {"Content-Type": "application/json"}
-    router.post(BASE_URL + CREATE).respond(200, content=STATIC_JOB, headers=headers)
-    router.get(url__regex=rf"^{BASE_URL}{CREATE}/[^/]+$").respond(200, content=STATIC_JOB, headers=headers)
+    router.post(BASE_URL + CREATE).respond(200, content=FIXED_JOB, headers=headers)
+    router.get(url__regex=rf"^{BASE_URL}{CREATE}/[^/]+$").respond(200, content=FIXED_JOB, headers=headers)
     return router
 
 
