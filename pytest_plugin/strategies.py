@@ -4,12 +4,23 @@ Everything is read from the packaged contract (`mockserver.contract`): models, m
 aspect ratios, limits and the error catalogue are never restated here.
 
 - `create_requests()`: valid `POST /v1/video/generations` bodies.
+- `every_model_and_mode()`: runs a test on each catalogue (model, mode) pair first;
+  `catalogue_bodies()` lists those bodies.
 - `invalid_create_requests()`: invalid bodies, each with the exact error to expect.
 - `jobs()` and `error_bodies()`: response bodies, for testing response parsers.
 """
 
+from pytest_plugin.catalogue_examples import catalogue_bodies, every_model_and_mode
 from pytest_plugin.invalid_bodies import InvalidRequest, invalid_create_requests
 from pytest_plugin.response_bodies import error_bodies, jobs
 from pytest_plugin.valid_bodies import create_requests
 
-__all__ = ["InvalidRequest", "create_requests", "error_bodies", "invalid_create_requests", "jobs"]
+__all__ = [
+    "InvalidRequest",
+    "catalogue_bodies",
+    "create_requests",
+    "error_bodies",
+    "every_model_and_mode",
+    "invalid_create_requests",
+    "jobs",
+]

@@ -18,7 +18,15 @@ from mockserver.contract.catalogue import ERRORS
 from mockserver.contract.schemas import schema_validator
 from pytest_plugin.invalid_bodies import RULES
 from pytest_plugin.request_rules import MODE_FIELDS
-from pytest_plugin.strategies import InvalidRequest, create_requests, error_bodies, invalid_create_requests, jobs
+from pytest_plugin.strategies import (
+    InvalidRequest,
+    catalogue_bodies,
+    create_requests,
+    error_bodies,
+    every_model_and_mode,
+    invalid_create_requests,
+    jobs,
+)
 
 FAST = settings(database=None, derandomize=True, deadline=None)
 
@@ -138,6 +146,74 @@ def test_a_run_meets_every_mode_within_200_examples() -> None:
 
     run()
     assert set(modes) == set(MODES)
+
+
+def test_catalogue_bodies_hold_each_allowed_pair_once_with_required_fields_only() -> None:
+    bodies = catalogue_bodies()
+    pairs = [(validate_create(b).model, validate_create(b).mode) for b in bodies]
+    allowed = [
+        (model, mode) for model in MODELS for mode in MODES if is_mix_model(model) == (mode == "reference-to-video")
+    ]
+    assert pairs == allowed
+    for body in bodies:
+        schema_validator("request").validate(body)
+        mode = validate_create(body).mode
+        prompt = ("prompt",) if mode in ("text-to-video", "reference-to-video") else ()
+        assert set(body) == {"model", *prompt, *MODE_FIELDS[mode]}
+
+
+def test_catalogue_bodies_are_fresh_copies() -> None:
+    first = catalogue_bodies()
+    first[-1]["reference_image_urls"].append("https://example.com/changed.png")
+    first[0]["model"] = "changed"
+    assert catalogue_bodies()[-1]["reference_image_urls"] == ["https://example.com/reference-1.png"]
+    assert catalogue_bodies()[0]["model"] == MODELS[0]
+
+
+@pytest.mark.parametrize("argname", [None, "body"])
+@pytest.mark.parametrize("outermost", [True, False])
+def test_every_model_and_mode_runs_each_pair_before_generating(argname: str | None, outermost: bool) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def record(body: dict[str, Any]) -> None:
+        seen.append(body)
+
+    given_ = given(body=create_requests()) if argname else given(create_requests())
+    generated = settings(FAST, max_examples=5)
+    if outermost:
+        every_model_and_mode(argname)(generated(given_(record)))()
+    else:
+        generated(given_(every_model_and_mode(argname)(record)))()
+    explicit = catalogue_bodies()
+    assert seen[: len(explicit)] == explicit
+    assert len(seen) == len(explicit) + 5
+
+
+def test_every_model_and_mode_reports_the_failing_pair() -> None:
+    @every_model_and_mode()
+    @settings(FAST, max_examples=5)
+    @given(create_requests())
+    def rejects_offpeak(body: dict[str, Any]) -> None:
+        assert not body["model"].endswith("-offpeak"), body["model"]
+
+    with pytest.raises(AssertionError, match=r"-offpeak"):
+        rejects_offpeak()
+
+
+def test_every_model_and_mode_refuses_a_name_that_is_not_an_argument_name() -> None:
+    with pytest.raises(ValueError, match=r"argname='my body' is not a Python argument name"):
+        every_model_and_mode("my body")
+
+
+def test_every_model_and_mode_names_a_mismatched_argument() -> None:
+    @settings(FAST, max_examples=5)
+    @given(body=create_requests())
+    @every_model_and_mode("request")
+    def misnamed(body: dict[str, Any]) -> None:
+        pass
+
+    with pytest.raises(InvalidArgument, match=r"'request'"):
+        misnamed()
 
 
 def test_shrinks_to_the_first_model_in_its_simplest_mode() -> None:
