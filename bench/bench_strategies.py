@@ -1,13 +1,15 @@
 """Benchmark `create_requests()` against `hypothesis_jsonschema.from_schema` on the request schema.
 
-    python bench/bench_strategies.py [--examples 200] [--runs 3] [--check]
+    python bench/bench_strategies.py [--examples 200] [--runs 3] [--check] [--quick]
 
 Both strategies run in the same harness: a seeded `@given` test with a fixed number of
 examples (generation phase only, no database), timed around the whole run after a short
 warm-up. Reported per strategy: examples per second, the share of bodies the request
 schema accepts, and how many of the catalogue's models and modes each run's first 200
-examples hold. `--check` exits 1 unless `create_requests()` is at least 5x faster and
-100% valid.
+examples hold. A third row runs `create_requests()` under `@every_model_and_mode()`
+(its explicit examples, then the generated ones) and reports the same coverage. `--check`
+exits 1 unless `create_requests()` is at least 5x faster and 100% valid, and the third row
+holds every model and mode in every run.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import sys
 import time
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +26,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from mockserver.contract import MODELS, MODES, load_schema, schema_validator, validate_create
-from pytest_plugin.strategies import create_requests
+from pytest_plugin.strategies import catalogue_bodies, create_requests, every_model_and_mode
 
 COVERAGE_WINDOW = 200
 
@@ -78,33 +81,43 @@ class Result:
         return self.examples / self.seconds
 
 
-def _run(strategy: st.SearchStrategy[Any], examples: int, run_seed: int) -> tuple[list[Any], float]:
+_Decorator = Callable[[Callable[..., None]], Callable[..., None]]
+
+
+def _run(
+    strategy: st.SearchStrategy[Any], examples: int, run_seed: int, decorator: _Decorator | None = None
+) -> tuple[list[Any], float]:
     bodies: list[Any] = []
 
-    @seed(run_seed)
-    @settings(
-        database=None,
-        deadline=None,
-        max_examples=examples,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(strategy)
-    def collect(body: Any) -> None:
+    def collect_body(body: Any) -> None:
         bodies.append(body)
+
+    test = decorator(collect_body) if decorator is not None else collect_body
+    collect = seed(run_seed)(
+        settings(
+            database=None,
+            deadline=None,
+            max_examples=examples,
+            # Explicit examples (only a decorator adds any), then generation; no shrinking.
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )(given(strategy)(test))
+    )
 
     start = time.perf_counter()
     collect()
     return bodies, time.perf_counter() - start
 
 
-def measure(name: str, strategy: st.SearchStrategy[Any], examples: int, runs: int) -> Result:
+def measure(
+    name: str, strategy: st.SearchStrategy[Any], examples: int, runs: int, decorator: _Decorator | None = None
+) -> Result:
     """Time `runs` seeded runs of `examples` examples; check validity and coverage afterwards."""
     validator = schema_validator("request")
-    _run(strategy, 5, -1)  # warm-up: strategy validation, schema canonicalisation, imports
+    _run(strategy, 5, -1, decorator)  # warm-up: strategy validation, schema canonicalisation, imports
     result = Result(name)
     for run_seed in range(runs):
-        bodies, seconds = _run(strategy, examples, run_seed)
+        bodies, seconds = _run(strategy, examples, run_seed, decorator)
         result.examples += len(bodies)
         result.seconds += seconds
         valid = [body for body in bodies if validator.is_valid(body)]
@@ -120,8 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=COVERAGE_WINDOW, help="examples per run (default 200)")
     parser.add_argument("--runs", type=int, default=3, help="seeded runs per strategy (default 3)")
-    parser.add_argument("--check", action="store_true", help="exit 1 unless >= 5x faster and 100%% valid")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 unless >= 5x faster, 100%% valid, and the decorated run covers all"
+    )
+    parser.add_argument("--quick", action="store_true", help="1 run x 20 examples (the smoke test)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.examples, args.runs = 20, 1
 
     _let_hypothesis_jsonschema_run()
     from hypothesis_jsonschema import from_schema
@@ -131,18 +149,24 @@ def main(argv: list[str] | None = None) -> int:
         'from_schema(load_schema("request"))', from_schema(load_schema("request")), args.examples, args.runs
     )
 
-    print(
-        f"{args.runs} seeded runs x {args.examples} examples each; coverage counts the first {COVERAGE_WINDOW} of a run"
+    covered = measure(
+        "create_requests() + every_model_and_mode", create_requests(), args.examples, args.runs, every_model_and_mode()
     )
-    print(f"{'strategy':38} {'examples/s':>10} {'schema-valid':>12}  {'models per run':>20}  {'modes per run':>14}")
-    for result in (ours, baseline):
+
+    print(
+        f"{args.runs} seeded runs x {args.examples} generated examples each (the last row adds"
+        f" {len(catalogue_bodies())} explicit ones); coverage counts the first {COVERAGE_WINDOW} of a run"
+    )
+    print(f"{'strategy':42} {'examples/s':>10} {'schema-valid':>12}  {'models per run':>20}  {'modes per run':>14}")
+    for result in (ours, baseline, covered):
         models = f"{', '.join(map(str, result.models))} of {len(MODELS)}"
         modes = f"{', '.join(map(str, result.modes))} of {len(MODES)}"
         validity = 100 * result.valid / result.examples
-        print(f"{result.name:38} {result.rate:10.1f} {validity:11.1f}%  {models:>20}  {modes:>14}")
+        print(f"{result.name:42} {result.rate:10.1f} {validity:11.1f}%  {models:>20}  {modes:>14}")
     ratio = ours.rate / baseline.rate
     print(f"create_requests() generates {ratio:.1f}x as many examples per second")
-    if args.check and (ratio < 5 or ours.valid != ours.examples):
+    everything = set(covered.models) == {len(MODELS)} and set(covered.modes) == {len(MODES)}
+    if args.check and (ratio < 5 or ours.valid != ours.examples or not everything):
         return 1
     return 0
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from mockserver.contract import MODELS, MODES
+
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
@@ -63,3 +65,20 @@ def test_memory_bench_stores_every_task_in_slots() -> None:
     output = run_quick("bench_memory.py")
     assert "stored: 2,000 tasks; Task uses slots: True" in output
     assert "100,000 tasks in" in output
+
+
+def test_strategies_bench_prints_all_three_rows() -> None:
+    output = run_quick("bench_strategies.py")
+    rows = {line[:42].strip(): line[42:].split() for line in output.splitlines()[2:5]}
+    assert list(rows) == [
+        "create_requests()",
+        'from_schema(load_schema("request"))',
+        "create_requests() + every_model_and_mode",
+    ]
+    assert rows["create_requests()"][1] == "100.0%"
+    # Explicit examples, not chance: the decorated run holds every model and mode.
+    assert rows["create_requests() + every_model_and_mode"][1:] == [
+        "100.0%",
+        *f"{len(MODELS)} of {len(MODELS)} {len(MODES)} of {len(MODES)}".split(),
+    ]
+    assert "create_requests() generates" in output
