@@ -57,6 +57,9 @@ def test_fixtures_bench_prints_ready_times_and_startup_costs() -> None:
     for expected in ("video_server", "pytest-httpserver", "alone: vidu_mock", "installed: all but vidu_mock"):
         assert expected in output, output
     assert "vidu_mock adds" in output and "importing pytest_plugin.plugin" in output
+    assert "plugin start-up target < 100 ms: " in output
+    # A fact, not a timing: loading the plugin imports nothing but its own two modules.
+    assert "modules vidu_mock adds among all installed plugins: pytest_plugin, pytest_plugin.plugin\n" in output
     for reading in ("setup", "answered"):
         assert f"ratio video_server / pytest-httpserver, {reading}:" in output, output
 
