@@ -9,11 +9,15 @@ http.client request for both. "first" and "cold" samples each run in a fresh int
 that has imported pytest: "first" imports the fixture's modules before the clock starts,
 "cold" counts them. "warm" samples repeat in one process. Samples alternate.
 
+Session = wall and CPU time of a whole `pytest` run of one test that uses the fixture and
+POSTs once (plugin autoload off, `-p` the fixture's plugin): the end-to-end cost, cold
+imports included.
+
 Start-up = wall and CPU time of `pytest --co -q` on one empty test, with and without the
 plugin: alone (plugin autoload off; `-p` our plugin, pytest-httpserver's, or an empty one)
 and among every plugin installed here (`-p no:vidu_mock` or not).
 
-    python bench/bench_fixtures.py            # 9 fresh + 30 warm samples, 15 pytest runs per arm
+    python bench/bench_fixtures.py            # 9 fresh + 30 warm samples, 9 sessions, 15 pytest runs per arm
     python bench/bench_fixtures.py --quick    # one of each (smoke test)
     python bench/bench_fixtures.py --startup-only --runs 40   # only the start-up table, more runs
 """
@@ -40,6 +44,20 @@ JOB = {"id": "task_fixture", "object": "video.generation.job", "status": "queued
 FIXTURES = ("video_server", "pytest-httpserver")
 READINGS = ("setup", "answered")
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # pytest-httpserver's access log
+_PYCACHE = tempfile.TemporaryDirectory(prefix="vidu-bench-pycache-")
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of every measured child process: bytecode caching on, in a private tree.
+
+    Installed packages ship compiled bytecode, but a checkout's own sources are compiled on
+    first import and, under PYTHONDONTWRITEBYTECODE (set on some machines), on every import:
+    that alone cost the mock ~50 ms per fresh process here and nothing to pytest-httpserver.
+    With a private PYTHONPYCACHEPREFIX every module of both sides is compiled once, by the
+    untimed warm-up runs, and then loaded as users load installed packages.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPYCACHEPREFIX": _PYCACHE.name, **extra}
 
 
 def _post(port: int) -> int:
@@ -124,7 +142,9 @@ def fresh_sample(fixture: str, imported: bool) -> tuple[float, float]:
         "stop()\n"
         "print(json.dumps([set_up * 1000, answered * 1000]))\n"
     )
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    output = subprocess.run(
+        [sys.executable, "-c", code], env=child_env(), capture_output=True, text=True, check=True, timeout=120
+    )
     set_up, answered = json.loads(output.stdout)
     return float(set_up), float(answered)
 
@@ -151,12 +171,14 @@ def pytest_startup(
         # `-p NAME` makes pytest look NAME up among every installed entry point first; the
         # no-plugin arm loads this empty module with `-p` too, so it pays that lookup alike.
         Path(tmp, "empty_plugin.py").write_text('"""An empty pytest plugin."""\n')
-        for _ in range(runs):
+        for number in range(runs + 1):
             for arm, (options, env) in arms.items():
                 command = [sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider", *options]
                 used = resource.getrusage(resource.RUSAGE_CHILDREN)
                 began = time.perf_counter()
-                subprocess.run(command, cwd=tmp, env={**os.environ, **env}, capture_output=True, check=True)
+                subprocess.run(command, cwd=tmp, env=child_env(**env), capture_output=True, check=True)
+                if number == 0:
+                    continue  # warm-up: compiles what the arm imports
                 wall = time.perf_counter() - began
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 cpu = (after.ru_utime - used.ru_utime) + (after.ru_stime - used.ru_stime)
@@ -181,7 +203,7 @@ def modules_added_among_all_plugins() -> list[str]:
         for arm, options in (("with", []), ("without", ["-p", "no:vidu_mock"])):
             dump = Path(tmp, f"{arm}.txt")
             command = [sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider", "-p", "dump_modules"]
-            env = {**os.environ, "VIDU_BENCH_DUMP": str(dump)}
+            env = child_env(VIDU_BENCH_DUMP=str(dump))
             subprocess.run([*command, *options], cwd=tmp, env=env, capture_output=True, check=True)
             loaded[arm] = set(dump.read_text().splitlines())
     return sorted(loaded["with"] - loaded["without"])
@@ -190,10 +212,11 @@ def modules_added_among_all_plugins() -> list[str]:
 def import_ms(module: str, runs: int) -> float:
     """Median milliseconds to import `module` in a fresh interpreter that already imported pytest."""
     code = f"import time, pytest\nbegan = time.perf_counter()\nimport {module}\nprint((time.perf_counter() - began) * 1000)"
+    command = [sys.executable, "-c", code]
     samples = [
-        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-        for _ in range(runs)
-    ]
+        float(subprocess.run(command, env=child_env(), capture_output=True, text=True, check=True).stdout)
+        for _ in range(runs + 1)
+    ][1:]  # the first compiles
     return statistics.median(samples)
 
 
@@ -222,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         for reading, value in zip(READINGS, sample, strict=True):
             samples[reading][kind][fixture].append(value)
 
+    for fixture in FIXTURES:
+        fresh_sample(fixture, imported=False)  # warm-up: compiles both sides' modules once
     for number in range(args.cold):
         for fixture in FIXTURES if number % 2 == 0 else FIXTURES[::-1]:
             record("cold", fixture, fresh_sample(fixture, imported=False))
@@ -250,8 +275,68 @@ def main(argv: list[str] | None = None) -> int:
             + f"  target (first, warm) <= 1.0: {verdict}"
         )
 
+    session_table(args.cold)
     startup_table(args.runs)
     return 0
+
+
+def _session_test(fixture: str) -> str:
+    post = (
+        "import http.client\n\n\ndef post(port):\n"
+        "    connection = http.client.HTTPConnection('127.0.0.1', port, timeout=30)\n"
+        "    headers = {'Authorization': 'Bearer sk-fixture', 'Content-Type': 'application/json'}\n"
+        f"    connection.request('POST', {CREATE!r}, body={BODY!r}, headers=headers)\n"
+        "    response = connection.getresponse()\n    response.read()\n    connection.close()\n"
+        "    return response.status\n\n\n"
+    )
+    if fixture == "video_server":
+        return post + "def test_one(video_server):\n    assert post(video_server.server.port) == 200\n"
+    return (
+        post + "def test_one(httpserver):\n"
+        f"    httpserver.expect_request({CREATE!r}, method='POST').respond_with_json({JOB!r})\n"
+        "    assert post(httpserver.port) == 200\n"
+    )
+
+
+_SESSION_PLUGINS = {"video_server": "pytest_plugin.plugin", "pytest-httpserver": "pytest_httpserver.pytest_plugin"}
+
+
+def session_table(runs: int) -> None:
+    """Wall and CPU time of a whole pytest session of one test that POSTs once, per fixture.
+
+    What a user running a single test pays end to end: start-up, the imports the fixture
+    needs, setting it up, one answer, teardown. Plugin autoload is off; `-p` loads the one.
+    """
+    times: dict[str, list[tuple[float, float]]] = {fixture: [] for fixture in FIXTURES}
+    with tempfile.TemporaryDirectory(prefix="vidu-bench-session-") as tmp:
+        Path(tmp, "pytest.ini").write_text("[pytest]\n")
+        files = {fixture: f"test_{fixture.replace('-', '_')}.py" for fixture in FIXTURES}
+        for fixture, name in files.items():
+            Path(tmp, name).write_text(_session_test(fixture))
+        env = child_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+        for number in range(runs + 1):
+            for fixture in FIXTURES if number % 2 == 0 else FIXTURES[::-1]:
+                plugin = _SESSION_PLUGINS[fixture]
+                command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", plugin, files[fixture]]
+                used = resource.getrusage(resource.RUSAGE_CHILDREN)
+                began = time.perf_counter()
+                subprocess.run(command, cwd=tmp, env=env, capture_output=True, check=True)
+                if number == 0:
+                    continue  # warm-up: compiles what the session imports
+                wall = time.perf_counter() - began
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (after.ru_utime - used.ru_utime) + (after.ru_stime - used.ru_stime)
+                times[fixture].append((wall * 1000, cpu * 1000))
+    print(f"a whole pytest session of one test that POSTs once, median ms of {runs} run(s) each (alternating)")
+    print(f"  {'fixture':<30} {'wall':>8} {'CPU':>8}")
+    cpu_medians = {}
+    for fixture in FIXTURES:
+        cpu_medians[fixture] = statistics.median(t[1] for t in times[fixture])
+        print(f"  {fixture:<30} {statistics.median(t[0] for t in times[fixture]):>8.0f} {cpu_medians[fixture]:>8.0f}")
+    ratio = cpu_medians["video_server"] / cpu_medians["pytest-httpserver"]
+    print(
+        f"ratio video_server / pytest-httpserver, whole session CPU: {ratio:.2f} (start-up and cold imports included)"
+    )
 
 
 def startup_table(runs: int) -> None:
