@@ -60,6 +60,16 @@ def child_env(**extra: str) -> dict[str, str]:
     return {**env, "PYTHONPYCACHEPREFIX": _PYCACHE.name, **extra}
 
 
+def timed_child(command: list[str], cwd: str, env: dict[str, str]) -> tuple[float, float]:
+    """(wall, CPU) milliseconds of running `command` to completion; CPU is the child's user + system time."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=env, capture_output=True, check=True)
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall * 1000, ((after.ru_utime - used.ru_utime) + (after.ru_stime - used.ru_stime)) * 1000
+
+
 def _post(port: int) -> int:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -174,15 +184,9 @@ def pytest_startup(
         for number in range(runs + 1):
             for arm, (options, env) in arms.items():
                 command = [sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider", *options]
-                used = resource.getrusage(resource.RUSAGE_CHILDREN)
-                began = time.perf_counter()
-                subprocess.run(command, cwd=tmp, env=child_env(**env), capture_output=True, check=True)
-                if number == 0:
-                    continue  # warm-up: compiles what the arm imports
-                wall = time.perf_counter() - began
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                cpu = (after.ru_utime - used.ru_utime) + (after.ru_stime - used.ru_stime)
-                times[arm].append((wall * 1000, cpu * 1000))
+                timed = timed_child(command, tmp, child_env(**env))
+                if number > 0:  # run 0 is the warm-up: it compiles what the arm imports
+                    times[arm].append(timed)
     return times
 
 
@@ -318,15 +322,9 @@ def session_table(runs: int) -> None:
             for fixture in FIXTURES if number % 2 == 0 else FIXTURES[::-1]:
                 plugin = _SESSION_PLUGINS[fixture]
                 command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", plugin, files[fixture]]
-                used = resource.getrusage(resource.RUSAGE_CHILDREN)
-                began = time.perf_counter()
-                subprocess.run(command, cwd=tmp, env=env, capture_output=True, check=True)
-                if number == 0:
-                    continue  # warm-up: compiles what the session imports
-                wall = time.perf_counter() - began
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                cpu = (after.ru_utime - used.ru_utime) + (after.ru_stime - used.ru_stime)
-                times[fixture].append((wall * 1000, cpu * 1000))
+                timed = timed_child(command, tmp, env)
+                if number > 0:  # run 0 is the warm-up: it compiles what the session imports
+                    times[fixture].append(timed)
     print(f"a whole pytest session of one test that POSTs once, median ms of {runs} run(s) each (alternating)")
     print(f"  {'fixture':<30} {'wall':>8} {'CPU':>8}")
     cpu_medians = {}
