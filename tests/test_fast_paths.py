@@ -1,4 +1,4 @@
-"""The fast paths (inlined `$ref`s, remembered verdicts, the Flask face's host URL memo) answer exactly as the slow ones."""
+"""The fast paths (inlined `$ref`s, the whole-schema check, the Flask face's host URL memo) answer exactly as the slow ones."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.schemas import _registry, inline_local_refs, load_schema, subschema_validator
 from mockserver.contract.settings import Settings
 from mockserver.contract.task_ids import hmac_sha256
-from mockserver.contract.validation import FIELDS, _passed, find_problems
+from mockserver.contract.validation import FIELDS, check_create, find_problems, schema_accepts
 from tests.contract_checks import assert_conforms
 
 URLS = [
@@ -86,37 +86,74 @@ BASE = {"model": "viduq3p-720p", "prompt": "a fox"}
 
 
 @pytest.mark.parametrize(
-    ("name", "first", "then", "then_valid"),
+    ("name", "value", "valid"),
     [
-        ("duration", 1, True, False),
-        ("duration", True, 1, True),
-        ("duration", 5, 5.0, True),
-        ("duration", 16, 17, False),
-        ("duration", "16", "16\n", False),
-        ("duration", "5", 5, True),
-        ("extra_body", {"seed": 1}, {"seed": True}, False),
-        ("extra_body", {"seed": 1}, {"seed": 1.0}, True),
-        ("extra_body", {"audio": True}, {"audio": 1}, False),
-        ("extra_body", {"x": [1]}, {"x": [True]}, True),
-        ("reference_image_urls", [URLS[0]], [URLS[0], 1], False),
-        ("reference_image_urls", [URLS[0]], [URLS[0]] * 8, False),
-        ("prompt", "a fox", "a fox ", True),
+        ("duration", 1, True),
+        ("duration", True, False),  # 1 == True == 1.0 in Python; JSON Schema keeps them apart
+        ("duration", 5.0, True),
+        ("duration", 16.5, False),
+        ("duration", 17, False),
+        ("duration", "16", True),
+        ("duration", "16\n", False),
+        ("extra_body", {"seed": True}, False),
+        ("extra_body", {"seed": 1.0}, True),
+        ("extra_body", {"seed": 2**31}, False),
+        ("extra_body", {"seed": 2**64 + 1}, False),
+        ("extra_body", {"x": 10**30}, True),
+        ("extra_body", {"audio": 1}, False),
+        ("extra_body", {"x": [True]}, True),
+        ("reference_image_urls", [URLS[0], 1], False),
+        ("reference_image_urls", [URLS[0]] * 8, False),
+        ("prompt", "a fox ", True),
+        ("prompt", "\ufeff", False),
+        ("prompt", "\x1d", True),
+        ("model", "viduq3p-mix-720p", False),
     ],
 )
-def test_a_remembered_pass_never_answers_for_a_different_value(
-    name: str, first: Any, then: Any, then_valid: bool
+def test_the_whole_schema_check_agrees_with_the_field_walk(name: str, value: Any, valid: bool) -> None:
+    body = {**BASE, name: value}
+    assert schema_accepts(body) is valid
+    assert (find_problems(body) == []) is valid
+    if valid:
+        assert check_create(body) == (BASE["model"] if name != "model" else value, "text-to-video")
+    else:
+        with pytest.raises(ApiError) as raised:
+            check_create(body)
+        assert raised.value.code == find_problems(body)[0].code
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"prompt": "\ud800"}, None),
+        ({"extra_body": {"\ud800": 1}}, None),
+        ({"prompt": "\ud800", "duration": 99}, ("invalid_value", "duration")),
+    ],
+)
+def test_a_value_jsonschema_rs_cannot_take_gets_the_full_check(
+    changes: dict[str, Any], error: tuple[str, str] | None
 ) -> None:
-    # 1 == True == 1.0 in Python, so a memo keyed on the value alone would mix them up.
-    _passed.clear()
+    # A lone surrogate (JSON allows the escape) cannot cross into Rust: the full check decides.
+    body = {**BASE, **changes}
+    assert schema_accepts(body) is False
+    if error is None:
+        assert check_create(body) == (BASE["model"], "text-to-video")
+    else:
+        with pytest.raises(ApiError) as raised:
+            check_create(body)
+        assert (raised.value.code, raised.value.param) == error
 
-    def field_problems(value: Any) -> list[Any]:
-        return [p for p in find_problems({**BASE, name: value}) if (p.param or "").startswith(name)]
 
-    fresh_first, fresh_then = field_problems(first), field_problems(then)
-    assert (fresh_then == []) is then_valid
-    for _ in range(2):  # the second pass is answered from memory
-        assert field_problems(first) == fresh_first
-        assert field_problems(then) == fresh_then
+@pytest.mark.parametrize("strict", [False, True])
+def test_strict_mode_refuses_unknown_fields_on_the_fast_way_too(strict: bool) -> None:
+    body = {**BASE, "colour": "red"}
+    assert schema_accepts(body)
+    if not strict:
+        assert check_create(body, strict=strict) == (BASE["model"], "text-to-video")
+        return
+    with pytest.raises(ApiError) as raised:
+        check_create(body, strict=strict)
+    assert (raised.value.code, raised.value.param) == ("unknown_field", "colour")
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,17 @@
 
 Field rules come from `request.schema.json` (one compiled validator per property); the
 mode decision table of CONTRACT §1 is written here in Python, and a property test checks
-that the schema's own conditionals agree with it on every body.
+that the schema's own conditionals agree with it on every body. A body the whole schema
+accepts (jsonschema-rs, one call) skips the field-by-field walk, which only errors need.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Hashable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
+import jsonschema_rs
 from jsonschema.exceptions import ValidationError
 
 from mockserver.contract.catalogue import MODELS, Mode, is_mix_model
@@ -20,6 +21,7 @@ from mockserver.contract.schemas import load_schema, subschema_validator
 
 _SCHEMA = load_schema("request")
 FIELDS: tuple[str, ...] = tuple(_SCHEMA["properties"])
+_FIELD_SET = frozenset(FIELDS)
 _DEFAULT_ASPECT: str = _SCHEMA["properties"]["aspect_ratio"]["default"]
 _DEFAULT_DURATION: int = _SCHEMA["properties"]["duration"]["default"]
 _FRAME_FIELDS = ("image", "last_image")
@@ -97,52 +99,23 @@ def _describe(error: ValidationError, name: str) -> str:
     return f"is invalid: {_short(error.instance)}"
 
 
-# Field values recur from request to request (models, durations, the same image URLs and
-# options), so a value that passed its field's schema once is remembered and the schema walk
-# skipped next time. Only passes are kept: a failing value is always checked in full, for
-# its message. Keys keep types apart (1, 1.0 and True are equal in Python); a value too
-# large to key cheaply is never kept, and the memo starts over when full, so memory stays small.
-_PASSED_MAX = 2048
-_KEY_MAX_SIZE = 1024
-_passed: dict[tuple[str, Hashable], None] = {}
-_passed_lock = threading.Lock()
+@cache
+def _whole_schema() -> jsonschema_rs.Validator:
+    # jsonschema-rs reads `pattern` as ECMA-262 natively (tests/test_ecma_regex.py holds our
+    # rewrite to it), so it takes the schema file as written.
+    return jsonschema_rs.validator_for(_SCHEMA)
 
 
-def _frozen(value: Any, depth: int = 0) -> tuple[Hashable, int] | None:
-    """A hashable key equal only for the same JSON value, and its rough size; None if too deep or long."""
-    kind = type(value)
-    if kind is str:
-        return value, len(value)
-    if kind is bool or kind is float or value is None:
-        return (kind, value), 8
-    if kind is int:
-        return (kind, value), 8 + value.bit_length() // 8
-    if (kind is not list and kind is not dict) or depth >= 2 or len(value) > 16:
-        return None
-    parts: list[Hashable] = [kind]
-    size = 8
-    for item in value.items() if kind is dict else value:
-        frozen = _frozen(item, depth + 1) if kind is list else _frozen(item[1], depth + 1)
-        if frozen is None:
-            return None
-        if kind is dict:
-            parts.append(item[0])
-            size += len(item[0])
-        parts.append(frozen[0])
-        size += frozen[1]
-    return tuple(parts), size
+def schema_accepts(body: Any) -> bool:
+    """Whether the request schema accepts `body`, checked whole by jsonschema-rs in about a microsecond.
 
-
-def _memo_key(name: str, value: Any) -> tuple[str, Hashable] | None:
-    frozen = _frozen(value)
-    return (name, frozen[0]) if frozen is not None and frozen[1] <= _KEY_MAX_SIZE else None
-
-
-def _remember_passed(key: tuple[str, Hashable]) -> None:
-    with _passed_lock:
-        if len(_passed) >= _PASSED_MAX:
-            _passed.clear()  # start over: recurring values come back at once, one-offs are gone
-        _passed[key] = None
+    The fast way in for valid bodies; anything it refuses, or cannot take (a lone surrogate
+    cannot cross into Rust), is left to the full field-by-field check, which words the error.
+    """
+    try:
+        return _whole_schema().is_valid(body)
+    except Exception:  # whatever it cannot take, the full check decides
+        return False
 
 
 def _field_problems(body: dict[str, Any]) -> list[Problem]:
@@ -150,14 +123,9 @@ def _field_problems(body: dict[str, Any]) -> list[Problem]:
     for name in FIELDS:
         if name not in body:
             continue
-        key = _memo_key(name, body[name])
-        if key is not None and key in _passed:
-            continue
         validator = subschema_validator("request", f"/properties/{name}")
         errors = sorted(validator.iter_errors(body[name]), key=lambda e: (list(e.absolute_path), e.validator != "type"))
         if not errors:
-            if key is not None:
-                _remember_passed(key)
             continue
         first = errors[0]
         param = _path(first, name)
@@ -226,7 +194,10 @@ def check_create(body: Any, *, strict: bool = False) -> tuple[str, Mode]:
     needs only these two). The error's code and param are those of the first problem;
     its message names them all.
     """
-    problems = find_problems(body, strict=strict)
+    if type(body) is dict and schema_accepts(body) and not (strict and body.keys() - _FIELD_SET):
+        problems: list[Problem] = []
+    else:
+        problems = find_problems(body, strict=strict)
     if problems:
         first = problems[0]
         message = "; ".join(p.message for p in problems)
