@@ -30,7 +30,7 @@ __all__ = ["EXTENSION", "create_app", "engine_of", "REQUEST_LOG"]
 EXTENSION = "vidu_mock"
 REQUEST_LOG = logging.getLogger("mockserver.requests")
 # WSGI passes these two as CONTENT_TYPE/CONTENT_LENGTH; HTTP_ copies of them are ignored, as Werkzeug does.
-_BODY_HEADERS_CGI = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+_BODY_HEADERS_CGI = ("CONTENT_TYPE", "CONTENT_LENGTH")
 _BODY_HEADERS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
 
 
@@ -138,7 +138,8 @@ def _incoming(state: _State) -> Incoming:
     if declared is not None and declared > cap:
         body, size = b"", declared  # refuse without reading; the server drains or drops the rest
     else:
-        body = get_input_stream(current.environ, max_content_length=current.max_content_length).read(cap + 1)
+        # Flask's MAX_CONTENT_LENGTH is never set here: `cap` is the limit, read one byte past it.
+        body = get_input_stream(current.environ).read(cap + 1)
         size = None
     return Incoming(
         method=current.method,
@@ -153,12 +154,14 @@ def _incoming(state: _State) -> Incoming:
 
 def _headers(environ: dict[str, Any]) -> dict[str, str]:
     """The request's headers as Werkzeug's `EnvironHeaders` lists them, names lower-cased as the engine keys them."""
-    headers: dict[str, str] = {}
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            if key not in _BODY_HEADERS:
-                headers[key[5:].replace("_", "-").lower()] = value
-        elif key in _BODY_HEADERS_CGI and value:
+    headers = {
+        key[5:].replace("_", "-").lower(): value
+        for key, value in environ.items()
+        if key[:5] == "HTTP_" and key not in _BODY_HEADERS
+    }
+    for key in _BODY_HEADERS_CGI:
+        value = environ.get(key)
+        if value:
             headers[key.replace("_", "-").lower()] = value
     return headers
 
@@ -184,18 +187,20 @@ def _serve(state: _State) -> Response:
     return _to_response(reply)
 
 
+class _Reply(Response):
+    """A response with no Content-Type but the engine's: Werkzeug's text/html default is not ours to add."""
+
+    default_mimetype = None
+
+
 def _to_response(reply: Outgoing) -> Response:
     headers = list(reply.headers.items())
-    names = {name.lower() for name in reply.headers}
     # CONTRACT §3: every response has one, including those the engine never saw.
-    if "x-request-id" not in names:
+    if "x-request-id" not in reply.headers and all(name.lower() != "x-request-id" for name in reply.headers):
         headers.append(("x-request-id", "req_" + uuid.uuid4().hex[:24]))
     # Which process answered: lets users (and our scale-out test) see workers share tasks.
     headers.append(("x-mock-worker", _WORKER[0]))
-    response = Response(reply.body, status=reply.status, headers=headers)
-    if "content-type" not in names:
-        del response.headers["Content-Type"]  # Werkzeug's text/html default: not ours to add
-    return response
+    return _Reply(reply.body, status=reply.status, headers=headers)
 
 
 # This process's id as text, renewed in each forked child (gunicorn workers fork).

@@ -86,6 +86,8 @@ class FailureQueue:
 
     def take(self, endpoint: str, model: str | None, mode: str | None) -> FailureRule | None:
         """Use up one firing of the first rule matching this request, if any."""
+        if not self._rules:
+            return None  # the usual case, without the lock: a rule queued meanwhile serves the next request
         with self._lock:
             for rule in self._rules:
                 if rule.matches(endpoint, model, mode)[0]:
