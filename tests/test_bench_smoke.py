@@ -46,6 +46,13 @@ def test_http_bench_answers_every_request_and_prints_the_ratio(client: str) -> N
     assert "ratio vidu-mock / bare Flask (median of per-round ratios):" in output
 
 
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_http_parts_bench_answers_with_every_variant() -> None:
+    output = run_quick("bench_http_parts.py")
+    rows = [line.split()[0] for line in output.splitlines()[2:]]
+    assert rows == ["bare", "face,", "+", "+", "+", "vidu-mock,", "vidu-mock"], output
+
+
 def test_inprocess_bench_prints_both_sides_and_the_ratio() -> None:
     output = run_quick("bench_inprocess.py")
     assert [line.split()[0] for line in output.splitlines()[2:4]] == ["bare", "video_api"]
