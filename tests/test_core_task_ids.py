@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from mockserver.contract.catalogue import MODELS, MODES
-from mockserver.contract.task_ids import decode_task_id, encode_task_id
+from mockserver.contract.task_ids import decode_task_id, encode_task_id, owner_fingerprint
 
 
 def mint(secret: str) -> str:
@@ -46,3 +46,12 @@ def test_every_changed_byte_is_refused() -> None:
             changed = raw[:index] + bytes([raw[index] ^ flip]) + raw[index + 1 :]
             forged = "task_" + base64.urlsafe_b64encode(changed).decode().rstrip("=")
             assert decode_task_id("s3cret:0", forged) is None, index
+
+
+def test_a_fingerprint_is_stable_and_tells_tokens_and_secrets_apart() -> None:
+    fingerprint = owner_fingerprint("s3cret", "sk-one")
+    assert len(fingerprint) == 12 and int(fingerprint, 16) >= 0
+    assert owner_fingerprint("s3cret", "sk-one") == fingerprint
+    assert owner_fingerprint("s3cret", "sk-two") != fingerprint
+    assert owner_fingerprint("other", "sk-one") != fingerprint
+    assert "sk-one" not in fingerprint

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from mockserver.contract.journal import Journal, JournalEntry
 from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.schemas import _registry, inline_local_refs, load_schema, subschema_validator
 from mockserver.contract.settings import Settings
-from mockserver.contract.task_ids import hmac_sha256
 from mockserver.contract.validation import FIELDS, check_create, find_problems, schema_accepts
 from tests.contract_checks import assert_conforms
 
@@ -213,12 +211,6 @@ def test_the_shared_json_decoder_reports_what_json_loads_did(raw: bytes, detail:
         parse_json_body(raw)
     assert caught.value.code == "invalid_json"
     assert caught.value.message == f"The request body is not valid JSON: {detail}."
-
-
-@given(secret=st.text(st.characters(exclude_categories=["Cs"]), max_size=100), message=st.binary(max_size=200))
-def test_the_precomputed_hmac_equals_the_standard_one(secret: str, message: bytes) -> None:
-    # Keys shorter than, equal to and longer than SHA-256's 64-byte block all occur.
-    assert hmac_sha256(secret, message) == hmac.digest(secret.encode(), message, "sha256")
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "POST", "TRACE"])

@@ -17,7 +17,7 @@ from functools import lru_cache
 from mockserver.contract.catalogue import MODELS, MODES, Mode
 from mockserver.contract.lifecycle import Outcome
 
-_VERSION = 2  # 2: signed with keyed BLAKE2b (1 was HMAC-SHA256)
+_VERSION = 2  # 2: keyed BLAKE2b signatures and owner fingerprints (1 was HMAC-SHA256)
 _OUTCOMES: tuple[Outcome, ...] = ("succeed", "fail", "stall")
 _LAYOUT = struct.Struct(">BQBBB6s4s")  # version, created ms, model, mode, outcome, owner, nonce
 _SIG_BYTES = 10
@@ -25,33 +25,24 @@ PREFIX = "task_"
 
 
 @lru_cache(maxsize=64)
-def _keyed(secret: str) -> hmac.HMAC:
-    """An HMAC-SHA256 already keyed with `secret`: copying it skips re-keying on every call."""
-    return hmac.new(secret.encode(), digestmod="sha256")
+def _mac_key(secret: str) -> bytes:
+    # BLAKE2b takes keys of up to 64 bytes; a hash of the secret fits any secret.
+    return hashlib.blake2b(secret.encode(), digest_size=32, person=b"vidu-mock-key").digest()
 
 
-def hmac_sha256(secret: str, message: bytes) -> bytes:
-    """HMAC-SHA256 of `message` keyed with `secret` (equal to `hmac.digest(secret.encode(), message, "sha256")`)."""
-    mac = _keyed(secret).copy()
-    mac.update(message)
-    return mac.digest()
+def _mac(secret: str, purpose: bytes, message: bytes, size: int) -> bytes:
+    # Keyed BLAKE2b is a MAC by design (RFC 7693) and one pass, where HMAC-SHA256 is two.
+    # `purpose` (the personalization) keeps a fingerprint from ever passing for a signature.
+    return hashlib.blake2b(message, key=_mac_key(secret), digest_size=size, person=purpose).digest()
 
 
 def owner_fingerprint(secret: str, token: str) -> str:
     """A short keyed hash of a bearer token: tasks are matched to it, the token is never kept."""
-    return hmac_sha256(secret, token.encode()).hex()[:12]
-
-
-@lru_cache(maxsize=64)
-def _mac_key(secret: str) -> bytes:
-    # BLAKE2b takes keys of up to 64 bytes; a hash of the secret fits any secret.
-    return hashlib.blake2b(secret.encode(), digest_size=32, person=b"vidu-mock-ids").digest()
+    return _mac(secret, b"vidu-mock-owner", token.encode(), 6).hex()
 
 
 def _sign(secret: str, payload: bytes) -> bytes:
-    # Keyed BLAKE2b is a MAC by design (RFC 7693) and one pass, where HMAC-SHA256 is two:
-    # half the time of the signature minted on every create.
-    return hashlib.blake2b(payload, key=_mac_key(secret), digest_size=_SIG_BYTES).digest()
+    return _mac(secret, b"vidu-mock-id", payload, _SIG_BYTES)
 
 
 def encode_task_id(secret: str, *, created_at: float, model: str, mode: Mode, outcome: Outcome, owner: str) -> str:
