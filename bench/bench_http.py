@@ -406,9 +406,9 @@ def run_python(port: int, seconds: float, connections: int) -> Load:
 # -- the run ---------------------------------------------------------------------------------
 
 
-def measure(args: argparse.Namespace, client: str) -> dict[str, list[Load]]:
-    """Start both servers, check their answers, warm them up, then drive them in alternating rounds."""
-    rounds: dict[str, list[Load]] = {side.label: [] for side in SIDES}
+def measure(args: argparse.Namespace, client: str, sides: tuple[Side, ...] = SIDES) -> dict[str, list[Load]]:
+    """Start every side's server, check their answers, warm them up, then drive them in alternating rounds."""
+    rounds: dict[str, list[Load]] = {side.label: [] for side in sides}
     with tempfile.TemporaryDirectory(prefix="vidu-bench-http-") as tmp:
         directory = Path(tmp)
         script = wrk_script(directory)
@@ -423,14 +423,14 @@ def measure(args: argparse.Namespace, client: str) -> dict[str, list[Load]]:
                 side.label: stack.enter_context(
                     gunicorn(side, args.workers, args.worker_class, args.threads, directory)
                 )
-                for side in SIDES
+                for side in sides
             }
-            for side in SIDES:
+            for side in sides:
                 check_answers(servers[side.label][0], validates=side is MOCK)
             for port, _ in servers.values():
                 drive(port, 1.0)  # warm-up: every worker compiles its validators, fills caches
             for number in range(args.rounds):
-                for side in SIDES if number % 2 == 0 else SIDES[::-1]:  # ABBA: drift hits all alike
+                for side in sides if number % 2 == 0 else sides[::-1]:  # ABBA: drift hits all alike
                     port, master = servers[side.label]
                     before = workers_cpu_seconds(master)
                     run = drive(port, args.seconds)

@@ -19,13 +19,10 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
-from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import bench_http
-from bench_http import MOCK, Side, gunicorn, run_wrk, workers_cpu_seconds, wrk_script
+from bench_http import MOCK, Side
 from fixed_job import FIXED_JOB
 from flask import Flask
 
@@ -102,28 +99,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args(argv)
+    args.worker_class, args.threads = "sync", 1
     if args.quick:
         args.rounds, args.seconds = 1, 1.0
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
-    cpu: dict[str, list[float]] = {side.label: [] for side in VARIANTS}
-    with tempfile.TemporaryDirectory(prefix="vidu-bench-parts-") as tmp, ExitStack() as stack:
-        script = wrk_script(Path(tmp))
-        servers = {
-            side.label: stack.enter_context(gunicorn(side, args.workers, "sync", 1, Path(tmp))) for side in VARIANTS
-        }
-        for port, _ in servers.values():
-            bench_http.check_answers(port, validates=False)
-        for number in range(args.rounds):
-            for side in VARIANTS if number % 2 == 0 else VARIANTS[::-1]:
-                port, master = servers[side.label]
-                before = workers_cpu_seconds(master)
-                load = run_wrk(port, args.seconds, args.connections, 1, script)
-                after = workers_cpu_seconds(master)
-                if load.non_200 or load.errors or before is None or after is None:
-                    raise SystemExit(f"{side.label}: {load.non_200} non-200 answers, {load.errors} socket errors")
-                cpu[side.label].append((after - before) / load.responses * 1e6)
+    cpu: dict[str, list[float]] = {}
+    for label, loads in bench_http.measure(args, "wrk", VARIANTS).items():
+        for load in loads:
+            if load.non_200 or load.errors or load.cpu is None:
+                raise SystemExit(f"{label}: {load.non_200} non-200 answers, {load.errors} socket errors")
+        cpu[label] = [load.cpu / load.responses * 1e6 for load in loads if load.cpu is not None]
     print(
         f"Worker CPU per create under gunicorn --workers {args.workers} (sync), wrk -t1 -c{args.connections}; "
         f"median of {args.rounds} round(s) x {args.seconds:g} s; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
