@@ -196,7 +196,7 @@ class _Reply(Response):
 def _to_response(reply: Outgoing) -> Response:
     headers = list(reply.headers.items())
     # CONTRACT §3: every response has one, including those the engine never saw.
-    if "x-request-id" not in reply.headers and all(name.lower() != "x-request-id" for name in reply.headers):
+    if not any(name.lower() == "x-request-id" for name in reply.headers):
         headers.append(("x-request-id", "req_" + uuid.uuid4().hex[:24]))
     # Which process answered: lets users (and our scale-out test) see workers share tasks.
     headers.append(("x-mock-worker", _WORKER[0]))
