@@ -10,7 +10,6 @@ import logging
 import os
 import threading
 import time
-import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,7 +20,8 @@ from werkzeug.wsgi import get_content_length, get_input_stream
 
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
-from mockserver.contract.replies import Incoming, Outgoing, error_reply
+from mockserver.contract.replies import Incoming, Outgoing, error_reply, new_request_id
+from mockserver.contract.router import Router
 from mockserver.contract.settings import Settings
 from mockserver.faults import FAULT_KEY, FaultMiddleware, act_out_delay, malformed_reply
 
@@ -39,6 +39,7 @@ class _State:
 
     def __init__(self, engine: ContractEngine) -> None:
         self.engine = engine
+        self.router = Router(engine)
         self.stopping = threading.Event()
         # Werkzeug rebuilds `host_url` (IRI decoding and all) on every request; it depends
         # only on these environ values, and clients send the same few Host headers.
@@ -176,7 +177,7 @@ def _serve(state: _State) -> Response:
         reply = error_reply(ApiError("invalid_json", f"The request body could not be read: {str(error)[:120]}."))
         _log(reply, None, started)
         return _to_response(reply)
-    reply = state.engine.handle(incoming)
+    reply = state.router.handle(incoming)
     act_out_delay(reply, state.stopping)
     fault = reply.fault
     _log(reply, fault, started)
@@ -197,7 +198,7 @@ def _to_response(reply: Outgoing) -> Response:
     headers = list(reply.headers.items())
     # CONTRACT §3: every response has one, including those the engine never saw.
     if not any(name.lower() == "x-request-id" for name in reply.headers):
-        headers.append(("x-request-id", "req_" + uuid.uuid4().hex[:24]))
+        headers.append(("x-request-id", new_request_id()))
     # Which process answered: lets users (and our scale-out test) see workers share tasks.
     headers.append(("x-mock-worker", _WORKER[0]))
     return _Reply(reply.body, status=reply.status, headers=headers)

@@ -10,21 +10,25 @@ import hmac
 import ipaddress
 import re
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mockserver.contract.catalogue import STATUSES
 from mockserver.contract.control import MockControl
+from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
 from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.lifecycle import TransitionError
 from mockserver.contract.replies import Incoming, Outgoing, json_reply
 
-if TYPE_CHECKING:
-    from mockserver.contract.engine import ContractEngine
-
 _TASK = re.compile(r"^/__mock/tasks/(task_[A-Za-z0-9_-]{1,120})$")
 _ACTIONS = ("advance", "complete", "fail", "stall")
 MAX_ADMIN_BODY = 64 * 1024
+ADMIN_PREFIX = "/__mock/"
+
+
+def is_admin_path(path: str) -> bool:
+    """Whether `path` belongs to the admin API (`/__mock` and below)."""
+    return path.startswith(ADMIN_PREFIX) or path == ADMIN_PREFIX[:-1]
 
 
 def _is_loopback(address: str | None) -> bool:

@@ -7,7 +7,6 @@ turns an httpx request into it. State (tasks, journal, queued failures, clock) l
 from __future__ import annotations
 
 import hmac
-import os
 import random
 import re
 import threading
@@ -23,14 +22,13 @@ from mockserver.contract.journal import Journal
 from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE, JobView, Outcome, Task
 from mockserver.contract.prefer import Preferences, parse_prefer
-from mockserver.contract.replies import Incoming, Outgoing, error_reply, json_reply
+from mockserver.contract.replies import Incoming, Outgoing, error_reply, json_reply, new_request_id
 from mockserver.contract.settings import Settings
 from mockserver.contract.store import TaskStore
 from mockserver.contract.task_ids import decode_task_id, encode_task_id, owner_fingerprint
 from mockserver.contract.validation import check_create, classify_mode
 
 COLLECTION = "/v1/video/generations"
-ADMIN_PREFIX = "/__mock/"
 _TASK_PATH = re.compile(r"^/v1/video/generations/([^/]+)(/content)?/?$")
 _TASK_ID = re.compile(r"^task_[A-Za-z0-9_-]{1,120}$")
 MAX_JOURNALED_BODY = 64 * 1024
@@ -61,19 +59,14 @@ class ContractEngine:
 
     # -- entry point -------------------------------------------------------------------
     def handle(self, request: Incoming) -> Outgoing:
-        """Answer one request. Never raises for anything a client can send."""
+        """Answer one API request (admin paths are `Router`'s). Never raises for anything a client can send."""
         headers = {k.lower(): v for k, v in request.headers.items()}
-        request_id = "req_" + os.urandom(12).hex()  # 24 random hex digits, without building a UUID
+        request_id = new_request_id()
         prefs = _NO_PREFERENCES
         try:
-            if request.path.startswith(ADMIN_PREFIX) or request.path == ADMIN_PREFIX.rstrip("/"):
-                from mockserver.contract.admin import handle_admin
-
-                reply = handle_admin(self, request, headers)
-            else:
-                prefer = headers.get("prefer")
-                prefs = parse_prefer(prefer) if prefer else _NO_PREFERENCES
-                reply = self._route(request, headers, prefs)
+            prefer = headers.get("prefer")
+            prefs = parse_prefer(prefer) if prefer else _NO_PREFERENCES
+            reply = self._route(request, headers, prefs)
         except ApiError as error:
             reply = error_reply(error, self.settings.retry_after_ms)
         reply.headers["x-request-id"] = request_id

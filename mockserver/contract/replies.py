@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,3 +73,8 @@ def error_reply(error: ApiError | ErrorSpec, retry_after_ms: int = 0) -> Outgoin
         headers["Allow"] = api_error.param
         api_error.param = None
     return json_reply(api_error.status, api_error.body(), headers)
+
+
+def new_request_id() -> str:
+    """A fresh `x-request-id` (CONTRACT §3): `req_` and 24 random hex digits, without building a UUID."""
+    return "req_" + os.urandom(12).hex()
