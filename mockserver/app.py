@@ -23,7 +23,7 @@ from mockserver.contract.errors import ApiError
 from mockserver.contract.replies import Incoming, Outgoing, error_reply, new_request_id
 from mockserver.contract.router import Router
 from mockserver.contract.settings import Settings
-from mockserver.faults import FAULT_KEY, FaultMiddleware, act_out_delay, malformed_reply
+from mockserver.faults import FaultMiddleware, act_out_delay, mark_dropped
 
 __all__ = ["EXTENSION", "create_app", "engine_of", "REQUEST_LOG"]
 
@@ -181,10 +181,7 @@ def _serve(state: _State) -> Response:
     act_out_delay(reply, state.stopping)
     fault = reply.fault
     _log(reply, fault, started)
-    if fault in ("reset", "empty", "timeout"):
-        request.environ[FAULT_KEY] = fault  # acted out by FaultMiddleware, outside Flask
-    if fault == "malformed":
-        reply = malformed_reply(reply)
+    mark_dropped(reply, request.environ)  # acted out by FaultMiddleware, outside Flask
     return _to_response(reply)
 
 

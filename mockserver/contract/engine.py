@@ -14,15 +14,16 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from mockserver.contract.catalogue import ErrorSpec, injectable_spec, is_offpeak_model
+from mockserver.contract.catalogue import Mode, is_offpeak_model
 from mockserver.contract.clock import Clock, SystemClock
 from mockserver.contract.errors import ApiError
-from mockserver.contract.failures import FailureQueue, FailureRule
+from mockserver.contract.failures import FailureQueue
+from mockserver.contract.injection import Injection, decide
 from mockserver.contract.journal import Journal
 from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE, JobView, Outcome, Task
 from mockserver.contract.prefer import Preferences, parse_prefer
-from mockserver.contract.replies import Incoming, Outgoing, error_reply, json_reply, new_request_id
+from mockserver.contract.replies import Incoming, Outgoing, error_reply, json_reply, malformed_reply, new_request_id
 from mockserver.contract.settings import Settings
 from mockserver.contract.store import TaskStore
 from mockserver.contract.task_ids import decode_task_id, encode_task_id, owner_fingerprint
@@ -74,6 +75,8 @@ class ContractEngine:
             reply.headers["Preference-Applied"] = ", ".join(prefs.applied)
         if prefs.retry is False:
             reply.headers["x-should-retry"] = "false"
+        if reply.fault == "malformed":
+            reply = malformed_reply(reply)  # the core makes the reply; faces only act out connection faults
         return reply
 
     def reset(self) -> None:
@@ -128,31 +131,10 @@ class ContractEngine:
                 return fingerprint
         raise ApiError("invalid_api_key")
 
-    def _injection(
-        self, endpoint: str, model: str | None, mode: str | None, prefs: Preferences
-    ) -> tuple[ErrorSpec | None, Any, int, str | None]:
-        """Decide what to inject: (error, fault, delay_ms, description)."""
-        error: ErrorSpec | None = prefs.error
-        fault = prefs.fault
-        delay = prefs.delay_ms or 0
-        described = "prefer" if (error or fault or delay) else None
-        rule: FailureRule | None = self.failures.take(endpoint, model, mode)
-        if rule is not None:
-            error = error or rule.spec
-            fault = fault or rule.fault
-            delay += rule.delay_ms
-            described = f"rule:{rule.error or rule.fault or 'delay'}"
-        settings = self.settings
-        low, high = settings.latency_ms
-        if not (high > 0 or (settings.error_rate > 0 and error is None and fault is None)):
-            return error, fault, delay, described  # nothing random to draw: no lock needed
-        with self.lock:
-            if error is None and fault is None and settings.error_rate > 0 and self._rng.random() < settings.error_rate:
-                error = injectable_spec(self._rng.choice(settings.error_codes))
-                described = f"random:{error.code}"
-            if high > 0:
-                delay += self._rng.randint(low, high)
-        return error, fault, delay, described
+    def _injection(self, endpoint: str, model: str | None, mode: str | None, prefs: Preferences) -> Injection:
+        """What to inject into this request (see `injection.decide`); uses up a matching queued rule."""
+        rule = self.failures.take(endpoint, model, mode)
+        return decide(prefs.injection, None if rule is None else rule.injection, self.settings, self._rng, self.lock)
 
     def _record(
         self,
@@ -186,7 +168,10 @@ class ContractEngine:
     # -- create ------------------------------------------------------------------------
     def _create(self, request: Incoming, headers: dict[str, str], prefs: Preferences) -> Outgoing:
         parsed: Any = None
-        model = mode = task_id = None
+        model = task_id = None
+        # Classified once, here: failure rules match on it, validation and the new task reuse it.
+        mode: Mode | None = None
+        injected: str | None = None
         try:
             if request.size > self.settings.max_body_bytes:
                 raise ApiError(
@@ -204,9 +189,10 @@ class ContractEngine:
             if isinstance(parsed, dict):
                 model = parsed.get("model") if isinstance(parsed.get("model"), str) else None
                 mode = classify_mode(parsed)
-            error, fault, delay, injected = self._injection("create", model, mode, prefs)
-            if error is not None:
-                reply = error_reply(error, self.settings.retry_after_ms)
+            injection = self._injection("create", model, mode, prefs)
+            injected = injection.source
+            if injection.error is not None:
+                reply = error_reply(injection.error, self.settings.retry_after_ms)
             else:
                 content_type = headers.get("content-type", "").split(";")[0].strip().lower()
                 if content_type != "application/json" and not content_type.endswith("+json"):
@@ -216,11 +202,11 @@ class ContractEngine:
                     )
                 if parse_error is not None:
                     raise parse_error
-                model, mode = check_create(parsed, strict=self.settings.strict)
+                model, mode = check_create(parsed, strict=self.settings.strict, mode=mode)
                 job = self._new_task(model, mode, owner, prefs.job)
                 reply = json_reply(200, job)
                 task_id = job["id"]
-            reply.fault, reply.delay_ms = fault, delay
+            reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
             reply = error_reply(api_error, self.settings.retry_after_ms)
             injected = task_id = None
@@ -278,14 +264,15 @@ class ContractEngine:
             if task is None or not hmac.compare_digest(task.owner, owner):
                 raise ApiError("task_not_found", f"No task {task_id[:130]!r} for this API key.", "task_id")
             model, mode = task.model, task.mode
-            error, fault, delay, injected = self._injection("poll", model, mode, prefs)
-            if error is not None:
-                reply = error_reply(error, self.settings.retry_after_ms)
+            injection = self._injection("poll", model, mode, prefs)
+            injected = injection.source
+            if injection.error is not None:
+                reply = error_reply(injection.error, self.settings.retry_after_ms)
             else:
                 with self.lock:
                     view = task.poll(self.clock.now())
                 reply = json_reply(200, job_body(task, view, request.base_url))
-            reply.fault, reply.delay_ms = fault, delay
+            reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
             reply = error_reply(api_error, self.settings.retry_after_ms)
         reply.task_id = task_id[:130]

@@ -16,6 +16,8 @@ from typing import Any
 from mockserver.contract.catalogue import LIFECYCLE_DEFAULTS, injectable_spec
 
 ENV_PREFIX = "VIDU_MOCK_"
+# The longest injected delay, random latency or Retry-After the mock will use (Prefer, rules, settings).
+MAX_DELAY_MS = 60_000
 DEFAULT_SECRET = "vidu-mock-default-secret"  # noqa: S105  # signs task ids only; documented, overridable
 
 
@@ -54,8 +56,8 @@ class Settings:
             except ValueError as exc:
                 raise ValueError(f"error_codes: {exc}") from None
         low, high = self.latency_ms
-        if not 0 <= low <= high <= 60_000:
-            raise ValueError("latency_ms must be MIN,MAX with 0 <= MIN <= MAX <= 60000")
+        if not 0 <= low <= high <= MAX_DELAY_MS:
+            raise ValueError(f"latency_ms must be MIN,MAX with 0 <= MIN <= MAX <= {MAX_DELAY_MS}")
         if self.lifecycle not in ("time", "step"):
             raise ValueError("lifecycle must be 'time' or 'step'")
         if self.queued_seconds < 0 or self.running_seconds < 0 or self.offpeak_factor < 1:
@@ -64,8 +66,8 @@ class Settings:
             raise ValueError("port must be 0 to 65535")
         if self.max_body_bytes < 1 or self.max_tasks < 1 or self.max_journal < 0:
             raise ValueError("caps must be positive")
-        if not 0 <= self.retry_after_ms <= 60_000:
-            raise ValueError("retry_after_ms must be 0 to 60000")
+        if not 0 <= self.retry_after_ms <= MAX_DELAY_MS:
+            raise ValueError(f"retry_after_ms must be 0 to {MAX_DELAY_MS}")
 
     def with_updates(self, **changes: Any) -> Settings:
         """A copy with `changes` applied, each coerced from text or JSON-like values."""
