@@ -25,7 +25,7 @@ from mockserver.contract.router import Router
 from mockserver.contract.settings import Settings
 from mockserver.faults import FaultMiddleware, act_out_delay, mark_dropped
 
-__all__ = ["EXTENSION", "create_app", "engine_of", "REQUEST_LOG"]
+__all__ = ["EXTENSION", "create_app", "engine_of", "shutdown_event", "REQUEST_LOG"]
 
 EXTENSION = "vidu_mock"
 REQUEST_LOG = logging.getLogger("mockserver.requests")
@@ -80,6 +80,12 @@ def engine_of(app: Flask) -> ContractEngine:
     """The `ContractEngine` behind an app made by `create_app`."""
     state: _State = app.extensions[EXTENSION]
     return state.engine
+
+
+def shutdown_event(app: Flask) -> threading.Event:
+    """Set it when the server stops: injected delays and held `timeout` connections end at once."""
+    state: _State = app.extensions[EXTENSION]
+    return state.stopping
 
 
 class _MockFlask(Flask):
