@@ -12,6 +12,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from mockserver.app import REQUEST_LOG
+from mockserver.config_sources import settings_from_sources
 from mockserver.contract.settings import Settings
 from mockserver.live import LiveServer
 
@@ -67,7 +68,7 @@ def settings_from_args(argv: Sequence[str] | None = None, environ: dict[str, str
     args = vars(parser.parse_args(argv))
     config = args.pop("config")
     try:
-        return Settings.from_sources(config_file=config, environ=environ, overrides=args)
+        return settings_from_sources(config_file=config, environ=environ, overrides=args)
     except (ValueError, OSError) as error:
         parser.error(str(error))
         raise  # unreachable: parser.error exits

@@ -117,3 +117,15 @@ def test_the_in_process_face_loads_only_the_core_of_mockserver() -> None:
     assert ours - {"mockserver"} <= {m for m in ours if m.startswith("mockserver.contract")}, sorted(ours)
     flask_side = {m for m in loaded if m.split(".")[0] in ("flask", "werkzeug", "gunicorn")}
     assert not flask_side, sorted(flask_side)
+
+
+def test_the_core_reads_no_environment_or_config_file() -> None:
+    banned = {"environ", "getenv", "tomllib", "open", "read_text"}
+    for path in sorted((ROOT / "mockserver" / "contract").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        used = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+        used |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        used |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        # Only `schemas.py` reads files: the schemas packaged with the core (importlib.resources).
+        allowed = {"read_text"} if path.name == "schemas.py" else set()
+        assert not (used & banned) - allowed, f"{path.name} uses {sorted((used & banned) - allowed)}"

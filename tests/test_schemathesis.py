@@ -16,10 +16,10 @@ import schemathesis
 from hypothesis import settings
 from schemathesis import Case, CheckResult, HookContext, Response
 
-from mockserver.contract.openapi_doc import OPENAPI_FILE
 from mockserver.contract.schemas import load_text
 from mockserver.contract.settings import Settings
 from mockserver.live import LiveServer
+from mockserver.openapi_doc import OPENAPI_FILE
 
 TOKEN = "schemathesis-token"
 # Only this token is accepted, so `ignored_auth` can tell a real credential from a made-up one;
