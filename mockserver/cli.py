@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from mockserver.app import REQUEST_LOG
 from mockserver.config_sources import settings_from_sources
+from mockserver.contract.catalogue import COLLECTION
 from mockserver.contract.settings import Settings
 from mockserver.live import LiveServer
 
@@ -80,7 +81,7 @@ def banner(url: str, settings: Settings) -> str:
     return (
         f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; Ctrl-C stops)\n"
         f"try:\n"
-        f"  curl -s {url}/v1/video/generations \\\n"
+        f"  curl -s {url}{COLLECTION} \\\n"
         f"    -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n"
         f'    -d \'{{"model": "viduq3p-720p", "prompt": "a fox in the snow", "duration": 5}}\''
     )

@@ -129,3 +129,24 @@ def test_the_core_reads_no_environment_or_config_file() -> None:
         # Only `schemas.py` reads files: the schemas packaged with the core (importlib.resources).
         allowed = {"read_text"} if path.name == "schemas.py" else set()
         assert not (used & banned) - allowed, f"{path.name} uses {sorted((used & banned) - allowed)}"
+
+
+def _code_strings(path: Path) -> list[str]:
+    """String constants in `path`'s code, docstrings left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    return [
+        n.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs
+    ]
+
+
+def test_the_api_path_and_task_id_form_are_written_only_in_the_schemas() -> None:
+    for name, path in _project_modules().items():
+        for text in _code_strings(path):
+            assert "/v1/video/generations" not in text, f"{name} restates the API path: {text!r}"
+            assert "A-Za-z0-9_-]{1," not in text, f"{name} restates the task-id pattern: {text!r}"
+
+    caps = [name for name, path in _project_modules().items() if "64 * 1024" in path.read_text(encoding="utf-8")]
+    assert caps == ["mockserver.contract.journal"], caps

@@ -14,25 +14,23 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from mockserver.contract.catalogue import Mode, is_offpeak_model
+from mockserver.contract.catalogue import COLLECTION, TASK_ID_PATTERN, Mode, is_offpeak_model
 from mockserver.contract.clock import Clock, SystemClock
 from mockserver.contract.errors import ApiError
 from mockserver.contract.failures import FailureQueue
 from mockserver.contract.injection import Injection, decide
-from mockserver.contract.journal import Journal
+from mockserver.contract.journal import MAX_STORED_BODY, Journal
 from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE, JobView, Outcome, Task
-from mockserver.contract.prefer import Preferences, parse_prefer
+from mockserver.contract.prefer import JobPreference, Preferences, parse_prefer
 from mockserver.contract.replies import Incoming, Outgoing, error_reply, json_reply, malformed_reply, new_request_id
 from mockserver.contract.settings import Settings
 from mockserver.contract.store import TaskStore
 from mockserver.contract.task_ids import decode_task_id, encode_task_id, owner_fingerprint
 from mockserver.contract.validation import check_create, classify_mode
 
-COLLECTION = "/v1/video/generations"
-_TASK_PATH = re.compile(r"^/v1/video/generations/([^/]+)(/content)?/?$")
-_TASK_ID = re.compile(r"^task_[A-Za-z0-9_-]{1,120}$")
-MAX_JOURNALED_BODY = 64 * 1024
+_TASK_PATH = re.compile(rf"^{re.escape(COLLECTION)}/([^/]+)(/content)?/?$")
+_TASK_ID = re.compile(TASK_ID_PATTERN)
 _NO_PREFERENCES = Preferences()
 _QUEUED = JobView("queued", 0)
 
@@ -123,7 +121,7 @@ class ContractEngine:
             return owner_fingerprint(settings.secret, token)
         known = self._known_tokens
         if known is None or known[0] is not settings:
-            # An HMAC per request costs more than the rest of the check; configured tokens are few.
+            # A keyed BLAKE2b per request costs more than the rest of the check; configured tokens are few.
             fingerprints = tuple((t, owner_fingerprint(settings.secret, t)) for t in settings.tokens)
             known = self._known_tokens = (settings, fingerprints)
         for candidate, fingerprint in known[1]:
@@ -149,7 +147,7 @@ class ContractEngine:
         mode: str | None = None,
         injected: str | None = None,
     ) -> None:
-        if request.size > MAX_JOURNALED_BODY:
+        if request.size > MAX_STORED_BODY:
             body = f"<{request.size} bytes, not kept>"
         self.journal.add(
             self.clock.now(),
@@ -216,10 +214,10 @@ class ContractEngine:
         )
         return reply
 
-    def _new_task(self, model: str, mode: Any, owner: str, job: str | None) -> dict[str, Any]:
+    def _new_task(self, model: str, mode: Mode, owner: str, job: JobPreference | None) -> dict[str, Any]:
         settings = self.settings
         now = self.clock.now()
-        outcome: Outcome = "fail" if job == "fail" else "stall" if job == "stall" else "succeed"
+        outcome: Outcome = job or "succeed"
         task_id = encode_task_id(
             self._signing_key(), created_at=now, model=model, mode=mode, outcome=outcome, owner=owner
         )

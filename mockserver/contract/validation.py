@@ -26,6 +26,11 @@ _FIELD_SET = frozenset(FIELDS)
 _DEFAULT_ASPECT: str = _SCHEMA["properties"]["aspect_ratio"]["default"]
 _DEFAULT_DURATION: int = _SCHEMA["properties"]["duration"]["default"]
 _FRAME_FIELDS = ("image", "last_image")
+# "Seconds, 1 to 16; …" in the schema: the message states the schema's own range.
+_DURATION_INTEGER = next(choice for choice in _SCHEMA["properties"]["duration"]["oneOf"] if choice["type"] == "integer")
+_DURATION_RULE = (
+    f"an integer from {_DURATION_INTEGER['minimum']} to {_DURATION_INTEGER['maximum']} seconds (or its string form)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +111,7 @@ def _describe(error: ValidationError, name: str) -> str:
     if keyword in ("minimum", "maximum"):
         return f"must be {'at least' if keyword == 'minimum' else 'at most'} {expected}, got {_short(error.instance)}"
     if keyword == "oneOf" and name == "duration":
-        return f"must be an integer from 1 to 16 seconds (or its string form), got {_short(error.instance)}"
+        return f"must be {_DURATION_RULE}, got {_short(error.instance)}"
     return f"is invalid: {_short(error.instance)}"
 
 
