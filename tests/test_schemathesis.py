@@ -21,6 +21,9 @@ from mockserver.contract.settings import Settings
 from mockserver.live import LiveServer
 from mockserver.openapi_doc import OPENAPI_FILE
 
+# Subprocesses or real servers per test: left out of the fast inner loop (-m 'not slow').
+pytestmark = pytest.mark.slow
+
 TOKEN = "schemathesis-token"
 # Only this token is accepted, so `ignored_auth` can tell a real credential from a made-up one;
 # step mode moves a job one state per poll, so the stateful run reaches a downloadable video.

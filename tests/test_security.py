@@ -122,6 +122,7 @@ def _drive(url: str) -> None:
             assert secret not in answer.text, (path, secret)
 
 
+@pytest.mark.slow  # the installed CLI in a subprocess
 def test_the_cli_binds_loopback_and_never_prints_a_token() -> None:
     env = {"VIDU_MOCK_TOKENS": TOKEN, "VIDU_MOCK_ADMIN_TOKEN": ADMIN}
     with cli_server(env) as (url, process):
