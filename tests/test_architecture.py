@@ -150,3 +150,10 @@ def test_the_api_path_and_task_id_form_are_written_only_in_the_schemas() -> None
 
     caps = [name for name, path in _project_modules().items() if "64 * 1024" in path.read_text(encoding="utf-8")]
     assert caps == ["mockserver.contract.journal"], caps
+
+
+def test_ci_runs_the_slow_tests_too() -> None:
+    command = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
+    assert command == "python -m pytest -n 2", "CI runs everything; -m 'not slow' is for the inner loop only"
+    markers = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'markers = ["slow:' in markers and "not slow" not in markers.split("addopts")[1].splitlines()[0]
