@@ -1,0 +1,378 @@
+"""The checks themselves: free ones first (they create nothing), then the bounded paid ones.
+
+Each check sends its request(s) through the `PoliteClient`, compares the answer with the
+chosen `Dialect`, and adds one or more `CheckResult`s to the `Report`. A drift found while
+polling stops that task's polling at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+import httpx
+
+from mockserver.verify.client import Answer, BudgetExhausted, PoliteClient
+from mockserver.verify.dialects import CREATE_KEYS, DIALECTS, FINAL_STATES, Dialect, dialect_of_error, legal_move
+from mockserver.verify.options import VerifyOptions
+from mockserver.verify.plan import COLLECTION, UNKNOWN_PATH, UNKNOWN_TASK
+from mockserver.verify.results import CheckResult, Report
+from mockserver.verify.samples import INVALID_BODIES, create_examples
+
+__all__ = ["CannotVerify", "Verifier"]
+
+_WRONG_KEY = "sk-vidu-mock-verify-not-a-real-key"
+# Refused before validation, so a gateway that ignores the missing key still creates nothing.
+_AUTH_PROBE: dict[str, Any] = {"model": "viduq3p-720p"}
+_TRANSIENT = frozenset({429, 503})
+_MP4_BRAND = b"ftyp"
+
+
+class CannotVerify(Exception):
+    """The run cannot go on (unreachable host, every request unauthorised): exit 2."""
+
+
+@dataclass
+class _Task:
+    """One created task while it is polled."""
+
+    number: int
+    task_id: str
+    model: str
+    created: float
+    state: str = "queued"
+    progress: int = 0
+    polls: int = 0
+    states_seen: list[str] = field(default_factory=list)
+    done: bool = False
+
+
+def _problems_line(problems: list[str]) -> str:
+    return problems[0] if len(problems) == 1 else f"{problems[0]} (+{len(problems) - 1} more)"
+
+
+class Verifier:
+    """Runs every check of one verification against the gateway behind `client`."""
+
+    def __init__(
+        self,
+        options: VerifyOptions,
+        client: PoliteClient,
+        *,
+        progress: TextIO,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.options = options
+        self.client = client
+        self.progress = progress
+        self.sleep = sleep
+        self.clock = clock
+        chosen = DIALECTS.get(options.dialect)
+        self.dialect: Dialect = chosen or DIALECTS["uniall"]
+        evidence = "chosen with --dialect" if chosen else "not detected yet"
+        self.report = Report(options.base_url, self.dialect.name, evidence)
+        self._keyed_answers = 0
+        self._keyed_refused = 0
+
+    # -- running -----------------------------------------------------------------------
+    def run(self) -> Report:
+        """Run the free checks, then the paid ones; the report says what happened."""
+        try:
+            self._free_checks()
+            self._paid_checks()
+        except BudgetExhausted as spent:
+            self.report.fatal = f"{spent} before every check ran (raise --max-requests)"
+            self.report.add(CheckResult("remaining checks", "run", str(spent), "skipped"))
+        except CannotVerify as stop:
+            self.report.fatal = str(stop)
+        self.report.requests_sent = self.client.sent
+        self.report.retries = self.client.retries
+        return self.report
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> Answer:
+        try:
+            answer = self.client.api(method, path, **kwargs)
+        except httpx.ConnectError as error:
+            raise CannotVerify(f"cannot reach {self.options.base_url}: {error}") from None
+        except httpx.TimeoutException:
+            if self.client.sent <= 1:
+                raise CannotVerify(f"{self.options.base_url} did not answer within {self.options.timeout:g} s") from None
+            raise
+        if kwargs.get("key", "default") == "default":
+            self._keyed_answers += 1
+            self._keyed_refused += answer.status == 401
+        return answer
+
+    def _say(self, line: str) -> None:
+        print(line, file=self.progress, flush=True)
+
+    # -- dialect -------------------------------------------------------------------------
+    def _detect(self, answer: Answer, what: str) -> None:
+        """In auto mode, settle the dialect from the first answer whose shape belongs to one."""
+        if self.options.dialect != "auto" or self.report.dialect_evidence != "not detected yet":
+            return
+        found = dialect_of_error(answer.json) if answer.is_json else None
+        if found is None:
+            found = next((d for d in DIALECTS.values() if answer.is_json and d.task_error.fits(answer.json)), None)
+        if found is not None:
+            self.dialect = found
+            self.report.dialect = found.name
+            self.report.dialect_evidence = f"detected from the answer to {what}"
+            self._say(f"dialect: {found.name} (from the answer to {what})")
+
+    def _settle_dialect(self) -> None:
+        if self.report.dialect_evidence == "not detected yet":
+            self.report.dialect_evidence = "no answer matched a known dialect: judged as uniall"
+            self.report.add(
+                CheckResult(
+                    "dialect (auto)",
+                    " or ".join(DIALECTS),
+                    "answers match neither dialect's error shapes",
+                    "DRIFT",
+                )
+            )
+
+    # -- free checks ----------------------------------------------------------------------
+    def _free_checks(self) -> None:
+        self._say(f"free checks against {self.options.base_url} ...")
+        for what, key in (("no key", None), ("wrong key", _WRONG_KEY)):
+            answer = self._send("POST", COLLECTION, key=key, json_body=_AUTH_PROBE)
+            self._detect(answer, f"a request with {what}")
+            self._expect_error(f"{what}: 401", answer, {401}, self.dialect.auth_error, "auth error shape")
+        for bad in INVALID_BODIES:
+            answer = self._send("POST", COLLECTION, json_body=bad.body, raw=bad.raw)
+            self._detect(answer, f"an invalid body ({bad.rule})")
+            self._check_bad_body(bad.rule, bad.code, bad.param, answer)
+            if self._keyed_answers >= 3 and self._keyed_refused == self._keyed_answers:
+                raise CannotVerify(
+                    f"every request with the key in ${self.options.key_env} was refused as unauthorised (401)"
+                )
+        answer = self._send("GET", f"{COLLECTION}/{UNKNOWN_TASK}")
+        self._detect(answer, "an unknown task id")
+        self._settle_dialect()
+        d = self.dialect
+        result = self._expect_error(
+            "unknown task id", answer, {d.unknown_task_status}, d.task_error, "task error shape"
+        )
+        code = d.error_code_of(answer.json) if answer.is_json else None
+        if result.verdict == "pass" and code != d.unknown_task_code:
+            result.verdict = "DRIFT"
+            result.observed = f"code {code!r}"
+        result.expected += f", code {d.unknown_task_code}"
+        answer = self._send("GET", UNKNOWN_PATH)
+        self._expect_error("unknown path: 404", answer, {404}, d.auth_error, "routing error shape")
+
+    def _expect_error(
+        self, name: str, answer: Answer, statuses: set[int], shape: Any, shape_name: str, group: str = "free"
+    ) -> CheckResult:
+        wanted = "/".join(str(s) for s in sorted(statuses))
+        expected = f"{wanted}, {self.dialect.name} {shape_name}"
+        if answer.status in _TRANSIENT and answer.status not in statuses:
+            return self.report.add(CheckResult(name, expected, f"{answer.brief()} after retries", "incomplete", group))
+        if answer.status not in statuses:
+            return self.report.add(CheckResult(name, expected, answer.brief(), "DRIFT", group))
+        if not answer.is_json:
+            return self.report.add(CheckResult(name, expected, answer.brief(), "DRIFT", group, ["the body is not JSON"]))
+        problems = shape.problems(answer.json)
+        if problems:
+            return self.report.add(
+                CheckResult(name, expected, f"{answer.status}, {_problems_line(problems)}", "DRIFT", group, problems)
+            )
+        return self.report.add(CheckResult(name, expected, f"{answer.status}, {shape_name}", "pass", group))
+
+    def _check_bad_body(self, rule: str, code: str, param: str | None, answer: Answer) -> None:
+        d = self.dialect
+        name = f"invalid body: {rule}"
+        expected = f"4xx {d.name} error" + (f" {code} @{param}" if d.error_param_of is not None else "")
+        if answer.status in _TRANSIENT:
+            self.report.add(CheckResult(name, expected, f"{answer.brief()} after retries", "incomplete"))
+            return
+        if not 400 <= answer.status < 500:
+            note = ["a body the contract refuses was accepted: the gateway may have created a task"]
+            self.report.add(CheckResult(name, expected, answer.brief(), "DRIFT", details=note if answer.status < 300 else []))
+            return
+        if not answer.is_json:
+            self.report.add(CheckResult(name, expected, answer.brief(), "DRIFT", details=["the body is not JSON"]))
+            return
+        problems = d.task_error.problems(answer.json)
+        if problems:
+            self.report.add(CheckResult(name, expected, f"{answer.status}, {_problems_line(problems)}", "DRIFT", details=problems))
+            return
+        observed = f"{answer.status}"
+        drift = []
+        if d.error_param_of is not None:
+            got_code, got_param = d.error_code_of(answer.json), d.error_param_of(answer.json)
+            observed += f" {got_code} @{got_param}"
+            if got_code != code:
+                drift.append(f"code {got_code!r}, the contract gives {code!r}")
+            if got_param != param:
+                drift.append(f"param {got_param!r}, the contract gives {param!r}")
+        self.report.add(CheckResult(name, expected, observed, "DRIFT" if drift else "pass", details=drift))
+
+    # -- paid checks ----------------------------------------------------------------------
+    def _paid_checks(self) -> None:
+        examples = create_examples(self.options.creates, offpeak=self.options.offpeak)
+        if not examples:
+            self.report.add(CheckResult("creates", "--creates N > 0", "--creates 0: nothing created", "skipped", "paid"))
+            return
+        tasks: list[_Task] = []
+        seen_ids: dict[str, int] = {}
+        for n, example in enumerate(examples, start=1):
+            task = self._create(n, example.mode, example.body, seen_ids)
+            if task is not None:
+                tasks.append(task)
+        self._poll_all(tasks)
+
+    def _create(self, n: int, mode: str, body: dict[str, Any], seen_ids: dict[str, int]) -> _Task | None:
+        d = self.dialect
+        name = f"create #{n}: {mode} on {body['model']}"
+        expected = f"200, {d.name} create shape, model echoed"
+        self._say(f"create #{n}: {mode} on {body['model']} ...")
+        answer = self._send("POST", COLLECTION, json_body=body)
+        self.report.creates_sent += 1
+        if answer.status != 200 or not answer.is_json:
+            verdict = "incomplete" if answer.status in _TRANSIENT else "DRIFT"
+            self.report.add(CheckResult(name, expected, answer.brief(), verdict, "paid"))
+            return None
+        job = answer.json
+        problems = d.create.problems(job)
+        if isinstance(job, dict):
+            extra, missing = sorted(set(job) - CREATE_KEYS), sorted(CREATE_KEYS - set(job))
+            if extra or missing:
+                problems.append(f"body: keys differ from the create answer's seven (extra {extra}, missing {missing})")
+            if job.get("object") != d.create_object:
+                problems.append(f"object: {job.get('object')!r}, the dialect gives {d.create_object!r}")
+            if job.get("model") != body["model"]:
+                problems.append(f"model: {job.get('model')!r} echoed for a request for {body['model']!r}")
+            if job.get("id") != job.get("task_id"):
+                problems.append("id: differs from task_id")
+            status = job.get("status")
+            if (d.status_words.get(status) if isinstance(status, str) else None) != "queued":
+                problems.append(f"status: {status!r} on create, the contract gives queued")
+        task_id = job.get("task_id") if isinstance(job, dict) else None
+        if isinstance(task_id, str) and task_id in seen_ids:
+            problems.append(f"task_id: {task_id!r} was already returned by create #{seen_ids[task_id]}")
+        if problems:
+            self.report.add(CheckResult(name, expected, _problems_line(problems), "DRIFT", "paid", problems))
+        else:
+            self.report.add(CheckResult(name, expected, f"200, {task_id}", "pass", "paid"))
+        if not isinstance(task_id, str) or not task_id or task_id in seen_ids:
+            return None
+        seen_ids[task_id] = n
+        return _Task(n, task_id, body["model"], self.clock())
+
+    def _poll_all(self, tasks: list[_Task]) -> None:
+        interval = self.options.poll_interval
+        started = self.clock()
+        while True:
+            pending = [t for t in tasks if not t.done]
+            if not pending:
+                return
+            if self.clock() - started >= self.options.deadline:
+                break
+            for task in pending:
+                self._poll_once(task)
+            if any(not t.done for t in tasks):
+                self.sleep(interval)
+                interval = min(interval * 1.5, self.options.max_poll_interval)
+        for task in tasks:
+            if not task.done:
+                self.report.add(
+                    CheckResult(
+                        f"poll #{task.number}: reaches a final state",
+                        f"completed or failed within {self.options.deadline:g} s",
+                        f"still {task.state} at {task.progress}% after {task.polls} polls",
+                        "incomplete",
+                        "paid",
+                    )
+                )
+
+    def _poll_drift(self, task: _Task, check: str, expected: str, observed: str, details: list[str]) -> None:
+        task.done = True
+        self.report.add(CheckResult(f"poll #{task.number}: {check}", expected, observed, "DRIFT", "paid", details))
+        self._say(f"poll #{task.number}: DRIFT {check}: {observed}")
+
+    def _poll_once(self, task: _Task) -> None:
+        d = self.dialect
+        answer = self._send("GET", f"{COLLECTION}/{task.task_id}")
+        task.polls += 1
+        if answer.status in _TRANSIENT:
+            self._say(f"poll #{task.number}: {answer.status}, polling on")
+            return
+        if answer.status != 200 or not answer.is_json:
+            self._poll_drift(task, "answers 200 with JSON", "200, JSON", answer.brief(), [])
+            return
+        problems = d.poll.problems(answer.json)
+        job = d.job_of(answer.json)
+        word = job.get("status") if isinstance(job, dict) else None
+        state = d.status_words.get(word) if isinstance(word, str) else None
+        if state is None:
+            words = ", ".join(d.status_words)
+            self._poll_drift(task, "status word", f"one of {words}", f"status {word!r}", problems)
+            return
+        if problems:
+            self._poll_drift(task, f"{d.name} job shape", f"{d.name} job schema", _problems_line(problems), problems)
+            return
+        progress = d.progress_of(job)
+        if progress is None:
+            raw = job.get("progress") if isinstance(job, dict) else None
+            self._poll_drift(task, "progress", "progress as the dialect writes it", f"progress {raw!r}", [])
+            return
+        model = job.get("model") if isinstance(job, dict) else None
+        if model is not None and model != task.model:
+            self._poll_drift(task, "model echoed", task.model, f"model {model!r}", [])
+            return
+        if progress < task.progress:
+            self._poll_drift(task, "progress never decreases", f">= {task.progress}", f"{progress}", [])
+            return
+        if not legal_move(task.state, state):
+            self._poll_drift(task, "legal transition", f"no move back from {task.state}", f"{task.state} -> {state}", [])
+            return
+        if not task.states_seen or task.states_seen[-1] != state or progress != task.progress:
+            elapsed = self.clock() - task.created
+            self._say(f"poll #{task.number}: {task.task_id} {word} {progress}% ({elapsed:.0f} s)")
+        task.state, task.progress = state, progress
+        task.states_seen.append(state)
+        if state in FINAL_STATES:
+            task.done = True
+            moves = " -> ".join(dict.fromkeys(task.states_seen))
+            self.report.add(
+                CheckResult(
+                    f"poll #{task.number}: shape, progress, transitions",
+                    f"{d.name} job schema, forward only",
+                    f"{moves} in {task.polls} polls",
+                    "pass",
+                    "paid",
+                )
+            )
+            if state == "completed":
+                self._check_video(task, d.video_url_of(job))
+
+    def _check_video(self, task: _Task, url: Any) -> None:
+        name = f"video #{task.number}: downloads as an MP4"
+        expected = "200, starts with an ftyp box"
+        if not isinstance(url, str) or not url:
+            self.report.add(CheckResult(name, expected, f"no video URL on a completed job ({url!r})", "DRIFT", "paid"))
+            return
+        scheme = urlsplit(url).scheme
+        if scheme not in ("http", "https"):
+            self.report.add(CheckResult(name, expected, f"video URL is not http(s): {url[:60]!r}", "DRIFT", "paid"))
+            return
+        where = "same host" if self.client.same_origin(url) else f"other host {urlsplit(url).hostname}"
+        try:
+            got = self.client.download(url, cap_bytes=self.options.max_video_bytes)
+        except httpx.HTTPError as error:
+            self.report.add(CheckResult(name, expected, f"download failed: {type(error).__name__}", "DRIFT", "paid"))
+            return
+        observed = f"{got.status} {got.content_type or 'no content-type'}, {got.size} bytes ({where}, no key)"
+        details = [f"stopped reading at the --max-video-bytes cap ({self.options.max_video_bytes})"] if got.truncated else []
+        if got.status != 200 or got.head[4:8] != _MP4_BRAND:
+            first = got.head[:12].hex(" ")
+            details.append(f"first bytes: {first}")
+            self.report.add(CheckResult(name, expected, observed, "DRIFT", "paid", details))
+            return
+        self.report.add(CheckResult(name, expected, observed, "pass", "paid", details))
