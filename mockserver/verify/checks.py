@@ -250,9 +250,8 @@ class Verifier:
                 problems.append(f"model: {job.get('model')!r} echoed for a request for {body['model']!r}")
             if job.get("id") != job.get("task_id"):
                 problems.append("id: differs from task_id")
-            status = job.get("status")
-            if (d.status_words.get(status) if isinstance(status, str) else None) != "queued":
-                problems.append(f"status: {status!r} on create, the contract gives queued")
+            if job.get("status") != "queued":  # lowercase in both dialects' create answers
+                problems.append(f"status: {job.get('status')!r} on create, the contract gives 'queued'")
         task_id = job.get("task_id") if isinstance(job, dict) else None
         if isinstance(task_id, str) and task_id in seen_ids:
             problems.append(f"task_id: {task_id!r} was already returned by create #{seen_ids[task_id]}")
@@ -308,7 +307,10 @@ class Verifier:
             return
         problems = d.poll.problems(answer.json)
         job = d.job_of(answer.json)
-        word = job.get("status") if isinstance(job, dict) else None
+        if not isinstance(job, dict):
+            self._poll_drift(task, f"{d.name} job shape", f"{d.name} job schema", _problems_line(problems), problems)
+            return
+        word = job.get("status")
         state = d.status_words.get(word) if isinstance(word, str) else None
         if state is None:
             words = ", ".join(d.status_words)
@@ -319,10 +321,10 @@ class Verifier:
             return
         progress = d.progress_of(job)
         if progress is None:
-            raw = job.get("progress") if isinstance(job, dict) else None
+            raw = job.get("progress")
             self._poll_drift(task, "progress", "progress as the dialect writes it", f"progress {raw!r}", [])
             return
-        model = job.get("model") if isinstance(job, dict) else None
+        model = job.get("model")
         if model is not None and model != task.model:
             self._poll_drift(task, "model echoed", task.model, f"model {model!r}", [])
             return
