@@ -191,6 +191,9 @@ class Verifier:
         if answer.status in _TRANSIENT:
             self.report.add(CheckResult(name, expected, f"{answer.brief()} after retries", "incomplete"))
             return
+        if answer.status == 401:  # the key was refused: nothing about this body was learnt
+            self.report.add(CheckResult(name, expected, "401: the key was refused", "incomplete"))
+            return
         if not 400 <= answer.status < 500:
             note = ["a body the contract refuses was accepted: the gateway may have created a task"]
             self.report.add(CheckResult(name, expected, answer.brief(), "DRIFT", details=note if answer.status < 300 else []))
