@@ -87,10 +87,10 @@ DRIFTS: dict[str, tuple[Mutation, str, tuple[str, ...]]] = {
     "status words not the contract's": (_poll_job(_status_words), "poll #1: status word | status 'processing'", ()),
     "progress as a string": (_poll_job(_string_progress), "progress: '50%' is not of type 'integer'", ()),
     "no video_url on a completed job": (_poll_job(_no_video_url), "'video_url' is a required property", ()),
-    "an HTML 500 for a bad body": (_html_500_for_bad_bodies, "invalid body: model missing | 500 text/html", ()),
+    "an HTML 500 for a bad body": (_html_500_for_bad_bodies, "bad body: model missing | 500 text/html", ()),
     "the wrong model echoed": (_wrong_model, "model: 'viduq3t-540p' echoed for a request for 'viduq3p-720p'", ()),
     "progress going backwards": (_progress_backwards(), "poll #1: progress never decreases | 10", ()),
-    "a 200 for an invalid body": (_ok_for_bad_bodies, "invalid body: prompt blank | 200 application/json", ()),
+    "a 200 for an invalid body": (_ok_for_bad_bodies, "bad body: prompt blank | 200 application/json", ()),
 }
 
 

@@ -142,7 +142,7 @@ class Verifier:
         for what, key in (("no key", None), ("wrong key", _WRONG_KEY)):
             answer = self._send("POST", COLLECTION, key=key, json_body=_AUTH_PROBE)
             self._detect(answer, f"a request with {what}")
-            self._expect_error(f"{what}: 401", answer, {401}, self.dialect.auth_error, "auth error shape")
+            self._expect_error(f"{what}: 401", answer, {401}, self.dialect.auth_error, "auth error")
         for bad in INVALID_BODIES:
             answer = self._send("POST", COLLECTION, json_body=bad.body, raw=bad.raw)
             self._detect(answer, f"an invalid body ({bad.rule})")
@@ -155,22 +155,21 @@ class Verifier:
         self._detect(answer, "an unknown task id")
         self._settle_dialect()
         d = self.dialect
-        result = self._expect_error(
-            "unknown task id", answer, {d.unknown_task_status}, d.task_error, "task error shape"
-        )
+        result = self._expect_error("unknown task id", answer, {d.unknown_task_status}, d.task_error, "task error")
         code = d.error_code_of(answer.json) if answer.is_json else None
-        if result.verdict == "pass" and code != d.unknown_task_code:
-            result.verdict = "DRIFT"
-            result.observed = f"code {code!r}"
-        result.expected += f", code {d.unknown_task_code}"
+        if result.verdict == "pass":
+            result.observed += f" {code}"
+            if code != d.unknown_task_code:
+                result.verdict = "DRIFT"
+        result.expected += f" {d.unknown_task_code}"
         answer = self._send("GET", UNKNOWN_PATH)
-        self._expect_error("unknown path: 404", answer, {404}, d.auth_error, "routing error shape")
+        self._expect_error("unknown path: 404", answer, {404}, d.auth_error, "routing error")
 
     def _expect_error(
         self, name: str, answer: Answer, statuses: set[int], shape: Any, shape_name: str, group: str = "free"
     ) -> CheckResult:
         wanted = "/".join(str(s) for s in sorted(statuses))
-        expected = f"{wanted}, {self.dialect.name} {shape_name}"
+        expected = f"{wanted} {self.dialect.name} {shape_name}"
         if answer.status in _TRANSIENT and answer.status not in statuses:
             return self.report.add(CheckResult(name, expected, f"{answer.brief()} after retries", "incomplete", group))
         if answer.status not in statuses:
@@ -182,12 +181,12 @@ class Verifier:
             return self.report.add(
                 CheckResult(name, expected, f"{answer.status}, {_problems_line(problems)}", "DRIFT", group, problems)
             )
-        return self.report.add(CheckResult(name, expected, f"{answer.status}, {shape_name}", "pass", group))
+        return self.report.add(CheckResult(name, expected, f"{answer.status} {shape_name}", "pass", group))
 
     def _check_bad_body(self, rule: str, code: str, param: str | None, answer: Answer) -> None:
         d = self.dialect
-        name = f"invalid body: {rule}"
-        expected = f"4xx {d.name} error" + (f" {code} @{param}" if d.error_param_of is not None else "")
+        name = f"bad body: {rule}"
+        expected = f"4xx {code} @{param or '-'}" if d.error_param_of is not None else f"4xx {d.name} task error"
         if answer.status in _TRANSIENT:
             self.report.add(CheckResult(name, expected, f"{answer.brief()} after retries", "incomplete"))
             return
@@ -209,7 +208,7 @@ class Verifier:
         drift = []
         if d.error_param_of is not None:
             got_code, got_param = d.error_code_of(answer.json), d.error_param_of(answer.json)
-            observed += f" {got_code} @{got_param}"
+            observed += f" {got_code} @{got_param or '-'}"
             if got_code != code:
                 drift.append(f"code {got_code!r}, the contract gives {code!r}")
             if got_param != param:
@@ -233,7 +232,7 @@ class Verifier:
     def _create(self, n: int, mode: str, body: dict[str, Any], seen_ids: dict[str, int]) -> _Task | None:
         d = self.dialect
         name = f"create #{n}: {mode} on {body['model']}"
-        expected = f"200, {d.name} create shape, model echoed"
+        expected = f"200 {d.name} create, model echoed"
         self._say(f"create #{n}: {mode} on {body['model']} ...")
         answer = self._send("POST", COLLECTION, json_body=body)
         self.report.creates_sent += 1
@@ -261,7 +260,7 @@ class Verifier:
         if problems:
             self.report.add(CheckResult(name, expected, _problems_line(problems), "DRIFT", "paid", problems))
         else:
-            self.report.add(CheckResult(name, expected, f"200, {task_id}", "pass", "paid"))
+            self.report.add(CheckResult(name, expected, f"200 {task_id}", "pass", "paid"))
         if not isinstance(task_id, str) or not task_id or task_id in seen_ids:
             return None
         seen_ids[task_id] = n
@@ -348,7 +347,7 @@ class Verifier:
             self.report.add(
                 CheckResult(
                     f"poll #{task.number}: shape, progress, transitions",
-                    f"{d.name} job schema, forward only",
+                    f"{d.name} job, forward only",
                     f"{moves} in {task.polls} polls",
                     "pass",
                     "paid",
@@ -359,7 +358,7 @@ class Verifier:
 
     def _check_video(self, task: _Task, url: Any) -> None:
         name = f"video #{task.number}: downloads as an MP4"
-        expected = "200, starts with an ftyp box"
+        expected = "200, an ftyp box first"
         if not isinstance(url, str) or not url:
             self.report.add(CheckResult(name, expected, f"no video URL on a completed job ({url!r})", "DRIFT", "paid"))
             return
@@ -373,7 +372,7 @@ class Verifier:
         except httpx.HTTPError as error:
             self.report.add(CheckResult(name, expected, f"download failed: {type(error).__name__}", "DRIFT", "paid"))
             return
-        observed = f"{got.status} {got.content_type or 'no content-type'}, {got.size} bytes ({where}, no key)"
+        observed = f"{got.status} {got.content_type or 'no content-type'} {got.size} B, {where}, no key"
         details = [f"stopped reading at the --max-video-bytes cap ({self.options.max_video_bytes})"] if got.truncated else []
         if got.status != 200 or got.head[4:8] != _MP4_BRAND:
             first = got.head[:12].hex(" ")

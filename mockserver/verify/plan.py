@@ -41,7 +41,7 @@ def build_plan(options: VerifyOptions) -> list[PlannedStep]:
         PlannedStep("no key: 401 in the auth error shape", f"POST {COLLECTION} (no Authorization)", 1),
         PlannedStep("wrong key: 401 in the auth error shape", f"POST {COLLECTION} (a made-up key)", 1),
     ]
-    steps += [PlannedStep(f"invalid body: {b.rule}", f"POST {COLLECTION}", 1) for b in INVALID_BODIES]
+    steps += [PlannedStep(f"bad body: {b.rule}", f"POST {COLLECTION}", 1) for b in INVALID_BODIES]
     steps += [
         PlannedStep("unknown task id", f"GET {COLLECTION}/{UNKNOWN_TASK}", 1),
         PlannedStep("unknown path", f"GET {UNKNOWN_PATH}", 1),

@@ -10,7 +10,7 @@ from mockserver.verify.results import Report
 
 __all__ = ["render_table", "write_json", "write_junit"]
 
-_WIDTHS = (44, 34, 44)
+_WIDTHS = (44, 34, 38)
 
 
 def _cell(text: str, width: int) -> str:
