@@ -53,7 +53,13 @@ def _verify(words: list[str], env: dict[str, str], cwd: Path) -> subprocess.Comp
     assert words[:2] == ["mockserver", "verify"], words
     full = {**os.environ, **env}
     return subprocess.run(
-        [str(BIN / "mockserver"), *words[1:]], capture_output=True, text=True, env=full, cwd=cwd, timeout=120, check=False
+        [str(BIN / "mockserver"), *words[1:]],
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=cwd,
+        timeout=120,
+        check=False,
     )
 
 

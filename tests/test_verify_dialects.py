@@ -59,7 +59,7 @@ def test_a_new_api_gateway_judged_as_uniall_drifts(tmp_path: Path) -> None:
     with fake_gateway(_as_new_api) as fake:
         run = run_verify(fake.url, tmp_path, "--dialect", "uniall", "--creates", "0")
     assert run.code == 1
-    assert "dialect: uniall (chosen with --dialect)" in run.stdout
+    assert "dialect: uniall (chosen with --dialect; the answers look like new-api (try --dialect auto))" in run.stdout
     assert "error.type: 'new_api_error' is not one of" in run.drift_text()
     assert "no key: 401 | 401, error: 'param' is a required property" in run.drift_text()
 

@@ -6,7 +6,6 @@ import itertools
 import json
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree as ET
 
 import pytest
 
@@ -30,7 +29,7 @@ def test_the_mock_itself_shows_no_drift_and_names_its_dialect(tmp_path: Path) ->
     assert names[FREE_REQUESTS].startswith("create #1: text-to-video")
     assert "in_progress 50%" in run.stderr, "progress is shown while polling"
     assert fake.count(lambda e: e.is_create and e.status == 200) == 2
-    suite = ET.fromstring(run.junit)
+    suite = run.junit_suite()
     assert suite.get("failures") == "0" and len(suite.findall("testcase")) == len(names)
 
 
@@ -105,7 +104,7 @@ def test_each_drift_is_named_in_the_report(name: str, tmp_path: Path) -> None:
     table = lines[lines.index("") + 3 :]
     assert table[0].endswith("DRIFT"), "drift comes first in the table"
     assert run.stdout.rstrip().splitlines()[-1].startswith("DRIFT FOUND")
-    assert ET.fromstring(run.junit).get("failures") == str(len(run.rows("DRIFT")))
+    assert run.junit_suite().get("failures") == str(len(run.rows("DRIFT")))
 
 
 def test_a_drifted_poll_stops_polling_at_once(tmp_path: Path) -> None:
@@ -195,7 +194,17 @@ def test_429_is_retried_after_the_wait_it_asks_for(tmp_path: Path) -> None:
 
     def busy(exchange: Exchange) -> None:
         if exchange.is_create and next(refused) < 2:
-            exchange.set_json({"error": {"message": "slow down", "type": "rate_limit_error", "param": None, "code": "rate_limit_exceeded"}}, status=429)
+            exchange.set_json(
+                {
+                    "error": {
+                        "message": "slow down",
+                        "type": "rate_limit_error",
+                        "param": None,
+                        "code": "rate_limit_exceeded",
+                    }
+                },
+                status=429,
+            )
             exchange.headers.update({"retry-after": "3", "retry-after-ms": "1250"})
 
     with fake_gateway(busy) as fake:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import httpx
 
@@ -53,7 +54,9 @@ class Exchange:
 
     @property
     def is_poll(self) -> bool:
-        return self.method == "GET" and self.path.startswith("/v1/video/generations/task_") and "/content" not in self.path
+        return (
+            self.method == "GET" and self.path.startswith("/v1/video/generations/task_") and "/content" not in self.path
+        )
 
     @property
     def is_create(self) -> bool:
@@ -157,17 +160,17 @@ class Run:
         return [c for c in self.report.get("checks", []) if c["verdict"] == verdict]
 
     def drift_text(self) -> str:
-        return "\n".join(
-            f"{c['check']} | {c['observed']} | {' '.join(c['details'])}" for c in self.rows("DRIFT")
-        )
+        return "\n".join(f"{c['check']} | {c['observed']} | {' '.join(c['details'])}" for c in self.rows("DRIFT"))
+
+    def junit_suite(self) -> ET.Element:
+        """The JUnit report, parsed (our own output, written by this run)."""
+        return ET.fromstring(self.junit)  # noqa: S314
 
     def everything(self) -> str:
         return "\n".join([self.stdout, self.stderr, json.dumps(self.report), self.junit])
 
 
-def run_verify(
-    url: str, tmp_path: Path, *args: str, key: str | None = KEY, env_name: str = "VIDU_API_KEY"
-) -> Run:
+def run_verify(url: str, tmp_path: Path, *args: str, key: str | None = KEY, env_name: str = "VIDU_API_KEY") -> Run:
     """Run the verifier against `url` with fast polling and a no-op sleep; reports go to `tmp_path`."""
     out, err = io.StringIO(), io.StringIO()
     sleeps: list[float] = []

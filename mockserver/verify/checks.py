@@ -19,7 +19,7 @@ from mockserver.verify.client import Answer, BudgetExhausted, PoliteClient
 from mockserver.verify.dialects import CREATE_KEYS, DIALECTS, FINAL_STATES, Dialect, dialect_of_error, legal_move
 from mockserver.verify.options import VerifyOptions
 from mockserver.verify.plan import COLLECTION, UNKNOWN_PATH, UNKNOWN_TASK
-from mockserver.verify.results import CheckResult, Report
+from mockserver.verify.results import CheckResult, Report, Verdict
 from mockserver.verify.samples import INVALID_BODIES, create_examples
 
 __all__ = ["CannotVerify", "Verifier"]
@@ -100,7 +100,9 @@ class Verifier:
             raise CannotVerify(f"cannot reach {self.options.base_url}: {error}") from None
         except httpx.TimeoutException:
             if self.client.sent <= 1:
-                raise CannotVerify(f"{self.options.base_url} did not answer within {self.options.timeout:g} s") from None
+                raise CannotVerify(
+                    f"{self.options.base_url} did not answer within {self.options.timeout:g} s"
+                ) from None
             raise
         if kwargs.get("key", "default") == "default":
             self._keyed_answers += 1
@@ -113,7 +115,13 @@ class Verifier:
     # -- dialect -------------------------------------------------------------------------
     def _detect(self, answer: Answer, what: str) -> None:
         """In auto mode, settle the dialect from the first answer whose shape belongs to one."""
-        if self.options.dialect != "auto" or self.report.dialect_evidence != "not detected yet":
+        if self.options.dialect != "auto":
+            other = dialect_of_error(answer.json) if answer.is_json else None
+            hint = f"; the answers look like {other.name} (try --dialect auto)" if other else ""
+            if other is not None and other is not self.dialect and hint not in self.report.dialect_evidence:
+                self.report.dialect_evidence += hint
+            return
+        if self.report.dialect_evidence != "not detected yet":
             return
         found = dialect_of_error(answer.json) if answer.is_json else None
         if found is None:
@@ -175,7 +183,9 @@ class Verifier:
         if answer.status not in statuses:
             return self.report.add(CheckResult(name, expected, answer.brief(), "DRIFT", group))
         if not answer.is_json:
-            return self.report.add(CheckResult(name, expected, answer.brief(), "DRIFT", group, ["the body is not JSON"]))
+            return self.report.add(
+                CheckResult(name, expected, answer.brief(), "DRIFT", group, ["the body is not JSON"])
+            )
         problems = shape.problems(answer.json)
         if problems:
             return self.report.add(
@@ -195,14 +205,18 @@ class Verifier:
             return
         if not 400 <= answer.status < 500:
             note = ["a body the contract refuses was accepted: the gateway may have created a task"]
-            self.report.add(CheckResult(name, expected, answer.brief(), "DRIFT", details=note if answer.status < 300 else []))
+            self.report.add(
+                CheckResult(name, expected, answer.brief(), "DRIFT", details=note if answer.status < 300 else [])
+            )
             return
         if not answer.is_json:
             self.report.add(CheckResult(name, expected, answer.brief(), "DRIFT", details=["the body is not JSON"]))
             return
         problems = d.task_error.problems(answer.json)
         if problems:
-            self.report.add(CheckResult(name, expected, f"{answer.status}, {_problems_line(problems)}", "DRIFT", details=problems))
+            self.report.add(
+                CheckResult(name, expected, f"{answer.status}, {_problems_line(problems)}", "DRIFT", details=problems)
+            )
             return
         observed = f"{answer.status}"
         drift = []
@@ -219,7 +233,9 @@ class Verifier:
     def _paid_checks(self) -> None:
         examples = create_examples(self.options.creates, offpeak=self.options.offpeak)
         if not examples:
-            self.report.add(CheckResult("creates", "--creates N > 0", "--creates 0: nothing created", "skipped", "paid"))
+            self.report.add(
+                CheckResult("creates", "--creates N > 0", "--creates 0: nothing created", "skipped", "paid")
+            )
             return
         tasks: list[_Task] = []
         seen_ids: dict[str, int] = {}
@@ -237,7 +253,7 @@ class Verifier:
         answer = self._send("POST", COLLECTION, json_body=body)
         self.report.creates_sent += 1
         if answer.status != 200 or not answer.is_json:
-            verdict = "incomplete" if answer.status in _TRANSIENT else "DRIFT"
+            verdict: Verdict = "incomplete" if answer.status in _TRANSIENT else "DRIFT"
             self.report.add(CheckResult(name, expected, answer.brief(), verdict, "paid"))
             return None
         job = answer.json
@@ -334,7 +350,9 @@ class Verifier:
             self._poll_drift(task, "progress never decreases", f">= {task.progress}", f"{progress}", [])
             return
         if not legal_move(task.state, state):
-            self._poll_drift(task, "legal transition", f"no move back from {task.state}", f"{task.state} -> {state}", [])
+            self._poll_drift(
+                task, "legal transition", f"no move back from {task.state}", f"{task.state} -> {state}", []
+            )
             return
         if not task.states_seen or task.states_seen[-1] != state or progress != task.progress:
             elapsed = self.clock() - task.created
@@ -373,7 +391,9 @@ class Verifier:
             self.report.add(CheckResult(name, expected, f"download failed: {type(error).__name__}", "DRIFT", "paid"))
             return
         observed = f"{got.status} {got.content_type or 'no content-type'} {got.size} B, {where}, no key"
-        details = [f"stopped reading at the --max-video-bytes cap ({self.options.max_video_bytes})"] if got.truncated else []
+        details = (
+            [f"stopped reading at the --max-video-bytes cap ({self.options.max_video_bytes})"] if got.truncated else []
+        )
         if got.status != 200 or got.head[4:8] != _MP4_BRAND:
             first = got.head[:12].hex(" ")
             details.append(f"first bytes: {first}")

@@ -8,6 +8,7 @@ size capped; it follows up to three redirects (a CDN), still without the key.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,6 +83,16 @@ def retry_delay(headers: httpx.Headers, attempt: int) -> float:
         if seconds >= 0:
             return min(seconds, _MAX_WAIT_SECONDS)
     return float(min(2**attempt, _MAX_WAIT_SECONDS))
+
+
+def _read_capped(response: httpx.Response, cap: int) -> bytes:
+    """At most `cap` bytes of the body: a gateway cannot make the verifier hold more."""
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) >= cap:
+            return bytes(body[:cap])
+    return bytes(body)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -170,8 +181,8 @@ class PoliteClient:
         attempt = 0
         while True:
             self._take_slot()
-            response = self._http.request(method, url, headers=headers, content=content)
-            text = response.text[:_BODY_CAP]
+            with self._http.stream(method, url, headers=headers, content=content) as response:
+                body = _read_capped(response, _BODY_CAP)
             if retry and response.status_code in _RETRY_STATUSES and attempt < _MAX_RETRIES:
                 wait = retry_delay(response.headers, attempt)
                 attempt += 1
@@ -179,10 +190,10 @@ class PoliteClient:
                 self._sleep(wait)
                 continue
             try:
-                parsed: Any = response.json() if text else NOT_JSON
-            except ValueError:
+                parsed: Any = json.loads(body) if body else NOT_JSON
+            except ValueError:  # includes a body cut at the cap, and bytes that are not UTF-8
                 parsed = NOT_JSON
-            return Answer(response.status_code, response.headers, text, parsed)
+            return Answer(response.status_code, response.headers, body.decode("utf-8", "replace"), parsed)
 
     def download(self, url: str, *, cap_bytes: int) -> Download:
         """GET `url` without the key and read at most `cap_bytes` of it."""
@@ -206,4 +217,3 @@ class PoliteClient:
     def same_origin(self, url: str) -> bool:
         """Whether `url` is on the base URL's scheme, host and port."""
         return _origin(url) == self._origin
-

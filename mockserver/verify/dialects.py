@@ -244,7 +244,7 @@ NEW_API = Dialect(
     video_url_of=_key("result_url"),
     auth_error=Shape(inline=_NEW_API_AUTH_ERROR),
     task_error=Shape(inline=_NEW_API_TASK_ERROR),
-    error_code_of=lambda body: (_nested("error", "code")(body) or _key("code")(body)),
+    error_code_of=lambda body: _nested("error", "code")(body) or _key("code")(body),
     error_param_of=None,
     unknown_task_status=400,
     unknown_task_code="task_not_exist",

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from mockserver.verify.dialects import DIALECTS
 from mockserver.verify.results import Report
 
 __all__ = ["render_table", "write_json", "write_junit"]
@@ -23,6 +24,7 @@ def render_table(report: Report) -> str:
     lines = [
         f"vidu-mock verify {report.base_url}",
         f"dialect: {report.dialect} ({report.dialect_evidence})",
+        *(f"note: {note}" for note in DIALECTS[report.dialect].notes),
         "",
         f"{'check':<{_WIDTHS[0]}}  {'expected':<{_WIDTHS[1]}}  {'observed':<{_WIDTHS[2]}}  verdict",
     ]

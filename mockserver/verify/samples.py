@@ -150,7 +150,9 @@ INVALID_BODIES: tuple[BadBody, ...] = (
         INVALID,
         "reference_image_urls[1]",
     ),
-    BadBody("reference_image_urls not an array", {**_REFS, "reference_image_urls": _IMAGE}, INVALID, "reference_image_urls"),
+    BadBody(
+        "reference_image_urls not an array", {**_REFS, "reference_image_urls": _IMAGE}, INVALID, "reference_image_urls"
+    ),
     BadBody("aspect_ratio not offered", {**_TEXT, "aspect_ratio": "21:9"}, INVALID, "aspect_ratio"),
     BadBody("duration out of range", {**_TEXT, "duration": _MAX_SECONDS + 1}, INVALID, "duration"),
     BadBody("duration not whole", {**_TEXT, "duration": 5.5}, INVALID, "duration"),
