@@ -221,3 +221,26 @@ def test_the_request_cap_stops_the_run(tmp_path: Path) -> None:
     assert len(fake.exchanges) == 5
     assert "could not verify: the request cap (5) is spent" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_job_that_never_finishes_is_incomplete_at_the_deadline(tmp_path: Path) -> None:
+    def stalled(job: dict[str, Any]) -> dict[str, Any]:
+        kept = {k: v for k, v in job.items() if k not in ("video_url", "completed_at")}
+        return {**kept, "status": "in_progress", "progress": 50}
+
+    with fake_gateway(_poll_job(stalled)) as fake:
+        run = run_verify(fake.url, tmp_path, "--deadline", "30", "--poll-interval", "2", "--max-poll-interval", "8")
+    assert run.code == 2, run.stdout
+    assert (
+        run.stdout.rstrip()
+        .splitlines()[-1]
+        .startswith("could not verify: task #1 was not final after --deadline 30 s (0 drift, 1 incomplete")
+    )
+    assert (
+        run.stderr.splitlines()[-1]
+        == "mockserver verify: could not verify: task #1 was not final after --deadline 30 s"
+    )
+    row = next(c for c in run.report["checks"] if c["verdict"] == "incomplete")
+    assert row["check"] == "poll #1: reaches a final state" and "still in_progress at 50%" in row["observed"]
+    polls = fake.count(lambda e: e.is_poll and UNKNOWN_TASK not in e.path)
+    assert 4 <= polls <= 8, polls  # waits of 2, 3, 4.5, 6.75, 8, 8 s: backoff, not a tight loop

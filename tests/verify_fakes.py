@@ -171,7 +171,7 @@ class Run:
 
 
 def run_verify(url: str, tmp_path: Path, *args: str, key: str | None = KEY, env_name: str = "VIDU_API_KEY") -> Run:
-    """Run the verifier against `url` with fast polling and a no-op sleep; reports go to `tmp_path`."""
+    """Run the verifier against `url` on a virtual clock (nothing sleeps); reports go to `tmp_path`."""
     out, err = io.StringIO(), io.StringIO()
     sleeps: list[float] = []
     json_path, junit_path = tmp_path / "report.json", tmp_path / "report.xml"
@@ -191,7 +191,13 @@ def run_verify(url: str, tmp_path: Path, *args: str, key: str | None = KEY, env_
         *args,
     ]
     environ = {env_name: key} if key is not None else {}
-    code = verify_main(argv, environ=environ, stdout=out, stderr=err, sleep=sleeps.append)
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:  # virtual time: waits are recorded, never slept
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    code = verify_main(argv, environ=environ, stdout=out, stderr=err, sleep=sleep, clock=lambda: now[0])
     report = json.loads(json_path.read_text(encoding="utf-8")) if json_path.exists() else {}
     junit = junit_path.read_text(encoding="utf-8") if junit_path.exists() else ""
     return Run(code, out.getvalue(), err.getvalue(), report, junit, sleeps)

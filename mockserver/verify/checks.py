@@ -298,6 +298,9 @@ class Verifier:
                 interval = min(interval * 1.5, self.options.max_poll_interval)
         for task in tasks:
             if not task.done:
+                self.report.fatal = self.report.fatal or (
+                    f"task #{task.number} was not final after --deadline {self.options.deadline:g} s"
+                )
                 self.report.add(
                     CheckResult(
                         f"poll #{task.number}: reaches a final state",
