@@ -1,24 +1,23 @@
 """The checks themselves: free ones first (they create nothing), then the bounded paid ones.
 
 Each check sends its request(s) through the `PoliteClient`, compares the answer with the
-chosen `Dialect`, and adds one or more `CheckResult`s to the `Report`. A drift found while
-polling stops that task's polling at once.
+chosen `Dialect`, and adds one or more `CheckResult`s to the `Report`; the created tasks
+are then handed to the `Poller`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 import httpx
 
-from mockserver.verify.client import Answer, BudgetExhausted, PoliteClient
-from mockserver.verify.dialects import CREATE_KEYS, DIALECTS, FINAL_STATES, Dialect, dialect_of_error, legal_move
+from mockserver.verify.client import RETRY_STATUSES, Answer, BudgetExhausted, PoliteClient
+from mockserver.verify.dialects import CREATE_KEYS, DIALECTS, Dialect, dialect_of_error
 from mockserver.verify.options import VerifyOptions
 from mockserver.verify.plan import COLLECTION, UNKNOWN_PATH, UNKNOWN_TASK
+from mockserver.verify.polling import PolledTask, Poller, problems_line
 from mockserver.verify.results import CheckResult, Report, Verdict
 from mockserver.verify.samples import INVALID_BODIES, create_examples
 
@@ -27,31 +26,10 @@ __all__ = ["CannotVerify", "Verifier"]
 _WRONG_KEY = "sk-vidu-mock-verify-not-a-real-key"
 # Refused before validation, so a gateway that ignores the missing key still creates nothing.
 _AUTH_PROBE: dict[str, Any] = {"model": "viduq3p-720p"}
-_TRANSIENT = frozenset({429, 503})
-_MP4_BRAND = b"ftyp"
 
 
 class CannotVerify(Exception):
     """The run cannot go on (unreachable host, every request unauthorised): exit 2."""
-
-
-@dataclass
-class _Task:
-    """One created task while it is polled."""
-
-    number: int
-    task_id: str
-    model: str
-    created: float
-    state: str = "queued"
-    progress: int = 0
-    polls: int = 0
-    states_seen: list[str] = field(default_factory=list)
-    done: bool = False
-
-
-def _problems_line(problems: list[str]) -> str:
-    return problems[0] if len(problems) == 1 else f"{problems[0]} (+{len(problems) - 1} more)"
 
 
 class Verifier:
@@ -178,7 +156,7 @@ class Verifier:
     ) -> CheckResult:
         wanted = "/".join(str(s) for s in sorted(statuses))
         expected = f"{wanted} {self.dialect.name} {shape_name}"
-        if answer.status in _TRANSIENT and answer.status not in statuses:
+        if answer.status in RETRY_STATUSES and answer.status not in statuses:
             return self.report.add(CheckResult(name, expected, f"{answer.brief()} after retries", "incomplete", group))
         if answer.status not in statuses:
             return self.report.add(CheckResult(name, expected, answer.brief(), "DRIFT", group))
@@ -189,7 +167,7 @@ class Verifier:
         problems = shape.problems(answer.json)
         if problems:
             return self.report.add(
-                CheckResult(name, expected, f"{answer.status}, {_problems_line(problems)}", "DRIFT", group, problems)
+                CheckResult(name, expected, f"{answer.status}, {problems_line(problems)}", "DRIFT", group, problems)
             )
         return self.report.add(CheckResult(name, expected, f"{answer.status} {shape_name}", "pass", group))
 
@@ -197,7 +175,7 @@ class Verifier:
         d = self.dialect
         name = f"bad body: {rule}"
         expected = f"4xx {code} @{param or '-'}" if d.error_param_of is not None else f"4xx {d.name} task error"
-        if answer.status in _TRANSIENT:
+        if answer.status in RETRY_STATUSES:
             self.report.add(CheckResult(name, expected, f"{answer.brief()} after retries", "incomplete"))
             return
         if answer.status == 401:  # the key was refused: nothing about this body was learnt
@@ -215,7 +193,7 @@ class Verifier:
         problems = d.task_error.problems(answer.json)
         if problems:
             self.report.add(
-                CheckResult(name, expected, f"{answer.status}, {_problems_line(problems)}", "DRIFT", details=problems)
+                CheckResult(name, expected, f"{answer.status}, {problems_line(problems)}", "DRIFT", details=problems)
             )
             return
         observed = f"{answer.status}"
@@ -237,15 +215,25 @@ class Verifier:
                 CheckResult("creates", "--creates N > 0", "--creates 0: nothing created", "skipped", "paid")
             )
             return
-        tasks: list[_Task] = []
+        tasks: list[PolledTask] = []
         seen_ids: dict[str, int] = {}
         for n, example in enumerate(examples, start=1):
             task = self._create(n, example.mode, example.body, seen_ids)
             if task is not None:
                 tasks.append(task)
-        self._poll_all(tasks)
+        poller = Poller(
+            self.dialect,
+            self.options,
+            self.report,
+            self._send,
+            self.client,
+            self._say,
+            sleep=self.sleep,
+            clock=self.clock,
+        )
+        poller.poll_all(tasks)
 
-    def _create(self, n: int, mode: str, body: dict[str, Any], seen_ids: dict[str, int]) -> _Task | None:
+    def _create(self, n: int, mode: str, body: dict[str, Any], seen_ids: dict[str, int]) -> PolledTask | None:
         d = self.dialect
         name = f"create #{n}: {mode} on {body['model']}"
         expected = f"200 {d.name} create, model echoed"
@@ -253,7 +241,7 @@ class Verifier:
         answer = self._send("POST", COLLECTION, json_body=body)
         self.report.creates_sent += 1
         if answer.status != 200 or not answer.is_json:
-            verdict: Verdict = "incomplete" if answer.status in _TRANSIENT else "DRIFT"
+            verdict: Verdict = "incomplete" if answer.status in RETRY_STATUSES else "DRIFT"
             self.report.add(CheckResult(name, expected, answer.brief(), verdict, "paid"))
             return None
         job = answer.json
@@ -274,132 +262,10 @@ class Verifier:
         if isinstance(task_id, str) and task_id in seen_ids:
             problems.append(f"task_id: {task_id!r} was already returned by create #{seen_ids[task_id]}")
         if problems:
-            self.report.add(CheckResult(name, expected, _problems_line(problems), "DRIFT", "paid", problems))
+            self.report.add(CheckResult(name, expected, problems_line(problems), "DRIFT", "paid", problems))
         else:
             self.report.add(CheckResult(name, expected, f"200 {task_id}", "pass", "paid"))
         if not isinstance(task_id, str) or not task_id or task_id in seen_ids:
             return None
         seen_ids[task_id] = n
-        return _Task(n, task_id, body["model"], self.clock())
-
-    def _poll_all(self, tasks: list[_Task]) -> None:
-        interval = self.options.poll_interval
-        started = self.clock()
-        while True:
-            pending = [t for t in tasks if not t.done]
-            if not pending:
-                return
-            if self.clock() - started >= self.options.deadline:
-                break
-            for task in pending:
-                self._poll_once(task)
-            if any(not t.done for t in tasks):
-                self.sleep(interval)
-                interval = min(interval * 1.5, self.options.max_poll_interval)
-        for task in tasks:
-            if not task.done:
-                self.report.fatal = self.report.fatal or (
-                    f"task #{task.number} was not final after --deadline {self.options.deadline:g} s"
-                )
-                self.report.add(
-                    CheckResult(
-                        f"poll #{task.number}: reaches a final state",
-                        f"completed or failed within {self.options.deadline:g} s",
-                        f"still {task.state} at {task.progress}% after {task.polls} polls",
-                        "incomplete",
-                        "paid",
-                    )
-                )
-
-    def _poll_drift(self, task: _Task, check: str, expected: str, observed: str, details: list[str]) -> None:
-        task.done = True
-        self.report.add(CheckResult(f"poll #{task.number}: {check}", expected, observed, "DRIFT", "paid", details))
-        self._say(f"poll #{task.number}: DRIFT {check}: {observed}")
-
-    def _poll_once(self, task: _Task) -> None:
-        d = self.dialect
-        answer = self._send("GET", f"{COLLECTION}/{task.task_id}")
-        task.polls += 1
-        if answer.status in _TRANSIENT:
-            self._say(f"poll #{task.number}: {answer.status}, polling on")
-            return
-        if answer.status != 200 or not answer.is_json:
-            self._poll_drift(task, "answers 200 with JSON", "200, JSON", answer.brief(), [])
-            return
-        problems = d.poll.problems(answer.json)
-        job = d.job_of(answer.json)
-        if not isinstance(job, dict):
-            self._poll_drift(task, f"{d.name} job shape", f"{d.name} job schema", _problems_line(problems), problems)
-            return
-        word = job.get("status")
-        state = d.status_words.get(word) if isinstance(word, str) else None
-        if state is None:
-            words = ", ".join(d.status_words)
-            self._poll_drift(task, "status word", f"one of {words}", f"status {word!r}", problems)
-            return
-        if problems:
-            self._poll_drift(task, f"{d.name} job shape", f"{d.name} job schema", _problems_line(problems), problems)
-            return
-        progress = d.progress_of(job)
-        if progress is None:
-            raw = job.get("progress")
-            self._poll_drift(task, "progress", "progress as the dialect writes it", f"progress {raw!r}", [])
-            return
-        model = job.get("model")
-        if model is not None and model != task.model:
-            self._poll_drift(task, "model echoed", task.model, f"model {model!r}", [])
-            return
-        if progress < task.progress:
-            self._poll_drift(task, "progress never decreases", f">= {task.progress}", f"{progress}", [])
-            return
-        if not legal_move(task.state, state):
-            self._poll_drift(
-                task, "legal transition", f"no move back from {task.state}", f"{task.state} -> {state}", []
-            )
-            return
-        if not task.states_seen or task.states_seen[-1] != state or progress != task.progress:
-            elapsed = self.clock() - task.created
-            self._say(f"poll #{task.number}: {task.task_id} {word} {progress}% ({elapsed:.0f} s)")
-        task.state, task.progress = state, progress
-        task.states_seen.append(state)
-        if state in FINAL_STATES:
-            task.done = True
-            moves = " -> ".join(dict.fromkeys(task.states_seen))
-            self.report.add(
-                CheckResult(
-                    f"poll #{task.number}: shape, progress, transitions",
-                    f"{d.name} job, forward only",
-                    f"{moves} in {task.polls} polls",
-                    "pass",
-                    "paid",
-                )
-            )
-            if state == "completed":
-                self._check_video(task, d.video_url_of(job))
-
-    def _check_video(self, task: _Task, url: Any) -> None:
-        name = f"video #{task.number}: downloads as an MP4"
-        expected = "200, an ftyp box first"
-        if not isinstance(url, str) or not url:
-            self.report.add(CheckResult(name, expected, f"no video URL on a completed job ({url!r})", "DRIFT", "paid"))
-            return
-        scheme = urlsplit(url).scheme
-        if scheme not in ("http", "https"):
-            self.report.add(CheckResult(name, expected, f"video URL is not http(s): {url[:60]!r}", "DRIFT", "paid"))
-            return
-        where = "same host" if self.client.same_origin(url) else f"other host {urlsplit(url).hostname}"
-        try:
-            got = self.client.download(url, cap_bytes=self.options.max_video_bytes)
-        except httpx.HTTPError as error:
-            self.report.add(CheckResult(name, expected, f"download failed: {type(error).__name__}", "DRIFT", "paid"))
-            return
-        observed = f"{got.status} {got.content_type or 'no content-type'} {got.size} B, {where}, no key"
-        details = (
-            [f"stopped reading at the --max-video-bytes cap ({self.options.max_video_bytes})"] if got.truncated else []
-        )
-        if got.status != 200 or got.head[4:8] != _MP4_BRAND:
-            first = got.head[:12].hex(" ")
-            details.append(f"first bytes: {first}")
-            self.report.add(CheckResult(name, expected, observed, "DRIFT", "paid", details))
-            return
-        self.report.add(CheckResult(name, expected, observed, "pass", "paid", details))
+        return PolledTask(n, task_id, body["model"], self.clock())

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-__all__ = ["Answer", "BudgetExhausted", "Download", "PoliteClient", "retry_delay"]
+__all__ = ["RETRY_STATUSES", "Answer", "BudgetExhausted", "Download", "PoliteClient", "retry_delay"]
 
-#: Statuses a polite client retries after the wait the server asks for.
-_RETRY_STATUSES = frozenset({429, 503})
+#: Statuses a polite client retries after the wait the server asks for (transient, never a verdict).
+RETRY_STATUSES = frozenset({429, 503})
 _MAX_RETRIES = 3
 _MAX_WAIT_SECONDS = 60.0
 _BODY_CAP = 1024 * 1024  # API answers are small; a bigger one is read no further
@@ -183,7 +183,7 @@ class PoliteClient:
             self._take_slot()
             with self._http.stream(method, url, headers=headers, content=content) as response:
                 body = _read_capped(response, _BODY_CAP)
-            if retry and response.status_code in _RETRY_STATUSES and attempt < _MAX_RETRIES:
+            if retry and response.status_code in RETRY_STATUSES and attempt < _MAX_RETRIES:
                 wait = retry_delay(response.headers, attempt)
                 attempt += 1
                 self.retries += 1
