@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from mockserver.verify.client import RETRY_STATUSES, Answer, BudgetExhausted, PoliteClient
+from mockserver.verify.client import RETRY_STATUSES, Answer, BudgetExhausted, KeyChoice, PoliteClient
 from mockserver.verify.dialects import CREATE_KEYS, DIALECTS, Dialect, dialect_of_error
 from mockserver.verify.options import VerifyOptions
 from mockserver.verify.plan import COLLECTION, UNKNOWN_PATH, UNKNOWN_TASK
@@ -82,13 +82,13 @@ class Verifier:
                     f"{self.options.base_url} did not answer within {self.options.timeout:g} s"
                 ) from None
             raise
-        if kwargs.get("key", "default") == "default":
+        if kwargs.get("key", KeyChoice.OWN) is KeyChoice.OWN:
             self._keyed_answers += 1
             self._keyed_refused += answer.status == 401
         return answer
 
     def _say(self, line: str) -> None:
-        print(line, file=self.progress, flush=True)
+        print(self.client.scrub(line), file=self.progress, flush=True)
 
     # -- dialect -------------------------------------------------------------------------
     def _detect(self, answer: Answer, what: str) -> None:

@@ -8,6 +8,7 @@ size capped; it follows up to three redirects (a CDN), still without the key.
 
 from __future__ import annotations
 
+import enum
 import json
 import time
 from collections.abc import Callable
@@ -17,13 +18,19 @@ from urllib.parse import urlsplit
 
 import httpx
 
-__all__ = ["RETRY_STATUSES", "Answer", "BudgetExhausted", "Download", "PoliteClient", "retry_delay"]
+__all__ = ["RETRY_STATUSES", "Answer", "BudgetExhausted", "Download", "KeyChoice", "PoliteClient", "retry_delay"]
 
 #: Statuses a polite client retries after the wait the server asks for (transient, never a verdict).
 RETRY_STATUSES = frozenset({429, 503})
 _MAX_RETRIES = 3
 _MAX_WAIT_SECONDS = 60.0
 _BODY_CAP = 1024 * 1024  # API answers are small; a bigger one is read no further
+
+
+class KeyChoice(enum.Enum):
+    """The default of `PoliteClient.api(key=...)`: send the key the client was given."""
+
+    OWN = "own"
 
 
 class BudgetExhausted(Exception):
@@ -157,12 +164,12 @@ class PoliteClient:
         method: str,
         path: str,
         *,
-        key: str | None = "default",
+        key: str | KeyChoice | None = KeyChoice.OWN,
         json_body: Any = None,
         raw: bytes | None = None,
         retry: bool = True,
     ) -> Answer:
-        """Send one API request to the base URL; `key=None` sends none, any other string sends that one.
+        """Send one API request to the base URL with the key; `key=None` sends none, a string sends that one.
 
         429 and 503 are retried (at most three times) after the wait the answer asks for.
         """
@@ -170,7 +177,7 @@ class PoliteClient:
         if _origin(url) != self._origin:  # pragma: no cover - paths are ours, never a full URL
             raise ValueError("API requests go to the base URL only")
         headers = {"Accept": "application/json"}
-        token = self._key if key == "default" else key
+        token = self._key if key is KeyChoice.OWN else key
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         content: bytes | None = raw
@@ -213,6 +220,10 @@ class PoliteClient:
                     break
             content_type = response.headers.get("content-type", "").split(";")[0].strip()
             return Download(response.status_code, content_type, head, size, truncated)
+
+    def scrub(self, text: str) -> str:
+        """`text` with the key replaced, for anything printed while the run goes on."""
+        return text.replace(self._key, "[redacted]") if self._key else text
 
     def same_origin(self, url: str) -> bool:
         """Whether `url` is on the base URL's scheme, host and port."""

@@ -23,6 +23,7 @@ from mockserver.verify.results import CheckResult, Report
 __all__ = ["PolledTask", "Poller", "problems_line"]
 
 _MP4_BRAND = b"ftyp"
+_QUIET_SECONDS = 60.0
 
 
 def problems_line(problems: list[str]) -> str:
@@ -43,6 +44,7 @@ class PolledTask:
     polls: int = 0
     states_seen: list[str] = field(default_factory=list)
     done: bool = False
+    said_at: float = 0.0  # seconds after creation of the last progress line
 
 
 class Poller:
@@ -145,8 +147,10 @@ class Poller:
                 task, "legal transition", f"no move back from {task.state}", f"{task.state} -> {state}", []
             )
             return
-        if not task.states_seen or task.states_seen[-1] != state or progress != task.progress:
-            elapsed = self.clock() - task.created
+        elapsed = self.clock() - task.created
+        changed = not task.states_seen or task.states_seen[-1] != state or progress != task.progress
+        if changed or elapsed - task.said_at >= _QUIET_SECONDS:  # a line per change, and one a minute anyway
+            task.said_at = elapsed
             self._say(f"poll #{task.number}: {task.task_id} {word} {progress}% ({elapsed:.0f} s)")
         task.state, task.progress = state, progress
         task.states_seen.append(state)
