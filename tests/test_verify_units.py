@@ -149,8 +149,8 @@ def test_argparse_errors_exit_2_too() -> None:
 
 
 def test_an_unreachable_gateway_is_one_line_and_exit_2() -> None:
-    code, _, err = _run(["--base-url", f"http://127.0.0.1:{_free_port()}"], {"VIDU_API_KEY": KEY})
-    assert code == 2
+    code, out, err = _run(["--base-url", f"http://127.0.0.1:{_free_port()}"], {"VIDU_API_KEY": KEY})
+    assert code == 2 and out == ""
     lines = [line for line in err.splitlines() if line.startswith("mockserver verify:")]
     assert lines and "cannot reach http://127.0.0.1:" in lines[0] and "Traceback" not in err
 

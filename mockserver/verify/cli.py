@@ -59,7 +59,8 @@ def main(
     except OSError as error:
         print(render_table(report), file=out)
         return _fail(f"cannot write the report: {error.strerror}: {error.filename}", err)
-    print(render_table(report), file=out)
+    if report.results:  # nothing checked (an unreachable host): the one line below says it all
+        print(render_table(report), file=out)
     if report.fatal and report.exit_code == EXIT_UNVERIFIED:
         print(f"mockserver verify: could not verify: {report.fatal}", file=err)
     return report.exit_code
