@@ -24,7 +24,7 @@ from mockserver.verify.samples import INVALID_BODIES, create_examples
 __all__ = ["CannotVerify", "Verifier"]
 
 _WRONG_KEY = "sk-vidu-mock-verify-not-a-real-key"
-# Refused before validation, so a gateway that ignores the missing key still creates nothing.
+# Invalid (text-to-video without a prompt): even a gateway that ignores a missing key creates nothing.
 _AUTH_PROBE: dict[str, Any] = {"model": "viduq3p-720p"}
 
 
