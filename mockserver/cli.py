@@ -96,7 +96,12 @@ def _configure_logging(settings: Settings, stream: TextIO) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the server until Ctrl-C or SIGTERM; returns the exit status."""
+    """Run the server until Ctrl-C or SIGTERM (or `verify ...`: check a gateway); returns the exit status."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["verify"]:
+        from mockserver.verify.cli import main as verify  # only when asked: serving never loads it
+
+        return verify(words[1:])
     settings = settings_from_args(argv)
     _configure_logging(settings, sys.stderr)
     server = LiveServer(settings)
