@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 
 from mockserver.verify.dialects import DIALECTS
 
-__all__ = ["OptionsError", "VerifyOptions", "build_parser", "parse_options"]
+__all__ = ["DEFAULT_MAX_VIDEO_BYTES", "OptionsError", "VerifyOptions", "build_parser", "parse_options"]
+
+DEFAULT_MAX_VIDEO_BYTES = 64 << 20  # a sample clip is far smaller; a gateway streaming without end is cut off
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -33,7 +35,7 @@ class VerifyOptions:
     max_requests: int = 200
     poll_interval: float = 5.0
     max_poll_interval: float = 30.0
-    max_video_bytes: int = 64 * 1024 * 1024
+    max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES
     offpeak: bool = False
     dry_run: bool = False
     report_json: Path | None = None
@@ -59,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-requests", type=int, default=200, metavar="N", help="total request cap (default 200)")
     p.add_argument("--poll-interval", type=float, default=5.0, metavar="SECONDS", help="first poll wait (default 5)")
     p.add_argument("--max-poll-interval", type=float, default=30.0, metavar="SECONDS", help="longest poll wait")
-    p.add_argument("--max-video-bytes", type=int, default=64 * 1024 * 1024, metavar="N", help="download cap")
+    p.add_argument("--max-video-bytes", type=int, default=DEFAULT_MAX_VIDEO_BYTES, metavar="N", help="download cap")
     p.add_argument("--offpeak", action="store_true", help="create on the page's off-peak model too (slow)")
     p.add_argument("--dry-run", action="store_true", help="print the plan and send nothing")
     p.add_argument("--report-json", type=Path, metavar="PATH", help="also write the report as JSON")

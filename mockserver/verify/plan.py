@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from mockserver.contract.catalogue import COLLECTION, TASK_ID_PREFIX
 from mockserver.verify.options import VerifyOptions
 from mockserver.verify.samples import INVALID_BODIES, create_examples
 
 __all__ = ["COLLECTION", "UNKNOWN_PATH", "UNKNOWN_TASK", "PlannedStep", "build_plan", "max_polls", "render_plan"]
 
-COLLECTION = "/v1/video/generations"
-UNKNOWN_TASK = "task_vidumockverifyunknown0000"
+UNKNOWN_TASK = f"{TASK_ID_PREFIX}vidumockverifyunknown0000"
 UNKNOWN_PATH = "/v1/vidu-mock-verify/no-such-endpoint"
 
 
