@@ -11,21 +11,21 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 import redis
 
-from mockserver.contract import ManualClock
+from mockserver.contract import ManualClock, Mode
 from mockserver.contract.failures import FailureRule
 from mockserver.contract.lifecycle import JobView, Outcome, Task
-from mockserver.contract.state import StateUnavailable
+from mockserver.contract.state import JournalFields, StateUnavailable
 from mockserver.redis_state import KEY_TTL_SECONDS, RedisState, redacted_url
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.slow
 
-MODEL, MODE = "viduq3p-720p", "text-to-video"
+MODEL = "viduq3p-720p"
+MODE: Mode = "text-to-video"
 Pair = tuple[RedisState, RedisState]
 
 
@@ -44,7 +44,7 @@ def pair(redis_server: RedisServer, prefix: str) -> Iterator[Pair]:
     second.client.close()
 
 
-def _fields(path: str, status: int = 200) -> tuple[Any, ...]:
+def _fields(path: str, status: int = 200) -> JournalFields:
     headers = {"authorization": "Bearer sk-secret", "content-type": "application/json"}
     return ("POST", path, headers, {"n": path}, status, "create", None, MODEL, MODE, None)
 
@@ -95,7 +95,7 @@ def test_the_journal_is_complete_ordered_and_capped(redis_server: RedisServer, p
     states = [RedisState.from_url(redis_server.url, prefix=prefix, max_journal=5) for _ in range(2)]
     clock = ManualClock(5_000.0)
     for number in range(8):
-        states[number % 2].record(clock.now() + number, _fields(f"/p{number}"))  # type: ignore[arg-type]
+        states[number % 2].record(clock.now() + number, _fields(f"/p{number}"))
     entries = states[1].journal()
     assert [(entry.seq, entry.path, entry.time) for entry in entries] == [
         (seq, f"/p{seq - 1}", 5_000.0 + seq - 1) for seq in range(4, 9)
@@ -103,14 +103,14 @@ def test_the_journal_is_complete_ordered_and_capped(redis_server: RedisServer, p
     assert entries[0].headers == {"authorization": "Bearer [redacted]", "content-type": "application/json"}
     assert entries[0].body == {"n": "/p3"} and entries[0].model == MODEL and entries[0].status == 200
     states[0].clear_journal()
-    states[1].record(1.0, _fields("/again"))  # type: ignore[arg-type]
+    states[1].record(1.0, _fields("/again"))
     assert [(entry.seq, entry.path) for entry in states[0].journal()] == [(1, "/again")]
 
 
 def test_concurrent_journal_writes_are_numbered_without_gaps(pair: Pair) -> None:
     def worker(index: int) -> None:
         for number in range(25):
-            pair[index % 2].record(1.0, _fields(f"/w{index}/{number}"))  # type: ignore[arg-type]
+            pair[index % 2].record(1.0, _fields(f"/w{index}/{number}"))
 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(worker, range(4)))
@@ -180,7 +180,7 @@ def test_clock_moves_and_resets_reach_every_worker(pair: Pair) -> None:
     assert second.begin("create", MODEL, MODE, second.epoch).clock_offset == 90.5
     assert second.refresh() == (0, 90.5)
     second.add_failure(FailureRule("503"))
-    second.record(1.0, _fields("/before"))  # type: ignore[arg-type]
+    second.record(1.0, _fields("/before"))
     first.reset(clock)
     # A worker still on the old epoch uses nothing up and learns the new one.
     turn = second.begin("create", MODEL, MODE, 0)
@@ -197,10 +197,10 @@ def test_every_key_lives_under_the_prefix_and_expires(pair: Pair, redis_server: 
     first.advance_clock(ManualClock(), 1)
     first.add_failure(FailureRule("503", times=2))
     second.begin("create", MODEL, MODE, second.epoch)
-    first.record(1.0, _fields("/x"))  # type: ignore[arg-type]
+    first.record(1.0, _fields("/x"))
     first.change_task(_task(), lambda t: t.poll(1.0))
     second.reset(ManualClock())
-    second.record(1.0, _fields("/y"))  # type: ignore[arg-type]
+    second.record(1.0, _fields("/y"))
     second.add_failure(FailureRule("429"))
     second.change_task(_task(), lambda t: t.poll(1.0))
     mine = list(client.scan_iter(match=prefix + "*"))
@@ -224,7 +224,7 @@ def test_an_unreachable_redis_is_state_unavailable_for_every_operation() -> None
     calls: list[Callable[[], object]] = [
         state.refresh,
         lambda: state.begin("create", MODEL, MODE, 0),
-        lambda: state.record(1.0, _fields("/x")),  # type: ignore[arg-type]
+        lambda: state.record(1.0, _fields("/x")),
         state.journal,
         state.clear_journal,
         lambda: state.add_failure(FailureRule("503")),
