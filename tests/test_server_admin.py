@@ -12,8 +12,8 @@ import requests
 from mockserver.app import create_app
 from mockserver.contract import Settings
 from mockserver.live import LiveServer
-from tests.contract_checks import assert_conforms
 from mockserver.redis_state import RedisState
+from tests.contract_checks import assert_conforms
 from tests.live_servers import AUTH, CREATE, TEXT, live_server
 from tests.redis_server import RedisServer
 
