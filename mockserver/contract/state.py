@@ -51,6 +51,17 @@ class StateUnavailable(ApiError):
         )
 
 
+#: The least `Retry-After` a `StateUnavailable` reply carries: a Redis restart takes a moment.
+STATE_RETRY_AFTER_MS = 1000
+
+
+def retry_after_ms(error: ApiError, configured_ms: int) -> int:
+    """The retry hint for `error`'s reply: `configured_ms`, at least `STATE_RETRY_AFTER_MS` when the state is down."""
+    if isinstance(error, StateUnavailable):
+        return max(configured_ms, STATE_RETRY_AFTER_MS)
+    return configured_ms
+
+
 class MockState(Protocol):
     """Tasks, journal, failure rules, clock offset and reset epoch, for one mock.
 
@@ -128,4 +139,4 @@ class MockState(Protocol):
         ...
 
 
-__all__ = ["JournalFields", "MockState", "StateUnavailable", "Turn"]
+__all__ = ["STATE_RETRY_AFTER_MS", "JournalFields", "MockState", "StateUnavailable", "Turn", "retry_after_ms"]
