@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from mockserver.contract import MODELS, STATUSES, Status, load_schema
-from mockserver.contract.catalogue import ERRORS, ErrorSpec
-from mockserver.contract.engine import COLLECTION
+from mockserver.contract.catalogue import COLLECTION, ERRORS, TASK_ID_PATTERN, ErrorSpec
 from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE
 from pytest_plugin.request_rules import EXTRA_BODY_OPTIONS, FIELDS, REFERENCES_MAX
 from pytest_plugin.valid_bodies import hosts, http_urls
@@ -24,7 +23,7 @@ _PROPERTIES: dict[str, Any] = _JOB["properties"]
 _OBJECT: str = _PROPERTIES["object"]["const"]
 _PROGRESS_MIN: int = _PROPERTIES["progress"]["minimum"]
 _PROGRESS_MAX: int = _PROPERTIES["progress"]["maximum"]
-_ID_FORM = re.fullmatch(r"\^(\w+)\[[^\]]+\]\{(\d+),(\d+)\}\$", _JOB["$defs"]["taskId"]["pattern"])
+_ID_FORM = re.fullmatch(r"\^(\w+)\[[^\]]+\]\{(\d+),(\d+)\}\$", TASK_ID_PATTERN)
 if _ID_FORM is None:  # pragma: no cover - only if the schema's task-id form changes
     raise RuntimeError("cannot read the task-id form from job.schema.json")
 _ID_PREFIX, _ID_MIN, _ID_MAX = _ID_FORM.group(1), int(_ID_FORM.group(2)), int(_ID_FORM.group(3))
