@@ -22,17 +22,17 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from mockserver.contract.clock import Clock
 from mockserver.contract.failures import FailureRule
 from mockserver.contract.journal import JournalEntry, redact_headers
 from mockserver.contract.lifecycle import JobView, Task
+from mockserver.contract.settings import DEFAULT_STATE_PREFIX, redacted_url
 from mockserver.contract.state import JournalFields, StateUnavailable, Turn
 
 __all__ = ["DEFAULT_PREFIX", "KEY_TTL_SECONDS", "MAX_RULES", "RedisState", "redacted_url"]
 
-DEFAULT_PREFIX = "vidu-mock:"
+DEFAULT_PREFIX = DEFAULT_STATE_PREFIX
 KEY_TTL_SECONDS = 86_400  # a key unused for a day goes: a shared Redis never fills up with old mocks
 MAX_RULES = 1000
 SOCKET_TIMEOUT_SECONDS = 1.0  # a slower Redis counts as down: requests get a 503, not a hang
@@ -118,18 +118,6 @@ redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 return epoch
 """
-
-
-def redacted_url(url: str) -> str:
-    """`url` with any password replaced, for messages and `/__mock/config`."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{parts.username or ''}:[redacted]@{host}{'' if parts.port is None else f':{parts.port}'}"
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _pinned_text(view: JobView | None) -> str:
