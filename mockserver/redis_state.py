@@ -37,9 +37,20 @@ KEY_TTL_SECONDS = 86_400  # a key unused for a day goes: a shared Redis never fi
 MAX_RULES = 1000
 SOCKET_TIMEOUT_SECONDS = 1.0  # a slower Redis counts as down: requests get a 503, not a hang
 
+# Whether a decoded failure rule matches a request's endpoint, model and mode ("" for none).
+_MATCHES = """
+local function matches(rule, endpoint, model, mode)
+  return (rule.endpoint == 'any' or rule.endpoint == endpoint)
+    and (rule.model == cjson.null or rule.model == model)
+    and (rule.mode == cjson.null or rule.mode == mode)
+end
+"""
+
 # KEYS: epoch, offset, failures, task record (or any key when there is no task)
 # ARGV: epoch seen, endpoint, model, mode, "1" to load the task record, ttl
-_BEGIN = """
+_BEGIN = (
+    _MATCHES
+    + """
 local epoch = tonumber(redis.call('GET', KEYS[1]) or '0')
 local offset = redis.call('GET', KEYS[2]) or '0'
 redis.call('EXPIRE', KEYS[1], ARGV[6])
@@ -51,9 +62,7 @@ if count > 0 then
   local rules = redis.call('LRANGE', KEYS[3], 0, -1)
   for index, raw in ipairs(rules) do
     local rule = cjson.decode(raw)
-    if (rule.endpoint == 'any' or rule.endpoint == ARGV[2])
-        and (rule.model == cjson.null or rule.model == ARGV[3])
-        and (rule.mode == cjson.null or rule.mode == ARGV[4]) then
+    if matches(rule, ARGV[2], ARGV[3], ARGV[4]) then
       rule.times = rule.times - 1
       if rule.times <= 0 then
         redis.call('LSET', KEYS[3], index - 1, '\\0used')
@@ -71,6 +80,34 @@ local record = false
 if ARGV[5] == '1' then record = redis.call('HMGET', KEYS[4], 'r', 'p', 's') end
 return {epoch, offset, taken, record}
 """
+)
+
+# KEYS: epoch, offset, failures, journal, journal counter
+# ARGV: epoch and offset guessed, "1" if rules apply, endpoint, model, mode, entry JSON, cap, ttl
+# {1} when journaled; {0, epoch, offset} when the guess no longer holds or a rule matches.
+_COMMIT = (
+    _MATCHES
+    + """
+local epoch = tonumber(redis.call('GET', KEYS[1]) or '0')
+local offset = redis.call('GET', KEYS[2]) or '0'
+if epoch ~= tonumber(ARGV[1]) or tonumber(offset) ~= tonumber(ARGV[2]) then return {0, epoch, offset} end
+if ARGV[3] == '1' and redis.call('LLEN', KEYS[3]) > 0 then
+  for _, raw in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
+    if matches(cjson.decode(raw), ARGV[4], ARGV[5], ARGV[6]) then return {0, epoch, offset} end
+  end
+end
+redis.call('EXPIRE', KEYS[1], ARGV[9])
+redis.call('EXPIRE', KEYS[2], ARGV[9])
+if tonumber(ARGV[8]) > 0 then
+  local seq = redis.call('INCR', KEYS[5])
+  redis.call('RPUSH', KEYS[4], seq .. '|' .. offset .. '|' .. ARGV[7])
+  redis.call('LTRIM', KEYS[4], -tonumber(ARGV[8]), -1)
+  redis.call('EXPIRE', KEYS[4], ARGV[9])
+  redis.call('EXPIRE', KEYS[5], ARGV[9])
+end
+return {1}
+"""
+)
 
 # KEYS: task record; ARGV: revision read, polls, pinned, ttl. {1} on success, else {0, r, p, s}.
 _CHANGE_TASK = """
@@ -153,10 +190,12 @@ class RedisState:
         self.prefix = prefix
         self.max_journal = max_journal
         self._epoch = 0
+        self._offset = 0.0  # the clock offset as last seen
         key = prefix.__add__
         self._epoch_key, self._offset_key, self._failures_key = key("epoch"), key("clock-offset"), key("failures")
         self._journal_key, self._seq_key = key("journal"), key("journal-seq")
         self._begin = client.register_script(_BEGIN)
+        self._commit = client.register_script(_COMMIT)
         self._change = client.register_script(_CHANGE_TASK)
         self._record = client.register_script(_RECORD)
         self._add_failure = client.register_script(_ADD_FAILURE)
@@ -204,8 +243,8 @@ class RedisState:
         """The epoch and clock offset stored now (one round trip)."""
         with self._talking():
             epoch, offset = self.client.mget(self._epoch_key, self._offset_key)
-        self._epoch = int(epoch or 0)
-        return self._epoch, float(offset or 0)
+        self._epoch, self._offset = int(epoch or 0), float(offset or 0)
+        return self._epoch, self._offset
 
     def begin(self, endpoint: str, model: str | None, mode: str | None, epoch: int, task: Task | None = None) -> Turn:
         """One round trip: epoch, offset, the failure rule used up, the task's record."""
@@ -215,13 +254,41 @@ class RedisState:
         with self._talking():
             answer = self._begin(keys=keys, args=args)
         self._epoch = current = int(answer[0])
-        offset = float(answer[1])
+        self._offset = offset = float(answer[1])
         if current != epoch:
             return Turn(current, offset)
         rule = FailureRule(**json.loads(answer[2])) if answer[2] else None
         if task is not None and answer[3]:
             _apply_record(task, *answer[3])
         return Turn(current, offset, rule)
+
+    def guess(self) -> Turn | None:
+        """The epoch and clock offset the last request from this process saw, no rule."""
+        return Turn(self._epoch, self._offset)
+
+    def commit(
+        self, guess: Turn, rules: tuple[str, str | None, str | None] | None, clock_now: float, fields: JournalFields
+    ) -> bool:
+        """One round trip: journal the request if `guess` holds and no rule matches (one script)."""
+        endpoint, model, mode = rules or ("", None, None)
+        args = (
+            guess.epoch,
+            repr(guess.clock_offset),
+            "1" if rules else "0",
+            endpoint,
+            model or "",
+            mode or "",
+            self._entry(clock_now, fields),
+            self.max_journal,
+            KEY_TTL_SECONDS,
+        )
+        keys = (self._epoch_key, self._offset_key, self._failures_key, self._journal_key, self._seq_key)
+        with self._talking():
+            answer = self._commit(keys=keys, args=args)
+        if int(answer[0]) == 1:
+            return True
+        self._epoch, self._offset = int(answer[1]), float(answer[2])
+        return False
 
     # -- tasks ---------------------------------------------------------------------------
     def add_task(self, task: Task) -> None:
@@ -258,13 +325,16 @@ class RedisState:
         """Append one entry (numbered, capped) in one round trip."""
         if self.max_journal <= 0:
             return
-        method, path, headers, *rest = fields
-        entry = json.dumps([clock_now, method, path, redact_headers(headers), *rest], default=str)
         with self._talking():
             self._record(
                 keys=(self._journal_key, self._seq_key, self._offset_key),
-                args=(entry, self.max_journal, KEY_TTL_SECONDS),
+                args=(self._entry(clock_now, fields), self.max_journal, KEY_TTL_SECONDS),
             )
+
+    @staticmethod
+    def _entry(clock_now: float, fields: JournalFields) -> str:
+        method, path, headers, *rest = fields
+        return json.dumps([clock_now, method, path, redact_headers(headers), *rest], default=str)
 
     def journal(self) -> list[JournalEntry]:
         """Every entry, oldest first."""

@@ -6,19 +6,21 @@ at once where atomicity matters.
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 import redis
 
-from mockserver.contract import ManualClock, Mode
+from mockserver.contract import ContractEngine, Incoming, ManualClock, MockControl, Mode, Outgoing, Settings
 from mockserver.contract.failures import FailureRule
 from mockserver.contract.lifecycle import JobView, Outcome, Task
-from mockserver.contract.state import JournalFields, StateUnavailable
+from mockserver.contract.state import JournalFields, StateUnavailable, Turn
 from mockserver.redis_state import KEY_TTL_SECONDS, RedisState, redacted_url
 from tests.redis_server import RedisServer
 
@@ -245,3 +247,47 @@ def test_passwords_never_show_in_a_redacted_url() -> None:
     assert redacted_url("redis://:hunter2@10.0.0.5:6380/2") == "redis://:[redacted]@10.0.0.5:6380/2"
     assert redacted_url("redis://user:pw@[::1]/0") == "redis://user:[redacted]@[::1]/0"
     assert redacted_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+def test_a_commit_journals_only_while_its_guess_holds_and_no_rule_matches(pair: Pair) -> None:
+    first, second = pair
+    create = ("create", MODEL, MODE)
+    assert first.commit(first.guess() or _no_guess(), create, 1.0, _fields("/fast"))
+    second.add_failure(FailureRule("503", model="viduq3t-720p"))  # matches another model only
+    assert first.commit(first.guess() or _no_guess(), create, 1.0, _fields("/other-rule"))
+    second.add_failure(FailureRule("429"))
+    assert not first.commit(first.guess() or _no_guess(), create, 1.0, _fields("/matching-rule"))
+    assert [rule.error for rule in second.pending_failures()] == ["503", "429"]  # nothing used up
+    assert first.commit(first.guess() or _no_guess(), None, 1.0, _fields("/no-rules-asked"))
+    second.clear_failures()
+    second.advance_clock(ManualClock(), 30)
+    stale = first.guess() or _no_guess()
+    assert not first.commit(stale, create, 1.0, _fields("/stale-offset"))
+    assert first.guess() == replace(stale, clock_offset=30.0)  # learned from the refusal
+    second.reset(ManualClock())
+    assert not first.commit(first.guess() or _no_guess(), create, 1.0, _fields("/stale-epoch"))
+    assert first.commit(first.guess() or _no_guess(), create, 1.0, _fields("/fresh"))
+    assert [(entry.seq, entry.path) for entry in second.journal()] == [(1, "/fresh")]
+
+
+def _no_guess() -> Turn:
+    raise AssertionError("a shared state always has a guess")
+
+
+def test_engines_on_one_redis_answer_as_one_mock(pair: Pair) -> None:
+    clock = ManualClock(1_800_000_000.0)
+    first, second = (ContractEngine(Settings(lifecycle="step"), clock, state=state) for state in pair)
+    auth = {"authorization": "Bearer sk-two", "content-type": "application/json"}
+
+    def create(engine: ContractEngine) -> Outgoing:
+        body = json.dumps({"model": MODEL, "prompt": "a fox"}).encode()
+        return engine.handle(Incoming("POST", "/v1/video/generations", auth, body))
+
+    MockControl(first).advance_clock(100)
+    job = create(second).json()
+    assert job["created_at"] == 1_800_000_100  # the clock move reached the other engine's first request
+    MockControl(second).queue_failure("503")
+    assert [create(engine).status for engine in (first, second, first)] == [503, 200, 200]
+    poll = Incoming("GET", f"/v1/video/generations/{job['id']}", auth)
+    assert [first.handle(poll).json()["status"], second.handle(poll).json()["status"]] == ["in_progress", "completed"]
+    assert [entry.status for entry in MockControl(first).journal] == [200, 503, 200, 200, 200, 200]

@@ -11,7 +11,8 @@ import hmac
 import random
 import re
 import threading
-from functools import cache
+from collections.abc import Callable
+from functools import cache, partial
 from importlib.resources import files
 from typing import Any
 
@@ -27,7 +28,7 @@ from mockserver.contract.memory_state import MemoryState
 from mockserver.contract.prefer import JobPreference, Preferences, parse_prefer
 from mockserver.contract.replies import Incoming, Outgoing, error_reply, json_reply, malformed_reply, new_request_id
 from mockserver.contract.settings import Settings
-from mockserver.contract.state import MockState, Turn, retry_after_ms
+from mockserver.contract.state import JournalFields, MockState, Turn, retry_after_ms
 from mockserver.contract.store import TaskStore
 from mockserver.contract.task_ids import decode_task_id, encode_task_id, owner_fingerprint
 from mockserver.contract.validation import check_create, classify_mode
@@ -165,7 +166,7 @@ class ContractEngine:
         """What to inject into this request (see `injection.decide`), given the queued rule it used up."""
         return decide(prefs.injection, None if rule is None else rule.injection, self.settings, self._rng, self.lock)
 
-    def _record(
+    def _journal_fields(
         self,
         request: Incoming,
         headers: dict[str, str],
@@ -177,27 +178,42 @@ class ContractEngine:
         model: str | None = None,
         mode: str | None = None,
         injected: str | None = None,
-    ) -> None:
+    ) -> JournalFields:
+        """What the journal keeps of one request (`MockState.record` numbers and times it)."""
         if request.size > MAX_STORED_BODY:
             body = f"<{request.size} bytes, not kept>"
-        self.state.record(
-            self.clock.now(),
-            (
-                request.method.upper(),
-                request.path[:2048],
-                headers,
-                body,
-                reply.status,
-                endpoint,
-                task_id,
-                model,
-                mode,
-                injected,
-            ),
-        )
+        method, path = request.method.upper(), request.path[:2048]
+        return (method, path, headers, body, reply.status, endpoint, task_id, model, mode, injected)
 
     # -- create ------------------------------------------------------------------------
     def _create(self, request: Incoming, headers: dict[str, str], prefs: Preferences) -> Outgoing:
+        state = self.state
+        guess = state.guess()
+        if guess is not None:
+            # Shared state in one round trip: answer on the state last seen, then journal the
+            # request only if that state still holds and no failure rule matches it (atomically).
+            # Otherwise (a rule is queued, a reset, a clock move) answer again the careful way.
+            asked: list[tuple[str, str | None, str | None]] = []
+
+            def assume(model: str | None, mode: Mode | None) -> Turn:
+                asked.append(("create", model, mode))
+                return guess
+
+            reply, fields = self._create_reply(request, headers, prefs, assume)
+            if state.commit(guess, asked[0] if asked else None, self.clock.now(), fields):
+                return reply
+        reply, fields = self._create_reply(request, headers, prefs, partial(self._begin, "create"))
+        state.record(self.clock.now(), fields)
+        return reply
+
+    def _create_reply(
+        self,
+        request: Incoming,
+        headers: dict[str, str],
+        prefs: Preferences,
+        take_turn: Callable[[str | None, Mode | None], Turn],
+    ) -> tuple[Outgoing, JournalFields]:
+        """The reply to a create and its journal entry; `take_turn(model, mode)` reads the state."""
         parsed: Any = None
         model = task_id = None
         # Classified once, here: failure rules match on it, validation and the new task reuse it.
@@ -220,7 +236,7 @@ class ContractEngine:
             if isinstance(parsed, dict):
                 model = parsed.get("model") if isinstance(parsed.get("model"), str) else None
                 mode = classify_mode(parsed)
-            turn = self._begin("create", model, mode)
+            turn = take_turn(model, mode)
             injection = self._injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
@@ -243,10 +259,10 @@ class ContractEngine:
             reply = error_reply(api_error, retry_after_ms(api_error, self.settings.retry_after_ms))
             injected = task_id = None
         reply.task_id = task_id
-        self._record(
+        fields = self._journal_fields(
             request, headers, reply, "create", body=parsed, task_id=task_id, model=model, mode=mode, injected=injected
         )
-        return reply
+        return reply, fields
 
     def _new_task(self, model: str, mode: Mode, owner: str, job: JobPreference | None, turn: Turn) -> dict[str, Any]:
         now = self.clock.now() + turn.clock_offset
@@ -337,7 +353,10 @@ class ContractEngine:
         except ApiError as api_error:
             reply = error_reply(api_error, retry_after_ms(api_error, self.settings.retry_after_ms))
         reply.task_id = task_id[:130]
-        self._record(request, headers, reply, "poll", task_id=task_id[:130], model=model, mode=mode, injected=injected)
+        fields = self._journal_fields(
+            request, headers, reply, "poll", task_id=task_id[:130], model=model, mode=mode, injected=injected
+        )
+        self.state.record(self.clock.now(), fields)
         return reply
 
     def _video(self, request: Incoming, task_id: str) -> Outgoing:

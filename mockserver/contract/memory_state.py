@@ -39,6 +39,16 @@ class MemoryState:
         """The epoch and a zero offset (the engine's clock carries the offset here)."""
         return self._epoch, 0.0
 
+    def guess(self) -> Turn | None:
+        """None: here the state is read for free, so the engine always asks first."""
+        return None
+
+    def commit(
+        self, guess: Turn, rules: tuple[str, str | None, str | None] | None, clock_now: float, fields: JournalFields
+    ) -> bool:
+        """Never used (see `guess`): nothing is committed."""
+        return False
+
     def begin(self, endpoint: str, model: str | None, mode: str | None, epoch: int, task: Task | None = None) -> Turn:
         """Use up the first matching failure rule; task objects here are the records themselves."""
         rule = self.failures.take(endpoint, model, mode)

@@ -80,6 +80,19 @@ class MockState(Protocol):
         """The reset epoch and clock offset in force now."""
         ...
 
+    def guess(self) -> Turn | None:
+        """The state as last seen, with no failure rule, for answering before asking (shared
+        state: one round trip instead of two); None where asking costs nothing."""
+        ...
+
+    def commit(
+        self, guess: Turn, rules: tuple[str, str | None, str | None] | None, clock_now: float, fields: JournalFields
+    ) -> bool:
+        """Journal a request answered on `guess`, if its epoch and clock offset still hold and
+        no failure rule matches `rules` (endpoint, model, mode; None: the request used none),
+        all at once. False changes nothing: the caller answers again after `begin`."""
+        ...
+
     def begin(self, endpoint: str, model: str | None, mode: str | None, epoch: int, task: Task | None = None) -> Turn:
         """Start one API request seen under `epoch`: use up the first matching failure rule
         and load `task`'s shared record into it. If the epoch has moved on, nothing is used
