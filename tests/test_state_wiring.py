@@ -120,3 +120,60 @@ def test_an_unusable_redis_is_a_json_503_for_api_and_admin_requests(redis: str, 
         _assert_state_unavailable(client.post("/__mock/failures", json={"error": "503"}))
         _assert_state_unavailable(client.post("/__mock/reset"))
         _assert_state_unavailable(client.get("/__mock/clock"))
+
+
+def test_state_comes_from_flags_the_environment_and_the_config_file(tmp_path: Any) -> None:
+    from mockserver.cli import settings_from_args
+
+    config = tmp_path / "mock.toml"
+    config.write_text('state = "redis://10.0.0.1:6379/1"\nstate_prefix = "file:"\n', encoding="utf-8")
+    from_file = settings_from_args(["--config", str(config)], environ={})
+    assert (from_file.state, from_file.state_prefix) == ("redis://10.0.0.1:6379/1", "file:")
+    from_env = settings_from_args(["--config", str(config)], environ={"VIDU_MOCK_STATE": "redis://:pw@10.0.0.2/0"})
+    assert from_env.state == "redis://:pw@10.0.0.2/0" and "pw" not in repr(from_env)
+    from_flag = settings_from_args(
+        ["--state", "memory", "--state-prefix", "flag:"], environ={"VIDU_MOCK_STATE": "redis://10.0.0.3/0"}
+    )
+    assert (from_flag.state, from_flag.state_prefix) == ("memory", "flag:")
+
+
+def test_redis_state_without_the_redis_package_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "redis", None)  # as if `pip install 'vidu-mock[redis]'` was skipped
+    with pytest.raises(ValueError, match=r"pip install 'vidu-mock\[redis\]'"):
+        open_state(Settings(state="redis://127.0.0.1:6379/0"))
+
+
+@pytest.mark.slow
+def test_the_cli_warns_when_redis_is_unreachable_and_serves_503s_until_it_is_back(tmp_path: Any) -> None:
+    import re
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import requests
+
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    command = [str(Path(sys.executable).with_name("mockserver")), "--port", "0", "--state", url, "--quiet"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        banner = process.stdout.readline()
+        served = re.search(r"serving (http://\S+)", banner)
+        assert served is not None and f"state={url}" in banner, banner
+        warning = process.stderr.readline()
+        assert "warning" in warning and "unreachable" in warning, warning
+        answer = requests.post(served.group(1) + "/v1/video/generations", json=BODY, headers=AUTH, timeout=10)
+        assert answer.status_code == 503 and answer.json()["error"]["code"] == "state_unavailable"
+        redis = RedisServer(tmp_path, port).start()
+        try:
+            answer = requests.post(served.group(1) + "/v1/video/generations", json=BODY, headers=AUTH, timeout=10)
+            assert answer.status_code == 200, answer.text
+        finally:
+            redis.stop()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=10)
