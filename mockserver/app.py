@@ -24,6 +24,7 @@ from mockserver.contract.replies import Incoming, Outgoing, error_reply, new_req
 from mockserver.contract.router import Router
 from mockserver.contract.settings import Settings
 from mockserver.faults import FaultMiddleware, act_out_delay, mark_dropped
+from mockserver.state_backends import open_state
 
 __all__ = ["EXTENSION", "create_app", "engine_of", "shutdown_event", "REQUEST_LOG"]
 
@@ -115,7 +116,9 @@ _ROOT_PATH = os.path.dirname(os.path.abspath(__file__))
 
 def create_app(settings: Settings | None = None, *, engine: ContractEngine | None = None) -> Flask:
     """A Flask app serving the fake API (and the `/__mock/` admin API) for `settings`."""
-    engine = engine or ContractEngine(settings)
+    if engine is None:
+        settings = settings or Settings()
+        engine = ContractEngine(settings, state=open_state(settings))
     # No static folder: its route cost a millisecond per app and answered OPTIONS /static/... itself.
     app = _MockFlask(__name__, static_folder=None, root_path=_ROOT_PATH, instance_path=_ROOT_PATH)
     state = _State(engine)
@@ -156,6 +159,7 @@ def _incoming(state: _State) -> Incoming:
         base_url=state.host_url(current),
         remote_addr=current.remote_addr,
         declared_size=size,
+        multiprocess=bool(current.environ.get("wsgi.multiprocess")),
     )
 
 

@@ -14,7 +14,8 @@ from typing import Any, TextIO
 from mockserver.app import REQUEST_LOG
 from mockserver.config_sources import settings_from_sources
 from mockserver.contract.catalogue import COLLECTION
-from mockserver.contract.settings import Settings
+from mockserver.contract.settings import Settings, redacted_url
+from mockserver.contract.state import StateUnavailable
 from mockserver.live import LiveServer
 
 __all__ = ["build_parser", "main", "settings_from_args"]
@@ -40,6 +41,9 @@ _HELP = {
     "retry_after_ms": "Retry-After / retry-after-ms sent with injected 429 and 503",
     "timeout_fault_seconds": "how long fault=timeout holds a connection before closing it",
     "quiet": "do not log one line per request",
+    "state": "where the state tests steer lives: 'memory' (default; this process only) or redis://host:port/db, "
+    "shared by every worker and host on it (pip install 'vidu-mock[redis]'; put a password in VIDU_MOCK_STATE)",
+    "state_prefix": "prefix of every Redis key (default vidu-mock:); one per mock sharing a Redis",
 }
 
 
@@ -79,7 +83,7 @@ def banner(url: str, settings: Settings) -> str:
     """What the server prints on start: where it listens and a curl command to paste."""
     token = "YOUR_TOKEN" if settings.tokens else "sk-test"
     return (
-        f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; Ctrl-C stops)\n"
+        f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; state={redacted_url(settings.state)}; Ctrl-C stops)\n"
         f"try:\n"
         f"  curl -s {url}{COLLECTION} \\\n"
         f"    -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n"
@@ -95,6 +99,16 @@ def _configure_logging(settings: Settings, stream: TextIO) -> None:
     REQUEST_LOG.setLevel(logging.WARNING if settings.quiet else logging.INFO)
 
 
+def _check_state(server: LiveServer) -> None:
+    """Warn (and serve on) when shared state is unreachable now: requests answer 503 until it is back."""
+    state = server.engine.state
+    if state.shared:
+        try:
+            state.refresh()
+        except StateUnavailable as error:
+            print(f"mockserver: warning: {error.message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until Ctrl-C or SIGTERM (or `verify ...`: check a gateway); returns the exit status."""
     words = list(sys.argv[1:] if argv is None else argv)
@@ -104,7 +118,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return verify(words[1:])
     settings = settings_from_args(argv)
     _configure_logging(settings, sys.stderr)
-    server = LiveServer(settings)
+    try:
+        server = LiveServer(settings)
+    except ValueError as error:  # a state backend that cannot be used (the redis client missing)
+        print(f"mockserver: {error}", file=sys.stderr)
+        return 2
+    _check_state(server)
     try:
         server.bind()
     except OSError as error:

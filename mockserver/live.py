@@ -11,6 +11,7 @@ from mockserver.contract.control import MockControl
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.settings import Settings
 from mockserver.serving import MockWSGIServer, make_mock_server
+from mockserver.state_backends import open_state
 
 __all__ = ["LiveServer"]
 
@@ -36,7 +37,7 @@ class LiveServer:
         port: int | None = None,
     ) -> None:
         settings = settings or (engine.settings if engine else Settings())
-        self.engine = engine or ContractEngine(settings, clock)
+        self.engine = engine or ContractEngine(settings, clock, state=open_state(settings))
         self.app = create_app(engine=self.engine)
         self.host = host or settings.host
         self._port = settings.port if port is None else port

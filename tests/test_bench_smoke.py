@@ -95,3 +95,15 @@ def test_strategies_bench_prints_all_three_rows() -> None:
         *f"{len(MODELS)} of {len(MODELS)} {len(MODES)} of {len(MODES)}".split(),
     ]
     assert "create_requests() generates" in output
+
+
+@pytest.mark.skipif(
+    shutil.which("wrk") is None or shutil.which("redis-server") is None, reason="wrk or redis-server is not installed"
+)
+def test_redis_bench_answers_every_request_and_prints_the_ratio() -> None:
+    output = run_quick("bench_redis.py")
+    rows = output.splitlines()[2:4]
+    assert [row.split()[0] for row in rows] == ["memory", "redis"], output
+    for row in rows:
+        assert row.split()[3:5] == ["0", "0"], output  # no non-200 answers, no socket errors
+    assert "ratio redis / memory (median of per-round ratios):" in output

@@ -23,6 +23,7 @@ from mockserver.contract.replies import Incoming, Outgoing, json_reply
 
 _TASK = re.compile(rf"^{re.escape(ADMIN_PREFIX)}tasks/({TASK_ID_PATTERN.removeprefix('^').removesuffix('$')})$")
 _ACTIONS = ("advance", "complete", "fail", "stall")
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_ADMIN_BODY = MAX_STORED_BODY
 
 
@@ -71,11 +72,18 @@ def handle_admin(engine: ContractEngine, request: Incoming, headers: dict[str, s
     _authorize(engine, request, headers)
     control = MockControl(engine)
     method, path = request.method.upper(), request.path.rstrip("/")
+    if request.multiprocess and method not in _READS and not engine.state.shared:
+        raise ApiError(
+            "state_not_shared",
+            f"This server runs several worker processes on in-memory state, so {method} {path[:200]} would "
+            "change one worker only. Start it with --state redis://host:port/db (or VIDU_MOCK_STATE) to share "
+            "the state, or run one process.",
+        )
     if path == f"{ADMIN_PREFIX}journal":
         if method == "GET":
             return json_reply(200, {"entries": [e.to_json() for e in control.journal]})
         if method == "DELETE":
-            engine.journal.clear()
+            engine.state.clear_journal()
             return json_reply(200, {"entries": []})
         raise _not_allowed(method, "GET, DELETE")
     if path == f"{ADMIN_PREFIX}failures":
@@ -89,7 +97,7 @@ def handle_admin(engine: ContractEngine, request: Incoming, headers: dict[str, s
                 raise ApiError("invalid_value", f"Bad failure rule: {exc}") from None
             return json_reply(201, rule.to_json())
         if method == "DELETE":
-            engine.failures.clear()
+            engine.state.clear_failures()
             return json_reply(200, {"rules": []})
         raise _not_allowed(method, "GET, POST, DELETE")
     if path == f"{ADMIN_PREFIX}reset":

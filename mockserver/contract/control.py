@@ -22,7 +22,7 @@ class MockControl:
     @property
     def journal(self) -> list[JournalEntry]:
         """Every journaled request, oldest first (bearer tokens redacted)."""
-        return self.engine.journal.entries()
+        return self.engine.state.journal()
 
     def requests(self, endpoint: str | None = None, **match: Any) -> list[JournalEntry]:
         """Journal entries for `endpoint` (`create`/`poll`) whose fields equal `match`."""
@@ -68,7 +68,7 @@ class MockControl:
     ) -> FailureRule:
         """Answer the next `times` matching requests with catalogue `error` (status or code), a fault or a delay."""
         rule = FailureRule(None if error is None else str(error), times, model, mode, endpoint, fault, delay_ms)
-        self.engine.failures.add(rule)
+        self.engine.state.add_failure(rule)
         return rule
 
     def inject_fault(self, fault: Fault, *, times: int = 1, endpoint: Endpoint = "create", **match: Any) -> FailureRule:
@@ -84,7 +84,7 @@ class MockControl:
     @property
     def pending_failures(self) -> list[FailureRule]:
         """Queued failure rules not yet used up."""
-        return self.engine.failures.pending()
+        return self.engine.state.pending_failures()
 
     # -- tasks and time ------------------------------------------------------------------
     def task(self, task_id: str) -> Task:
@@ -96,17 +96,17 @@ class MockControl:
 
     def state(self, task_id: str) -> JobView:
         """A task's current state, without counting a poll."""
-        return self.task(task_id).view(self.engine.clock.now())
+        return self.task(task_id).view(self.engine.now())
 
     def force(self, task_id: str, status: Status) -> JobView:
         """Pin a task to `status` (forward only; `TransitionError` otherwise)."""
-        with self.engine.lock:
-            return self.task(task_id).pin(status, self.engine.clock.now())
+        task, now = self.task(task_id), self.engine.now()
+        return self.engine.state.change_task(task, lambda forced: forced.pin(status, now))
 
     def advance(self, task_id: str) -> JobView:
         """Move a task exactly one state forward."""
-        with self.engine.lock:
-            return self.task(task_id).advance(self.engine.clock.now())
+        task, now = self.task(task_id), self.engine.now()
+        return self.engine.state.change_task(task, lambda moved: moved.advance(now))
 
     def complete(self, task_id: str) -> JobView:
         """Finish a task successfully now."""
@@ -122,15 +122,12 @@ class MockControl:
 
     def advance_clock(self, seconds: float) -> float:
         """Move the fake's clock forward; returns the new time. Jobs advance with it."""
-        advance = getattr(self.engine.clock, "advance", None)
-        if advance is None:
-            raise TypeError("this clock cannot be advanced")
-        advance(seconds)
-        return self.engine.clock.now()
+        self.engine.state.advance_clock(self.engine.clock, seconds)
+        return self.engine.now()
 
     def now(self) -> float:
         """The fake's current time (Unix seconds)."""
-        return self.engine.clock.now()
+        return self.engine.now()
 
     def reset(self) -> None:
         """Forget tasks, journal and queued failures; rewind the clock offset."""

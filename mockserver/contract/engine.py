@@ -1,7 +1,8 @@
 """`ContractEngine`: one request in, one response out, the whole contract applied.
 
 Both faces call `handle()`: the Flask app turns WSGI into `Incoming`, the respx fake
-turns an httpx request into it. State (tasks, journal, queued failures, clock) lives here.
+turns an httpx request into it. What tests steer (tasks, journal, queued failures, clock
+offset, reset epoch) lives behind `MockState`: in memory by default, or shared (Redis).
 """
 
 from __future__ import annotations
@@ -10,21 +11,24 @@ import hmac
 import random
 import re
 import threading
-from functools import cache
+from collections.abc import Callable
+from functools import cache, partial
 from importlib.resources import files
 from typing import Any
 
 from mockserver.contract.catalogue import COLLECTION, TASK_ID_PATTERN, Mode, is_offpeak_model
 from mockserver.contract.clock import Clock, SystemClock
 from mockserver.contract.errors import ApiError
-from mockserver.contract.failures import FailureQueue
+from mockserver.contract.failures import FailureQueue, FailureRule
 from mockserver.contract.injection import Injection, decide
 from mockserver.contract.journal import MAX_STORED_BODY, Journal
 from mockserver.contract.json_body import parse_json_body
-from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE, JobView, Outcome, Task
+from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE, JobView, LifecycleMode, Outcome, Task
+from mockserver.contract.memory_state import MemoryState
 from mockserver.contract.prefer import JobPreference, Preferences, parse_prefer
 from mockserver.contract.replies import Incoming, Outgoing, error_reply, json_reply, malformed_reply, new_request_id
 from mockserver.contract.settings import Settings
+from mockserver.contract.state import JournalFields, MockState, Turn, retry_after_ms
 from mockserver.contract.store import TaskStore
 from mockserver.contract.task_ids import decode_task_id, encode_task_id, owner_fingerprint
 from mockserver.contract.validation import check_create, classify_mode
@@ -44,15 +48,14 @@ def sample_video() -> bytes:
 class ContractEngine:
     """The fake API: routes, validation, auth, injection, lifecycle and bounded state."""
 
-    def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, clock: Clock | None = None, *, state: MockState | None = None
+    ) -> None:
         self.settings = settings or Settings()
         self.clock: Clock = clock or SystemClock()
-        self.store = TaskStore(self.settings.max_tasks)
-        self.journal = Journal(self.settings.max_journal)
-        self.failures = FailureQueue()
+        self.state: MockState = state or MemoryState(self.settings.max_tasks, self.settings.max_journal)
         self.lock = threading.RLock()
         self._rng = random.Random(self.settings.seed)
-        self._epoch = 0
         # Configured tokens with their fingerprints, for the settings they were computed from.
         self._known_tokens: tuple[Settings, tuple[tuple[str, str], ...]] | None = None
 
@@ -67,7 +70,7 @@ class ContractEngine:
             prefs = parse_prefer(prefer) if prefer else _NO_PREFERENCES
             reply = self._route(request, headers, prefs)
         except ApiError as error:
-            reply = error_reply(error, self.settings.retry_after_ms)
+            reply = error_reply(error, retry_after_ms(error, self.settings.retry_after_ms))
         reply.headers["x-request-id"] = request_id
         if prefs.applied:
             reply.headers["Preference-Applied"] = ", ".join(prefs.applied)
@@ -78,16 +81,37 @@ class ContractEngine:
         return reply
 
     def reset(self) -> None:
-        """Forget tasks, journal and queued failures; ids issued before no longer resolve."""
+        """Forget tasks, journal and queued failures, rewind the clock offset; ids issued before no longer resolve."""
         with self.lock:
-            self.store.clear()
-            self.journal.clear()
-            self.failures.clear()
-            self._epoch += 1
+            self.state.reset(self.clock)
             self._rng = random.Random(self.settings.seed)
-            reset_clock = getattr(self.clock, "reset", None)
-            if reset_clock is not None:
-                reset_clock()
+
+    def now(self) -> float:
+        """The mock's current time: the clock plus the offset tests moved it by."""
+        if not self.state.shared:
+            return self.clock.now()  # the clock carries the offset itself
+        return self.clock.now() + self.state.refresh()[1]
+
+    # -- the in-memory state's parts, for tests and benchmarks that look inside -----------
+    def _memory(self) -> MemoryState:
+        if not isinstance(self.state, MemoryState):
+            raise AttributeError("this engine keeps its state elsewhere; use engine.state")
+        return self.state
+
+    @property
+    def store(self) -> TaskStore:
+        """The in-memory task store (memory state only)."""
+        return self._memory().store
+
+    @property
+    def journal(self) -> Journal:
+        """The in-memory journal (memory state only; `state.journal()` works for any state)."""
+        return self._memory().journal_log
+
+    @property
+    def failures(self) -> FailureQueue:
+        """The in-memory failure queue (memory state only)."""
+        return self._memory().failures
 
     # -- routing -----------------------------------------------------------------------
     def _route(self, request: Incoming, headers: dict[str, str], prefs: Preferences) -> Outgoing:
@@ -129,12 +153,20 @@ class ContractEngine:
                 return fingerprint
         raise ApiError("invalid_api_key")
 
-    def _injection(self, endpoint: str, model: str | None, mode: str | None, prefs: Preferences) -> Injection:
-        """What to inject into this request (see `injection.decide`); uses up a matching queued rule."""
-        rule = self.failures.take(endpoint, model, mode)
+    def _begin(self, endpoint: str, model: str | None, mode: str | None) -> Turn:
+        """Read the state for a request without a task (a create), under the current epoch."""
+        epoch = self.state.epoch
+        while True:
+            turn = self.state.begin(endpoint, model, mode, epoch)
+            if turn.epoch == epoch:
+                return turn
+            epoch = turn.epoch  # a reset elsewhere: start again under the new epoch
+
+    def _injection(self, rule: FailureRule | None, prefs: Preferences) -> Injection:
+        """What to inject into this request (see `injection.decide`), given the queued rule it used up."""
         return decide(prefs.injection, None if rule is None else rule.injection, self.settings, self._rng, self.lock)
 
-    def _record(
+    def _journal_fields(
         self,
         request: Incoming,
         headers: dict[str, str],
@@ -146,25 +178,42 @@ class ContractEngine:
         model: str | None = None,
         mode: str | None = None,
         injected: str | None = None,
-    ) -> None:
+    ) -> JournalFields:
+        """What the journal keeps of one request (`MockState.record` numbers and times it)."""
         if request.size > MAX_STORED_BODY:
             body = f"<{request.size} bytes, not kept>"
-        self.journal.add(
-            self.clock.now(),
-            request.method.upper(),
-            request.path[:2048],
-            headers,
-            body,
-            reply.status,
-            endpoint,
-            task_id,
-            model,
-            mode,
-            injected,
-        )
+        method, path = request.method.upper(), request.path[:2048]
+        return (method, path, headers, body, reply.status, endpoint, task_id, model, mode, injected)
 
     # -- create ------------------------------------------------------------------------
     def _create(self, request: Incoming, headers: dict[str, str], prefs: Preferences) -> Outgoing:
+        state = self.state
+        guess = state.guess()
+        if guess is not None:
+            # Shared state in one round trip: answer on the state last seen, then journal the
+            # request only if that state still holds and no failure rule matches it (atomically).
+            # Otherwise (a rule is queued, a reset, a clock move) answer again the careful way.
+            asked: list[tuple[str, str | None, str | None]] = []
+
+            def assume(model: str | None, mode: Mode | None) -> Turn:
+                asked.append(("create", model, mode))
+                return guess
+
+            reply, fields = self._create_reply(request, headers, prefs, assume)
+            if state.commit(guess, asked[0] if asked else None, self.clock.now(), fields):
+                return reply
+        reply, fields = self._create_reply(request, headers, prefs, partial(self._begin, "create"))
+        state.record(self.clock.now(), fields)
+        return reply
+
+    def _create_reply(
+        self,
+        request: Incoming,
+        headers: dict[str, str],
+        prefs: Preferences,
+        take_turn: Callable[[str | None, Mode | None], Turn],
+    ) -> tuple[Outgoing, JournalFields]:
+        """The reply to a create and its journal entry; `take_turn(model, mode)` reads the state."""
         parsed: Any = None
         model = task_id = None
         # Classified once, here: failure rules match on it, validation and the new task reuse it.
@@ -187,7 +236,8 @@ class ContractEngine:
             if isinstance(parsed, dict):
                 model = parsed.get("model") if isinstance(parsed.get("model"), str) else None
                 mode = classify_mode(parsed)
-            injection = self._injection("create", model, mode, prefs)
+            turn = take_turn(model, mode)
+            injection = self._injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
                 reply = error_reply(injection.error, self.settings.retry_after_ms)
@@ -201,29 +251,27 @@ class ContractEngine:
                 if parse_error is not None:
                     raise parse_error
                 model, mode = check_create(parsed, strict=self.settings.strict, mode=mode)
-                job = self._new_task(model, mode, owner, prefs.job)
+                job = self._new_task(model, mode, owner, prefs.job, turn)
                 reply = json_reply(200, job)
                 task_id = job["id"]
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
-            reply = error_reply(api_error, self.settings.retry_after_ms)
+            reply = error_reply(api_error, retry_after_ms(api_error, self.settings.retry_after_ms))
             injected = task_id = None
         reply.task_id = task_id
-        self._record(
+        fields = self._journal_fields(
             request, headers, reply, "create", body=parsed, task_id=task_id, model=model, mode=mode, injected=injected
         )
-        return reply
+        return reply, fields
 
-    def _new_task(self, model: str, mode: Mode, owner: str, job: JobPreference | None) -> dict[str, Any]:
-        settings = self.settings
-        now = self.clock.now()
+    def _new_task(self, model: str, mode: Mode, owner: str, job: JobPreference | None, turn: Turn) -> dict[str, Any]:
+        now = self.clock.now() + turn.clock_offset
         outcome: Outcome = job or "succeed"
         task_id = encode_task_id(
-            self._signing_key(), created_at=now, model=model, mode=mode, outcome=outcome, owner=owner
+            self._signing_key(turn.epoch), created_at=now, model=model, mode=mode, outcome=outcome, owner=owner
         )
         task = self._task_from_facts(task_id, now, model, mode, outcome, owner)
-        task.lifecycle = "step" if settings.lifecycle == "step" else "time"
-        self.store.add(task)
+        self.state.add_task(task)
         # CONTRACT §1: the create response is always `queued`, even with zero job timings.
         return job_body(task, _QUEUED, "")
 
@@ -235,51 +283,85 @@ class ContractEngine:
         if is_offpeak_model(model):
             # Off-peak jobs take `offpeak_factor` times as long in all, the extra spent queued.
             queued = queued * settings.offpeak_factor + running * (settings.offpeak_factor - 1)
-        return Task(task_id, owner, model, mode, created, outcome, queued, running)
+        lifecycle: LifecycleMode = "step" if settings.lifecycle == "step" else "time"
+        return Task(task_id, owner, model, mode, created, outcome, queued, running, lifecycle)
 
-    def _signing_key(self) -> str:
-        return f"{self.settings.secret}:{self._epoch}"
+    def _signing_key(self, epoch: int) -> str:
+        # The reset epoch is part of the key: ids issued before a reset no longer resolve.
+        return f"{self.settings.secret}:{epoch}"
 
     # -- poll and download ---------------------------------------------------------------
     def find_task(self, task_id: str) -> Task | None:
-        """The task with this id: stored, or derived from a signed id another worker issued."""
-        task = self.store.get(task_id)
-        if task is not None or not _TASK_ID.match(task_id) or self.settings.lifecycle != "time":
+        """The task with this id as it stands now (on shared state: the current epoch and record)."""
+        if not _TASK_ID.match(task_id):
+            return None
+        state = self.state
+        task = self._lookup(task_id, state.refresh()[0] if state.shared else state.epoch)
+        if task is not None and state.shared:
+            state.load_task(task)
+        return task
+
+    def _lookup(self, task_id: str, epoch: int) -> Task | None:
+        """The task this process holds, or one derived from its signed id (another worker issued it)."""
+        state = self.state
+        task = state.local_task(task_id)
+        if task is not None:
             return task
-        facts = decode_task_id(self._signing_key(), task_id)
+        if not state.shared and self.settings.lifecycle != "time":
+            return None  # a step task's poll count lives with the process that created it
+        facts = decode_task_id(self._signing_key(epoch), task_id)
         if facts is None:
             return None
         task = self._task_from_facts(task_id, *facts)
-        self.store.add(task)
+        state.add_task(task)
         return task
+
+    def _poll_turn(self, task_id: str, owner: str) -> tuple[Task, Turn]:
+        """The polled task (404 unless `owner`'s) and the state read for its poll, under one epoch."""
+        state = self.state
+        epoch = state.epoch
+        while True:
+            task = self._lookup(task_id, epoch) if _TASK_ID.match(task_id) else None
+            if task is None and state.shared and _TASK_ID.match(task_id):
+                current = state.refresh()[0]  # an id from after a reset this process has not seen yet?
+                if current != epoch:
+                    epoch = current
+                    continue
+            if task is None or not hmac.compare_digest(task.owner, owner):
+                raise ApiError("task_not_found", f"No task {task_id[:130]!r} for this API key.", "task_id")
+            turn = state.begin("poll", task.model, task.mode, epoch, task)
+            if turn.epoch == epoch:
+                return task, turn
+            epoch = turn.epoch
 
     def _poll(self, request: Incoming, headers: dict[str, str], prefs: Preferences, task_id: str) -> Outgoing:
         model = mode = None
         injected = None
         try:
             owner = self._authenticate(headers)
-            task = self.find_task(task_id) if _TASK_ID.match(task_id) else None
-            if task is None or not hmac.compare_digest(task.owner, owner):
-                raise ApiError("task_not_found", f"No task {task_id[:130]!r} for this API key.", "task_id")
+            task, turn = self._poll_turn(task_id, owner)
             model, mode = task.model, task.mode
-            injection = self._injection("poll", model, mode, prefs)
+            injection = self._injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
                 reply = error_reply(injection.error, self.settings.retry_after_ms)
             else:
-                with self.lock:
-                    view = task.poll(self.clock.now())
+                now = self.clock.now() + turn.clock_offset
+                view = self.state.change_task(task, lambda polled: polled.poll(now))
                 reply = json_reply(200, job_body(task, view, request.base_url))
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
-            reply = error_reply(api_error, self.settings.retry_after_ms)
+            reply = error_reply(api_error, retry_after_ms(api_error, self.settings.retry_after_ms))
         reply.task_id = task_id[:130]
-        self._record(request, headers, reply, "poll", task_id=task_id[:130], model=model, mode=mode, injected=injected)
+        fields = self._journal_fields(
+            request, headers, reply, "poll", task_id=task_id[:130], model=model, mode=mode, injected=injected
+        )
+        self.state.record(self.clock.now(), fields)
         return reply
 
     def _video(self, request: Incoming, task_id: str) -> Outgoing:
-        task = self.find_task(task_id) if _TASK_ID.match(task_id) else None
-        if task is None or task.view(self.clock.now()).status != "completed":
+        task = self.find_task(task_id)
+        if task is None or task.view(self.now()).status != "completed":
             raise ApiError("task_not_found", "No completed video for this task.", "task_id")
         video = sample_video()
         return Outgoing(200, {"Content-Type": "video/mp4", "Content-Length": str(len(video))}, video)

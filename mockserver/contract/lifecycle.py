@@ -55,6 +55,7 @@ class Task:
     lifecycle: LifecycleMode = "time"
     polls: int = 0
     pinned: JobView | None = None
+    revision: int = 0  # changes of `polls`/`pinned` so far, for compare-and-set in a shared state
 
     def view(self, now: float) -> JobView:
         """The state at time `now`, without counting a poll."""

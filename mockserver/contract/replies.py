@@ -32,6 +32,9 @@ class Incoming:
     base_url: str = "http://127.0.0.1"
     remote_addr: str | None = None
     declared_size: int | None = None
+    # The server runs this app in several processes (WSGI's `wsgi.multiprocess`, as gunicorn
+    # sets it): per-process state cannot be steered as one, so admin writes are refused.
+    multiprocess: bool = False
 
     @property
     def size(self) -> int:

@@ -10,6 +10,7 @@ from mockserver.contract.admin import handle_admin, is_admin_path
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
 from mockserver.contract.replies import Incoming, Outgoing, error_reply, new_request_id
+from mockserver.contract.state import retry_after_ms
 
 __all__ = ["Router"]
 
@@ -30,6 +31,6 @@ class Router:
         try:
             reply = handle_admin(self.engine, request, headers)
         except ApiError as error:
-            reply = error_reply(error, self.engine.settings.retry_after_ms)
+            reply = error_reply(error, retry_after_ms(error, self.engine.settings.retry_after_ms))
         reply.headers["x-request-id"] = new_request_id()
         return reply

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from mockserver.contract.catalogue import LIFECYCLE_DEFAULTS, injectable_spec
 
 # The longest injected delay, random latency or Retry-After the mock will use (Prefer, rules, settings).
 MAX_DELAY_MS = 60_000
 DEFAULT_SECRET = "vidu-mock-default-secret"  # noqa: S105  # signs task ids only; documented, overridable
+DEFAULT_STATE_PREFIX = "vidu-mock:"
+_STATE_SCHEMES = ("redis", "rediss", "unix")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,10 @@ class Settings:
     admin_token: str | None = field(default=None, repr=False)
     secret: str = field(default=DEFAULT_SECRET, repr=False)
     quiet: bool = False
+    # Where tasks, journal, failure rules, clock offset and epoch live: "memory" (this process)
+    # or a Redis URL every worker and host shares. Out of repr: a URL may carry a password.
+    state: str = field(default="memory", repr=False)
+    state_prefix: str = DEFAULT_STATE_PREFIX
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:
@@ -64,6 +71,8 @@ class Settings:
         if not 0 <= self.retry_after_ms <= MAX_DELAY_MS:
             raise ValueError(f"retry_after_ms must be 0 to {MAX_DELAY_MS}")
 
+        _check_state(self.state, self.state_prefix)
+
     def with_updates(self, **changes: Any) -> Settings:
         """A copy with `changes` applied, each coerced from text or JSON-like values."""
         return replace(self, **{name: _coerce(name, value) for name, value in changes.items()})
@@ -74,7 +83,34 @@ class Settings:
         data["secret"] = "[redacted]"  # noqa: S105  # a placeholder, not a secret
         data["admin_token"] = "[redacted]" if self.admin_token else None
         data["tokens"] = ["[redacted]"] * len(self.tokens)
+        data["state"] = redacted_url(self.state)
         return data
+
+
+def _check_state(state: str, prefix: str) -> None:
+    if state != "memory":
+        parts = urlsplit(state)
+        if parts.scheme not in _STATE_SCHEMES:
+            raise ValueError("state must be 'memory' or a redis://, rediss:// or unix:// URL")
+        try:
+            parts.port  # noqa: B018  # parsing it is the check
+        except ValueError:
+            raise ValueError("state: the port must be a number from 0 to 65535") from None
+        if (parts.scheme == "unix" and not parts.path) or (parts.scheme != "unix" and not parts.hostname):
+            raise ValueError("state must name a host (redis://host:port/db) or a socket (unix:///path)")
+    if not 1 <= len(prefix) <= 100 or any(c.isspace() for c in prefix):
+        raise ValueError("state_prefix must be 1 to 100 characters, no spaces")
+
+
+def redacted_url(url: str) -> str:
+    """`url` with any password withheld, for messages and `/__mock/config`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    port = "" if parts.port is None else f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:[redacted]@{host}{port}"))
 
 
 _NAMES = {f.name: f for f in fields(Settings)}
