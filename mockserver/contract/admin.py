@@ -1,7 +1,8 @@
 """The admin API under `/__mock/`: `MockControl` over HTTP, for non-Python users.
 
 Loopback callers only, unless an admin token is configured; then the token is required
-(header `X-Mock-Admin-Token`) from everywhere.
+(header `X-Mock-Admin-Token`) from everywhere. `GET /__mock/` is the dashboard page
+(`mockserver.dashboard`), behind the same guard.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from mockserver.contract.catalogue import STATUSES
 from mockserver.contract.control import MockControl
 from mockserver.contract.errors import ApiError
 from mockserver.contract.json_body import parse_json_body
-from mockserver.contract.lifecycle import TransitionError
+from mockserver.contract.lifecycle import JobView, Task, TransitionError
 from mockserver.contract.replies import Incoming, Outgoing, json_reply
 
 if TYPE_CHECKING:
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 _TASK = re.compile(r"^/__mock/tasks/(task_[A-Za-z0-9_-]{1,120})$")
 _ACTIONS = ("advance", "complete", "fail", "stall")
 MAX_ADMIN_BODY = 64 * 1024
+#: How many of the newest tasks `GET /__mock/tasks` lists (the store may hold 100 000).
+TASK_LIST_LIMIT = 200
+DASHBOARD_PATHS = frozenset({"/__mock", "/__mock/assets/dashboard.js", "/__mock/assets/dashboard.css"})
 
 
 def _is_loopback(address: str | None) -> bool:
@@ -36,15 +40,32 @@ def _is_loopback(address: str | None) -> bool:
         return False
 
 
-def _authorize(engine: ContractEngine, request: Incoming, headers: dict[str, str]) -> None:
+def _refusal(engine: ContractEngine, request: Incoming, headers: dict[str, str]) -> ApiError | None:
     token = engine.settings.admin_token
     if token:
         if not hmac.compare_digest(headers.get("x-mock-admin-token", ""), token):
-            raise ApiError("admin_forbidden", "The admin API needs the X-Mock-Admin-Token header.")
+            return ApiError("admin_forbidden", "The admin API needs the X-Mock-Admin-Token header.")
     elif not _is_loopback(request.remote_addr):
-        raise ApiError(
+        return ApiError(
             "admin_forbidden", "The admin API answers loopback callers only; configure an admin token to allow others."
         )
+    return None
+
+
+def task_json(task: Task, view: JobView) -> dict[str, Any]:
+    """One task as `GET /__mock/tasks` lists it (the video as a path on this server once completed)."""
+    return {
+        "id": task.id,
+        "model": task.model,
+        "mode": task.mode,
+        "status": view.status,
+        "progress": view.progress,
+        "outcome": task.outcome,
+        "lifecycle": task.lifecycle,
+        "created_at": task.created_at,
+        "completed_at": view.completed_at,
+        "video_path": f"/v1/video/generations/{task.id}/content" if view.status == "completed" else None,
+    }
 
 
 def _json_object(request: Incoming) -> dict[str, Any]:
@@ -64,9 +85,16 @@ def _not_allowed(method: str, allowed: str) -> ApiError:
 
 def handle_admin(engine: ContractEngine, request: Incoming, headers: dict[str, str]) -> Outgoing:
     """Serve one admin request (see "Run it locally" in README.md)."""
-    _authorize(engine, request, headers)
-    control = MockControl(engine)
     method, path = request.method.upper(), request.path.rstrip("/")
+    refusal = _refusal(engine, request, headers)
+    if path in DASHBOARD_PATHS and (refusal is None or engine.settings.admin_token):
+        from mockserver.dashboard import dashboard_reply  # HTML only when asked for
+
+        # With a token set, anyone gets the page without data: it asks for the token.
+        return dashboard_reply(method, path, None if refusal else MockControl(engine))
+    if refusal is not None:
+        raise refusal
+    control = MockControl(engine)
     if path == "/__mock/journal":
         if method == "GET":
             return json_reply(200, {"entries": [e.to_json() for e in control.journal]})
@@ -106,6 +134,11 @@ def handle_admin(engine: ContractEngine, request: Incoming, headers: dict[str, s
                 raise ApiError("invalid_value", 'Send {"advance": seconds} with 0 <= seconds <= 1e7.', "advance")
             return json_reply(200, {"now": control.advance_clock(float(seconds))})
         raise _not_allowed(method, "GET, POST")
+    if path == "/__mock/tasks":
+        if method != "GET":
+            raise _not_allowed(method, "GET")
+        tasks = [task_json(task, view) for task, view in control.tasks(TASK_LIST_LIMIT)]
+        return json_reply(200, {"tasks": tasks, "total": len(engine.store)})
     match = _TASK.match(path)
     if match:
         return _task_action(control, method, match.group(1), request)

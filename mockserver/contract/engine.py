@@ -13,6 +13,7 @@ import re
 import threading
 from functools import cache
 from importlib.resources import files
+from time import perf_counter
 from typing import Any
 
 from mockserver.contract.catalogue import ErrorSpec, injectable_spec, is_offpeak_model
@@ -173,7 +174,10 @@ class ContractEngine:
         model: str | None = None,
         mode: str | None = None,
         injected: str | None = None,
+        started: float | None = None,
+        message: str | None = None,
     ) -> None:
+        latency = None if started is None else round((perf_counter() - started) * 1000 + reply.delay_ms, 3)
         if request.size > MAX_JOURNALED_BODY:
             body = f"<{request.size} bytes, not kept>"
         self.journal.add(
@@ -188,12 +192,15 @@ class ContractEngine:
             model,
             mode,
             injected,
+            latency,
+            message,
         )
 
     # -- create ------------------------------------------------------------------------
     def _create(self, request: Incoming, headers: dict[str, str], prefs: Preferences) -> Outgoing:
+        started = perf_counter()
         parsed: Any = None
-        model = mode = task_id = None
+        model = mode = task_id = message = None
         try:
             if request.size > self.settings.max_body_bytes:
                 raise ApiError(
@@ -214,6 +221,7 @@ class ContractEngine:
             error, fault, delay, injected = self._injection("create", model, mode, prefs)
             if error is not None:
                 reply = error_reply(error, self.settings.retry_after_ms)
+                message = error.message
             else:
                 content_type = headers.get("content-type", "").split(";")[0].strip().lower()
                 if content_type != "application/json" and not content_type.endswith("+json"):
@@ -231,9 +239,20 @@ class ContractEngine:
         except ApiError as api_error:
             reply = error_reply(api_error, self.settings.retry_after_ms)
             injected = task_id = None
+            message = api_error.message
         reply.task_id = task_id
         self._record(
-            request, headers, reply, "create", body=parsed, task_id=task_id, model=model, mode=mode, injected=injected
+            request,
+            headers,
+            reply,
+            "create",
+            body=parsed,
+            task_id=task_id,
+            model=model,
+            mode=mode,
+            injected=injected,
+            started=started,
+            message=message,
         )
         return reply
 
@@ -277,7 +296,8 @@ class ContractEngine:
         return task
 
     def _poll(self, request: Incoming, headers: dict[str, str], prefs: Preferences, task_id: str) -> Outgoing:
-        model = mode = None
+        started = perf_counter()
+        model = mode = message = None
         injected = None
         try:
             owner = self._authenticate(headers)
@@ -288,6 +308,7 @@ class ContractEngine:
             error, fault, delay, injected = self._injection("poll", model, mode, prefs)
             if error is not None:
                 reply = error_reply(error, self.settings.retry_after_ms)
+                message = error.message
             else:
                 with self.lock:
                     view = task.poll(self.clock.now())
@@ -295,8 +316,20 @@ class ContractEngine:
             reply.fault, reply.delay_ms = fault, delay
         except ApiError as api_error:
             reply = error_reply(api_error, self.settings.retry_after_ms)
+            message = api_error.message
         reply.task_id = task_id[:130]
-        self._record(request, headers, reply, "poll", task_id=task_id[:130], model=model, mode=mode, injected=injected)
+        self._record(
+            request,
+            headers,
+            reply,
+            "poll",
+            task_id=task_id[:130],
+            model=model,
+            mode=mode,
+            injected=injected,
+            started=started,
+            message=message,
+        )
         return reply
 
     def _video(self, request: Incoming, task_id: str) -> Outgoing:
