@@ -200,6 +200,9 @@ ADMIN_CALLS = [
     ("GET", "clock", None),
     ("POST", "clock", {"advance": 100}),
     ("POST", "tasks/{task}", {"action": "complete"}),
+    ("GET", "tasks", None),
+    ("GET", "", None),  # the dashboard page
+    ("GET", "assets/dashboard.js", None),
 ]
 
 
