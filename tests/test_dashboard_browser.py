@@ -30,7 +30,7 @@ pytestmark = [
 # Generous for a loaded 2-core CI machine; a passing check returns as soon as it holds.
 expect.set_options(timeout=20_000)
 ADMIN_TOKEN = "adm-dashboard-Secret-123"
-XSS = "<script>window.__xss = 1</script><img src=x onerror=\"alert('xss')\"> & \"quotes\""
+XSS = '<script>window.__xss = 1</script><img src=x onerror="alert(\'xss\')"> & "quotes"'
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,9 @@ AUTH = {"Authorization": "Bearer sk-demo"}
 def _traffic(server: LiveServer) -> None:
     """A few requests a developer's app might send: good, refused, failed by a queued rule."""
     create = server.url + "/v1/video/generations"
-    first = requests.post(create, json={"model": "viduq3p-720p", "prompt": "a fox in the snow"}, headers=AUTH, timeout=5)
+    first = requests.post(
+        create, json={"model": "viduq3p-720p", "prompt": "a fox in the snow"}, headers=AUTH, timeout=5
+    )
     second = requests.post(
         create, json={"model": "viduq3t-1080p", "prompt": "waves at dusk", "duration": 8}, headers=AUTH, timeout=5
     )
