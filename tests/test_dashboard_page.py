@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
-from mockserver.app import create_app
+from mockserver.app import REQUEST_LOG, create_app
 from mockserver.cli import banner
 from mockserver.contract import ContractEngine, ManualClock, Settings
 from mockserver.contract.admin import TASK_LIST_LIMIT
@@ -166,3 +167,16 @@ def test_the_journal_keeps_latency_and_the_error_message() -> None:
 
 def test_the_banner_prints_the_dashboard_url() -> None:
     assert "dashboard: http://127.0.0.1:8123/__mock/" in banner("http://127.0.0.1:8123", Settings())
+
+
+def test_admin_reads_are_not_logged_so_the_polling_page_does_not_flood_the_console(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    test_client = client()
+    with caplog.at_level(logging.INFO, logger=REQUEST_LOG.name):
+        for path in ("/__mock/", "/__mock/journal", "/__mock/tasks", "/__mock/clock"):
+            test_client.get(path, environ_base=LOCAL)
+        test_client.post(CREATE, json=TEXT, headers=AUTH)
+        test_client.post("/__mock/reset", environ_base=LOCAL)
+    lines = [record.getMessage() for record in caplog.records if record.name == REQUEST_LOG.name]
+    assert [line.split(" -> ")[0] for line in lines] == ["POST /v1/video/generations", "POST /__mock/reset"]
