@@ -23,6 +23,7 @@ from mockserver.contract.errors import ApiError
 from mockserver.contract.replies import Incoming, Outgoing, error_reply, new_request_id
 from mockserver.contract.router import Router
 from mockserver.contract.settings import Settings
+from mockserver.dashboard import dashboard_reply
 from mockserver.faults import FaultMiddleware, act_out_delay, mark_dropped
 from mockserver.state_backends import open_state
 
@@ -40,7 +41,7 @@ class _State:
 
     def __init__(self, engine: ContractEngine) -> None:
         self.engine = engine
-        self.router = Router(engine)
+        self.router = Router(engine, page=dashboard_reply)
         self.stopping = threading.Event()
         # Werkzeug rebuilds `host_url` (IRI decoding and all) on every request; it depends
         # only on these environ values, and clients send the same few Host headers.
@@ -218,6 +219,9 @@ os.register_at_fork(after_in_child=lambda: _WORKER.__setitem__(0, str(os.getpid(
 
 def _log(reply: Outgoing, fault: Any, started: float) -> None:
     if not REQUEST_LOG.isEnabledFor(logging.INFO):
+        return
+    # The dashboard reads the admin API every second; those reads would bury the API's lines.
+    if request.method in ("GET", "HEAD") and request.path.startswith("/__mock"):
         return
     millis = (time.perf_counter() - started) * 1000
     extra = f" fault={fault}" if fault else ""

@@ -80,10 +80,11 @@ def settings_from_args(argv: Sequence[str] | None = None, environ: dict[str, str
 
 
 def banner(url: str, settings: Settings) -> str:
-    """What the server prints on start: where it listens and a curl command to paste."""
+    """What the server prints on start: where it listens, its dashboard and a curl command to paste."""
     token = "YOUR_TOKEN" if settings.tokens else "sk-test"
     return (
         f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; state={redacted_url(settings.state)}; Ctrl-C stops)\n"
+        f"dashboard: {url}/__mock/\n"
         f"try:\n"
         f"  curl -s {url}{COLLECTION} \\\n"
         f"    -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n"

@@ -48,7 +48,7 @@ def pair(redis_server: RedisServer, prefix: str) -> Iterator[Pair]:
 
 def _fields(path: str, status: int = 200) -> JournalFields:
     headers = {"authorization": "Bearer sk-secret", "content-type": "application/json"}
-    return ("POST", path, headers, {"n": path}, status, "create", None, MODEL, MODE, None)
+    return ("POST", path, headers, {"n": path}, status, "create", None, MODEL, MODE, None, 1.5, None)
 
 
 def _task(outcome: Outcome = "succeed") -> Task:

@@ -115,7 +115,7 @@ def _drive(url: str) -> None:
     assert too_long.status_code == 414
     headers = {**auth, **admin, "Cookie": f"session={TOKEN}", "X-Api-Key": TOKEN, "Proxy-Authorization": TOKEN}
     assert requests.get(f"{url}{CREATE}/task_unknown", headers=headers, timeout=5).status_code == 404
-    for path in ("journal", "config", "failures"):
+    for path in ("journal", "config", "failures", "tasks", ""):  # "": the dashboard page
         answer = requests.get(f"{url}/__mock/{path}", headers=admin, timeout=5)
         assert answer.status_code == 200
         for secret in SECRETS:
@@ -202,6 +202,9 @@ ADMIN_CALLS = [
     ("GET", "clock", None),
     ("POST", "clock", {"advance": 100}),
     ("POST", "tasks/{task}", {"action": "complete"}),
+    ("GET", "tasks", None),
+    ("GET", "", None),  # the dashboard page
+    ("GET", "assets/dashboard.js", None),
 ]
 
 

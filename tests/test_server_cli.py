@@ -67,6 +67,7 @@ def test_banner_prints_the_url_and_a_curl_command_and_ctrl_c_stops_cleanly() -> 
         out, err = stop(process)
         assert process.returncode == 0, err
     assert f"curl -s {url}/v1/video/generations" in out
+    assert f"dashboard: {url}/__mock/" in out
     assert "Authorization: Bearer sk-test" in out
     assert out.rstrip().endswith("vidu-mock stopped")
     assert "Traceback" not in err

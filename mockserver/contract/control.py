@@ -94,6 +94,11 @@ class MockControl:
             raise KeyError(f"no task {task_id!r}")
         return task
 
+    def tasks(self, limit: int = 200) -> list[tuple[Task, JobView]]:
+        """The `limit` newest tasks with their current states (no poll counted), oldest first."""
+        now = self.engine.clock.now()
+        return [(task, task.view(now)) for task in self.engine.store.newest(limit)]
+
     def state(self, task_id: str) -> JobView:
         """A task's current state, without counting a poll."""
         return self.task(task_id).view(self.engine.now())

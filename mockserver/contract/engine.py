@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from functools import cache, partial
 from importlib.resources import files
+from time import perf_counter
 from typing import Any
 
 from mockserver.contract.catalogue import COLLECTION, TASK_ID_PATTERN, Mode, is_offpeak_model
@@ -178,12 +179,16 @@ class ContractEngine:
         model: str | None = None,
         mode: str | None = None,
         injected: str | None = None,
+        started: float,
+        message: str | None = None,
     ) -> JournalFields:
         """What the journal keeps of one request (`MockState.record` numbers and times it)."""
         if request.size > MAX_STORED_BODY:
             body = f"<{request.size} bytes, not kept>"
         method, path = request.method.upper(), request.path[:2048]
-        return (method, path, headers, body, reply.status, endpoint, task_id, model, mode, injected)
+        # The engine's own time plus the delay the face will act out: what the client waits.
+        latency = round((perf_counter() - started) * 1000 + reply.delay_ms, 3)
+        return (method, path, headers, body, reply.status, endpoint, task_id, model, mode, injected, latency, message)
 
     # -- create ------------------------------------------------------------------------
     def _create(self, request: Incoming, headers: dict[str, str], prefs: Preferences) -> Outgoing:
@@ -214,8 +219,9 @@ class ContractEngine:
         take_turn: Callable[[str | None, Mode | None], Turn],
     ) -> tuple[Outgoing, JournalFields]:
         """The reply to a create and its journal entry; `take_turn(model, mode)` reads the state."""
+        started = perf_counter()
         parsed: Any = None
-        model = task_id = None
+        model = task_id = message = None
         # Classified once, here: failure rules match on it, validation and the new task reuse it.
         mode: Mode | None = None
         injected: str | None = None
@@ -241,6 +247,7 @@ class ContractEngine:
             injected = injection.source
             if injection.error is not None:
                 reply = error_reply(injection.error, self.settings.retry_after_ms)
+                message = injection.error.message
             else:
                 content_type = headers.get("content-type", "").split(";")[0].strip().lower()
                 if content_type != "application/json" and not content_type.endswith("+json"):
@@ -258,9 +265,20 @@ class ContractEngine:
         except ApiError as api_error:
             reply = error_reply(api_error, retry_after_ms(api_error, self.settings.retry_after_ms))
             injected = task_id = None
+            message = api_error.message
         reply.task_id = task_id
         fields = self._journal_fields(
-            request, headers, reply, "create", body=parsed, task_id=task_id, model=model, mode=mode, injected=injected
+            request,
+            headers,
+            reply,
+            "create",
+            body=parsed,
+            task_id=task_id,
+            model=model,
+            mode=mode,
+            injected=injected,
+            started=started,
+            message=message,
         )
         return reply, fields
 
@@ -335,7 +353,8 @@ class ContractEngine:
             epoch = turn.epoch
 
     def _poll(self, request: Incoming, headers: dict[str, str], prefs: Preferences, task_id: str) -> Outgoing:
-        model = mode = None
+        started = perf_counter()
+        model = mode = message = None
         injected = None
         try:
             owner = self._authenticate(headers)
@@ -345,6 +364,7 @@ class ContractEngine:
             injected = injection.source
             if injection.error is not None:
                 reply = error_reply(injection.error, self.settings.retry_after_ms)
+                message = injection.error.message
             else:
                 now = self.clock.now() + turn.clock_offset
                 view = self.state.change_task(task, lambda polled: polled.poll(now))
@@ -352,9 +372,19 @@ class ContractEngine:
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
             reply = error_reply(api_error, retry_after_ms(api_error, self.settings.retry_after_ms))
+            message = api_error.message
         reply.task_id = task_id[:130]
         fields = self._journal_fields(
-            request, headers, reply, "poll", task_id=task_id[:130], model=model, mode=mode, injected=injected
+            request,
+            headers,
+            reply,
+            "poll",
+            task_id=task_id[:130],
+            model=model,
+            mode=mode,
+            injected=injected,
+            started=started,
+            message=message,
         )
         self.state.record(self.clock.now(), fields)
         return reply

@@ -6,7 +6,7 @@ It sits beside the engine rather than inside it, so the engine never imports the
 
 from __future__ import annotations
 
-from mockserver.contract.admin import handle_admin, is_admin_path
+from mockserver.contract.admin import PageHandler, handle_admin, is_admin_path
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
 from mockserver.contract.replies import Incoming, Outgoing, error_reply, new_request_id
@@ -18,10 +18,12 @@ __all__ = ["Router"]
 class Router:
     """Send `/__mock/…` to the admin API and everything else to `engine.handle`."""
 
-    __slots__ = ("engine",)
+    __slots__ = ("engine", "page")
 
-    def __init__(self, engine: ContractEngine) -> None:
+    def __init__(self, engine: ContractEngine, page: PageHandler | None = None) -> None:
         self.engine = engine
+        # The live server passes the dashboard here; without it (in process) its paths are 404s.
+        self.page = page
 
     def handle(self, request: Incoming) -> Outgoing:
         """Answer one request. Never raises for anything a client can send."""
@@ -29,7 +31,7 @@ class Router:
             return self.engine.handle(request)
         headers = {k.lower(): v for k, v in request.headers.items()}
         try:
-            reply = handle_admin(self.engine, request, headers)
+            reply = handle_admin(self.engine, request, headers, self.page)
         except ApiError as error:
             reply = error_reply(error, retry_after_ms(error, self.engine.settings.retry_after_ms))
         reply.headers["x-request-id"] = new_request_id()

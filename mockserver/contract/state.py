@@ -23,8 +23,10 @@ from mockserver.contract.journal import JournalEntry
 from mockserver.contract.lifecycle import JobView, Task
 
 #: What one journal entry holds besides its number and time, in `JournalEntry` field order:
-#: (method, path, headers, body, status, endpoint, task_id, model, mode, injected).
-JournalFields = tuple[str, str, Mapping[str, str], Any, int, str, str | None, str | None, str | None, str | None]
+# method, path, headers, body, status, endpoint, task_id, model, mode, injected, latency_ms, message
+JournalFields = tuple[
+    str, str, Mapping[str, str], Any, int, str, str | None, str | None, str | None, str | None, float, str | None
+]
 
 
 @dataclass(frozen=True, slots=True)
