@@ -53,6 +53,8 @@ class JobFacts:
     prompt: str | None = None
     owner: str = "000000000000"
     video_url: str | None = None
+    error_code: str = FAILURE_CODE
+    error_message: str = FAILURE_MESSAGE
 
     @classmethod
     def of(cls, task: Task, view: JobView, video_url: str | None = None) -> JobFacts:
@@ -88,6 +90,8 @@ class Dialect:
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
         self.schemas = _schemas_of(data)
+        # Catalogue codes only the admin API or the HTTP layer answers, always in the §3 shape.
+        self.not_rendered: frozenset[str] = frozenset(data.get("not_rendered", ()))
 
     def created(self, facts: JobFacts) -> dict[str, Any]:
         """The create answer (always `queued`, progress 0)."""
@@ -137,7 +141,7 @@ class UniAll(Dialect):
         body["prompt"] = facts.prompt
         body["video_url"] = url
         body["thumbnail_url"] = None
-        body["error"] = {"code": FAILURE_CODE, "message": FAILURE_MESSAGE} if failed else None
+        body["error"] = {"code": facts.error_code, "message": facts.error_message} if failed else None
         body["result"] = {"outputs": [url], "video_url": url} if url is not None else None
         body["metadata"] = {}
         body["completed_at"] = view.completed_at if view.final else None
@@ -220,7 +224,8 @@ class NewApi(Dialect):
             "completed_at": self._times(facts)[2],
         }
         if view.status == "failed":
-            body["error"] = {"message": FAILURE_CODE, "code": FAILURE_CODE}
+            # The Vidu converter puts the upstream err_code in both fields.
+            body["error"] = {"message": facts.error_code, "code": facts.error_code}
         if facts.video_url is not None and view.status == "completed":
             body["metadata"] = {"url": facts.video_url}
         return body
@@ -228,7 +233,7 @@ class NewApi(Dialect):
     def _legacy(self, facts: JobFacts) -> dict[str, Any]:
         view = facts.view
         start, finish, updated = self._times(facts)
-        fail_reason = FAILURE_CODE if view.status == "failed" else ""
+        fail_reason = facts.error_code if view.status == "failed" else ""
         url = facts.video_url if view.status == "completed" else None
         record: dict[str, Any] = {
             "id": _row_number(facts.task_id, 4),
