@@ -38,6 +38,7 @@ _HELP = {
     "retry_after_ms": "Retry-After / retry-after-ms sent with injected 429 and 503",
     "timeout_fault_seconds": "how long fault=timeout holds a connection before closing it",
     "quiet": "do not log one line per request",
+    "dialect": "reply shapes: 'uniall' (the publisher's, default) or 'new-api' (the upstream gateway software's)",
 }
 
 

@@ -136,7 +136,11 @@ _REQUEST_IDS = st.text(string.ascii_lowercase + string.digits, min_size=1, max_s
 def _wire_statuses(dialect: str) -> dict[str, int]:
     """Catalogue code -> the status `dialect` answers it with, for the codes it renders."""
     shape = dialect_named(dialect)
-    return {spec.code: shape.error(ApiError(spec.code), 0, "").status for spec in ERRORS if spec.code not in shape.not_rendered}
+    return {
+        spec.code: shape.error(ApiError(spec.code), 0, "").status
+        for spec in ERRORS
+        if spec.code not in shape.not_rendered
+    }
 
 
 def error_bodies(
@@ -155,7 +159,9 @@ def error_bodies(
     if status is not None and (isinstance(status, bool) or status not in statuses):
         raise InvalidArgument(f"status={status!r} is not answered in dialect {dialect}; choose one of {statuses}")
     if code is not None and code not in wire:
-        raise InvalidArgument(f"code={code!r} is not in the error catalogue of {dialect}; choose one of {', '.join(wire)}")
+        raise InvalidArgument(
+            f"code={code!r} is not in the error catalogue of {dialect}; choose one of {', '.join(wire)}"
+        )
     if status is not None and code is not None and wire[code] != status:
         raise InvalidArgument(f"code={code!r} is a {wire[code]} error in {dialect}, not {status}")
     return _error_bodies(status, code, dialect)

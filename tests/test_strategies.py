@@ -18,7 +18,7 @@ from mockserver.contract.catalogue import ERRORS
 from mockserver.contract.dialects import DIALECT_NAMES, ROUTES, dialect_named
 from mockserver.contract.schemas import schema_validator
 from pytest_plugin.invalid_bodies import RULES
-from pytest_plugin.request_rules import MODE_FIELDS
+from pytest_plugin.request_rules import MODE_FIELDS, REFERENCES_MAX
 from pytest_plugin.strategies import (
     InvalidRequest,
     catalogue_bodies,
@@ -112,7 +112,7 @@ VARIANTS: dict[str, Callable[[dict[str, Any]], bool]] = {
     "jpeg data URI": lambda b: b.get("last_image", "").startswith("data:image/jpeg;base64,"),
     "webp data URI": lambda b: any(r.startswith("data:image/webp;base64,") for r in b.get("reference_image_urls", [])),
     "one reference": lambda b: len(b.get("reference_image_urls", [])) == 1,
-    "the most references": lambda b: len(b.get("reference_image_urls", [])) == 7,
+    "the most references": lambda b: len(b.get("reference_image_urls", [])) == REFERENCES_MAX,
     "extra_body audio": lambda b: "audio" in b.get("extra_body", {}),
     "extra_body bgm": lambda b: "bgm" in b.get("extra_body", {}),
     "extra_body seed": lambda b: "seed" in b.get("extra_body", {}),
@@ -299,11 +299,13 @@ def validator_for(path: str) -> Any:
 @pytest.mark.parametrize("status", STATUSES)
 @settings(FAST, max_examples=25)
 @given(data=st.data())
-def test_jobs_follow_each_dialects_schema_for_each_route(status: Any, dialect: str, route: Any, data: st.DataObject) -> None:
+def test_jobs_follow_each_dialects_schema_for_each_route(
+    status: Any, dialect: str, route: Any, data: st.DataObject
+) -> None:
     job = data.draw(jobs(status=status, dialect=dialect, route=route))
     validator_for(dialect_named(dialect).schemas.job(route)).validate(as_json(job))
     shown = job["data"]["status"] if route == "generations" and dialect == "new-api" else job["status"]
-    assert shown == (dialect_named("new-api").task_statuses[status] if shown.isupper() else status)
+    assert shown == (dialect_named("new-api").data["task_statuses"][status] if shown.isupper() else status)
 
 
 @pytest.mark.parametrize("dialect", DIALECT_NAMES)
@@ -317,7 +319,10 @@ def test_error_bodies_follow_one_of_each_dialects_error_schemas(dialect: str, da
 
 def test_new_api_error_bodies_use_its_statuses() -> None:
     body = find(error_bodies(dialect="new-api", status=503), lambda b: "error" in b)
-    assert body["error"]["type"] == "new_api_error" and body["error"]["code"] in ("model_not_found", "service_unavailable")
+    assert body["error"]["type"] == "new_api_error" and body["error"]["code"] in (
+        "model_not_found",
+        "service_unavailable",
+    )
     task = find(error_bodies(dialect="new-api", code="task_not_found"), lambda b: True)
     assert task == {"code": "task_not_exist", "message": "task_not_exist", "data": None}
 

@@ -292,7 +292,9 @@ class NewApi(Dialect):
             headers["Allow"] = api_error.param
         if rule.layer == "middleware":
             message = f"{message} (request id: {request_id})"
-            return json_reply(status, {"error": {"message": message, "type": self.middleware_type, "code": code}}, headers)
+            return json_reply(
+                status, {"error": {"message": message, "type": self.middleware_type, "code": code}}, headers
+            )
         return json_reply(status, {"code": code, "message": message, "data": None}, headers)
 
     def video_unavailable(self, status: Status | None, request_id: str) -> Outgoing:

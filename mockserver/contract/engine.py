@@ -17,11 +17,12 @@ from typing import Any
 
 from mockserver.contract.catalogue import ErrorSpec, injectable_spec, is_offpeak_model
 from mockserver.contract.clock import Clock, SystemClock
+from mockserver.contract.dialects import Dialect, JobFacts, Route, dialect_named
 from mockserver.contract.errors import ApiError
 from mockserver.contract.failures import FailureQueue, FailureRule
 from mockserver.contract.journal import Journal
 from mockserver.contract.json_body import parse_json_body
-from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE, JobView, Outcome, Task
+from mockserver.contract.lifecycle import JobView, Outcome, Task
 from mockserver.contract.prefer import Preferences, parse_prefer
 from mockserver.contract.replies import Incoming, Outgoing, error_reply, json_reply
 from mockserver.contract.settings import Settings
@@ -30,8 +31,9 @@ from mockserver.contract.task_ids import decode_task_id, encode_task_id, owner_f
 from mockserver.contract.validation import check_create, classify_mode
 
 COLLECTION = "/v1/video/generations"
+VIDEOS = "/v1/videos"  # the publisher's compatibility poll route (CONTRACT §2, rev 2)
 ADMIN_PREFIX = "/__mock/"
-_TASK_PATH = re.compile(r"^/v1/video/generations/([^/]+)(/content)?/?$")
+_TASK_PATH = re.compile(rf"^(?:({re.escape(COLLECTION)})|{re.escape(VIDEOS)})/([^/]+)(/content)?/?$")
 _TASK_ID = re.compile(r"^task_[A-Za-z0-9_-]{1,120}$")
 MAX_JOURNALED_BODY = 64 * 1024
 _NO_PREFERENCES = Preferences()
@@ -65,23 +67,32 @@ class ContractEngine:
         headers = {k.lower(): v for k, v in request.headers.items()}
         request_id = "req_" + os.urandom(12).hex()  # 24 random hex digits, without building a UUID
         prefs = _NO_PREFERENCES
+        admin = request.path.startswith(ADMIN_PREFIX) or request.path == ADMIN_PREFIX.rstrip("/")
         try:
-            if request.path.startswith(ADMIN_PREFIX) or request.path == ADMIN_PREFIX.rstrip("/"):
+            if admin:
                 from mockserver.contract.admin import handle_admin
 
                 reply = handle_admin(self, request, headers)
             else:
                 prefer = headers.get("prefer")
                 prefs = parse_prefer(prefer) if prefer else _NO_PREFERENCES
-                reply = self._route(request, headers, prefs)
+                reply = self._route(request, headers, prefs, request_id)
         except ApiError as error:
-            reply = error_reply(error, self.settings.retry_after_ms)
+            if admin:  # the admin API is the mock's own: §3 errors whatever the dialect
+                reply = error_reply(error, self.settings.retry_after_ms)
+            else:
+                reply = self.dialect.error(error, self.settings.retry_after_ms, request_id)
         reply.headers["x-request-id"] = request_id
         if prefs.applied:
             reply.headers["Preference-Applied"] = ", ".join(prefs.applied)
         if prefs.retry is False:
             reply.headers["x-should-retry"] = "false"
         return reply
+
+    @property
+    def dialect(self) -> Dialect:
+        """The dialect replies are shaped in (the `dialect` setting)."""
+        return dialect_named(self.settings.dialect)
 
     def reset(self) -> None:
         """Forget tasks, journal and queued failures; ids issued before no longer resolve."""
@@ -96,24 +107,26 @@ class ContractEngine:
                 reset_clock()
 
     # -- routing -----------------------------------------------------------------------
-    def _route(self, request: Incoming, headers: dict[str, str], prefs: Preferences) -> Outgoing:
+    def _route(self, request: Incoming, headers: dict[str, str], prefs: Preferences, request_id: str) -> Outgoing:
         method = request.method.upper()
         path = request.path
         if path.rstrip("/") == COLLECTION:
             if method != "POST":
                 raise ApiError("method_not_allowed", f"{method} is not allowed on {COLLECTION}; use POST.", "POST")
-            return self._create(request, headers, prefs)
+            return self._create(request, headers, prefs, request_id)
         match = _TASK_PATH.match(path)
         if match:
             if method not in ("GET", "HEAD"):
                 raise ApiError("method_not_allowed", f"{method} is not allowed here; use GET.", "GET, HEAD")
-            task_id, content = match.group(1), match.group(2)
+            generations, task_id, content = match.groups()
             if content:
-                return self._video(request, task_id)
-            return self._poll(request, headers, prefs, task_id)
+                return self._video(task_id, request_id)
+            route: Route = "generations" if generations else "videos"
+            return self._poll(request, headers, prefs, task_id, route, request_id)
         raise ApiError(
             "not_found",
-            f"No endpoint at {path[:200]!r}. The API serves POST {COLLECTION} and GET {COLLECTION}/{{task_id}}.",
+            f"No endpoint at {path[:200]!r}. The API serves POST {COLLECTION}, GET {COLLECTION}/{{task_id}} "
+            f"and GET {VIDEOS}/{{task_id}}.",
         )
 
     # -- shared steps ------------------------------------------------------------------
@@ -191,7 +204,7 @@ class ContractEngine:
         )
 
     # -- create ------------------------------------------------------------------------
-    def _create(self, request: Incoming, headers: dict[str, str], prefs: Preferences) -> Outgoing:
+    def _create(self, request: Incoming, headers: dict[str, str], prefs: Preferences, request_id: str) -> Outgoing:
         parsed: Any = None
         model = mode = task_id = None
         try:
@@ -213,7 +226,7 @@ class ContractEngine:
                 mode = classify_mode(parsed)
             error, fault, delay, injected = self._injection("create", model, mode, prefs)
             if error is not None:
-                reply = error_reply(error, self.settings.retry_after_ms)
+                reply = self.dialect.error(error, self.settings.retry_after_ms, request_id)
             else:
                 content_type = headers.get("content-type", "").split(";")[0].strip().lower()
                 if content_type != "application/json" and not content_type.endswith("+json"):
@@ -224,12 +237,12 @@ class ContractEngine:
                 if parse_error is not None:
                     raise parse_error
                 model, mode = check_create(parsed, strict=self.settings.strict)
-                job = self._new_task(model, mode, owner, prefs.job)
+                job = self._new_task(model, mode, owner, prefs.job, parsed.get("prompt"))
                 reply = json_reply(200, job)
                 task_id = job["id"]
             reply.fault, reply.delay_ms = fault, delay
         except ApiError as api_error:
-            reply = error_reply(api_error, self.settings.retry_after_ms)
+            reply = self.dialect.error(api_error, self.settings.retry_after_ms, request_id)
             injected = task_id = None
         reply.task_id = task_id
         self._record(
@@ -237,7 +250,7 @@ class ContractEngine:
         )
         return reply
 
-    def _new_task(self, model: str, mode: Any, owner: str, job: str | None) -> dict[str, Any]:
+    def _new_task(self, model: str, mode: Any, owner: str, job: str | None, prompt: str | None) -> dict[str, Any]:
         settings = self.settings
         now = self.clock.now()
         outcome: Outcome = "fail" if job == "fail" else "stall" if job == "stall" else "succeed"
@@ -246,9 +259,10 @@ class ContractEngine:
         )
         task = self._task_from_facts(task_id, now, model, mode, outcome, owner)
         task.lifecycle = "step" if settings.lifecycle == "step" else "time"
+        task.prompt = prompt
         self.store.add(task)
         # CONTRACT §1: the create response is always `queued`, even with zero job timings.
-        return job_body(task, _QUEUED, "")
+        return self.dialect.created(JobFacts.of(task, _QUEUED))
 
     def _task_from_facts(
         self, task_id: str, created: float, model: str, mode: Any, outcome: Outcome, owner: str
@@ -276,7 +290,15 @@ class ContractEngine:
         self.store.add(task)
         return task
 
-    def _poll(self, request: Incoming, headers: dict[str, str], prefs: Preferences, task_id: str) -> Outgoing:
+    def _poll(
+        self,
+        request: Incoming,
+        headers: dict[str, str],
+        prefs: Preferences,
+        task_id: str,
+        route: Route,
+        request_id: str,
+    ) -> Outgoing:
         model = mode = None
         injected = None
         try:
@@ -287,40 +309,28 @@ class ContractEngine:
             model, mode = task.model, task.mode
             error, fault, delay, injected = self._injection("poll", model, mode, prefs)
             if error is not None:
-                reply = error_reply(error, self.settings.retry_after_ms)
+                reply = self.dialect.error(error, self.settings.retry_after_ms, request_id)
             else:
                 with self.lock:
                     view = task.poll(self.clock.now())
-                reply = json_reply(200, job_body(task, view, request.base_url))
+                facts = JobFacts.of(task, view, video_url(request.base_url, task.id))
+                reply = json_reply(200, self.dialect.job(route, facts))
             reply.fault, reply.delay_ms = fault, delay
         except ApiError as api_error:
-            reply = error_reply(api_error, self.settings.retry_after_ms)
+            reply = self.dialect.error(api_error, self.settings.retry_after_ms, request_id)
         reply.task_id = task_id[:130]
         self._record(request, headers, reply, "poll", task_id=task_id[:130], model=model, mode=mode, injected=injected)
         return reply
 
-    def _video(self, request: Incoming, task_id: str) -> Outgoing:
+    def _video(self, task_id: str, request_id: str) -> Outgoing:
         task = self.find_task(task_id) if _TASK_ID.match(task_id) else None
-        if task is None or task.view(self.clock.now()).status != "completed":
-            raise ApiError("task_not_found", "No completed video for this task.", "task_id")
+        status = None if task is None else task.view(self.clock.now()).status
+        if status != "completed":
+            return self.dialect.video_unavailable(status, request_id)
         video = sample_video()
         return Outgoing(200, {"Content-Type": "video/mp4", "Content-Length": str(len(video))}, video)
 
 
-def job_body(task: Task, view: JobView, base_url: str) -> dict[str, Any]:
-    """The job object of CONTRACT §1-2 for `task` as seen in `view`."""
-    body: dict[str, Any] = {
-        "id": task.id,
-        "task_id": task.id,
-        "object": "video.generation.job",
-        "model": task.model,
-        "status": view.status,
-        "progress": view.progress,
-        "created_at": int(task.created_at),
-    }
-    if view.status == "completed":
-        body["completed_at"] = view.completed_at
-        body["video_url"] = f"{base_url.rstrip('/')}{COLLECTION}/{task.id}/content"
-    elif view.status == "failed":
-        body["error"] = {"code": FAILURE_CODE, "message": FAILURE_MESSAGE}
-    return body
+def video_url(base_url: str, task_id: str) -> str:
+    """Where the mock serves a completed task's video (like a signed CDN link, no token needed)."""
+    return f"{base_url.rstrip('/')}{COLLECTION}/{task_id}/content"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.contract.catalogue import LIFECYCLE_DEFAULTS, injectable_spec
+from mockserver.contract.dialects import DEFAULT_DIALECT, DIALECT_NAMES
 
 ENV_PREFIX = "VIDU_MOCK_"
 DEFAULT_SECRET = "vidu-mock-default-secret"  # noqa: S105  # signs task ids only; documented, overridable
@@ -44,6 +45,7 @@ class Settings:
     admin_token: str | None = field(default=None, repr=False)
     secret: str = field(default=DEFAULT_SECRET, repr=False)
     quiet: bool = False
+    dialect: str = DEFAULT_DIALECT
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:
@@ -66,6 +68,8 @@ class Settings:
             raise ValueError("caps must be positive")
         if not 0 <= self.retry_after_ms <= 60_000:
             raise ValueError("retry_after_ms must be 0 to 60000")
+        if self.dialect not in DIALECT_NAMES:
+            raise ValueError(f"dialect must be one of {', '.join(DIALECT_NAMES)}, got {self.dialect!r}")
 
     def with_updates(self, **changes: Any) -> Settings:
         """A copy with `changes` applied, each coerced from text or JSON-like values."""
