@@ -10,7 +10,6 @@ import logging
 import os
 import threading
 import time
-import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,11 +20,12 @@ from werkzeug.wsgi import get_content_length, get_input_stream
 
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
-from mockserver.contract.replies import Incoming, Outgoing, error_reply
+from mockserver.contract.replies import Incoming, Outgoing, error_reply, new_request_id
+from mockserver.contract.router import Router
 from mockserver.contract.settings import Settings
-from mockserver.faults import FAULT_KEY, FaultMiddleware, act_out_delay, malformed_reply
+from mockserver.faults import FaultMiddleware, act_out_delay, mark_dropped
 
-__all__ = ["EXTENSION", "create_app", "engine_of", "REQUEST_LOG"]
+__all__ = ["EXTENSION", "create_app", "engine_of", "shutdown_event", "REQUEST_LOG"]
 
 EXTENSION = "vidu_mock"
 REQUEST_LOG = logging.getLogger("mockserver.requests")
@@ -39,6 +39,7 @@ class _State:
 
     def __init__(self, engine: ContractEngine) -> None:
         self.engine = engine
+        self.router = Router(engine)
         self.stopping = threading.Event()
         # Werkzeug rebuilds `host_url` (IRI decoding and all) on every request; it depends
         # only on these environ values, and clients send the same few Host headers.
@@ -79,6 +80,12 @@ def engine_of(app: Flask) -> ContractEngine:
     """The `ContractEngine` behind an app made by `create_app`."""
     state: _State = app.extensions[EXTENSION]
     return state.engine
+
+
+def shutdown_event(app: Flask) -> threading.Event:
+    """Set it when the server stops: injected delays and held `timeout` connections end at once."""
+    state: _State = app.extensions[EXTENSION]
+    return state.stopping
 
 
 class _MockFlask(Flask):
@@ -176,14 +183,11 @@ def _serve(state: _State) -> Response:
         reply = error_reply(ApiError("invalid_json", f"The request body could not be read: {str(error)[:120]}."))
         _log(reply, None, started)
         return _to_response(reply)
-    reply = state.engine.handle(incoming)
+    reply = state.router.handle(incoming)
     act_out_delay(reply, state.stopping)
     fault = reply.fault
     _log(reply, fault, started)
-    if fault in ("reset", "empty", "timeout"):
-        request.environ[FAULT_KEY] = fault  # acted out by FaultMiddleware, outside Flask
-    if fault == "malformed":
-        reply = malformed_reply(reply)
+    mark_dropped(reply, request.environ)  # acted out by FaultMiddleware, outside Flask
     return _to_response(reply)
 
 
@@ -197,7 +201,7 @@ def _to_response(reply: Outgoing) -> Response:
     headers = list(reply.headers.items())
     # CONTRACT §3: every response has one, including those the engine never saw.
     if not any(name.lower() == "x-request-id" for name in reply.headers):
-        headers.append(("x-request-id", "req_" + uuid.uuid4().hex[:24]))
+        headers.append(("x-request-id", new_request_id()))
     # Which process answered: lets users (and our scale-out test) see workers share tasks.
     headers.append(("x-mock-worker", _WORKER[0]))
     return _Reply(reply.body, status=reply.status, headers=headers)

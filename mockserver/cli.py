@@ -11,9 +11,11 @@ from dataclasses import fields
 from types import FrameType
 from typing import Any, TextIO
 
-from mockserver.app import REQUEST_LOG, create_app
+from mockserver.app import REQUEST_LOG
+from mockserver.config_sources import settings_from_sources
+from mockserver.contract.catalogue import COLLECTION
 from mockserver.contract.settings import Settings
-from mockserver.serving import make_mock_server
+from mockserver.live import LiveServer
 
 __all__ = ["build_parser", "main", "settings_from_args"]
 
@@ -68,7 +70,7 @@ def settings_from_args(argv: Sequence[str] | None = None, environ: dict[str, str
     args = vars(parser.parse_args(argv))
     config = args.pop("config")
     try:
-        return Settings.from_sources(config_file=config, environ=environ, overrides=args)
+        return settings_from_sources(config_file=config, environ=environ, overrides=args)
     except (ValueError, OSError) as error:
         parser.error(str(error))
         raise  # unreachable: parser.error exits
@@ -80,7 +82,7 @@ def banner(url: str, settings: Settings) -> str:
     return (
         f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; Ctrl-C stops)\n"
         f"try:\n"
-        f"  curl -s {url}/v1/video/generations \\\n"
+        f"  curl -s {url}{COLLECTION} \\\n"
         f"    -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n"
         f'    -d \'{{"model": "viduq3p-720p", "prompt": "a fox in the snow", "duration": 5}}\''
     )
@@ -98,13 +100,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until Ctrl-C or SIGTERM; returns the exit status."""
     settings = settings_from_args(argv)
     _configure_logging(settings, sys.stderr)
-    app = create_app(settings)
+    server = LiveServer(settings)
     try:
-        server = make_mock_server(app, settings.host, settings.port)
+        server.bind()
     except OSError as error:
         print(f"mockserver: cannot listen on {settings.host}:{settings.port}: {error.strerror}", file=sys.stderr)
         return 1
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
 
     def stop(signum: int, frame: FrameType | None) -> Any:
         raise KeyboardInterrupt
@@ -112,12 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         # Printed inside the try: a Ctrl-C right after the banner must still stop cleanly.
-        print(banner(f"http://{host}:{server.server_port}", settings), flush=True)
-        server.serve_forever(poll_interval=0.1)
+        print(banner(server.url, settings), flush=True)
+        server.serve()
     except KeyboardInterrupt:
         pass
     finally:
-        app.extensions["vidu_mock"].stopping.set()
-        server.server_close()
+        server.stop()
     print("vidu-mock stopped", flush=True)
     return 0

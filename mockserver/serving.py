@@ -13,7 +13,6 @@ import os
 import selectors
 import socket
 import threading
-import uuid
 from collections.abc import Callable
 from functools import partial
 from http.server import HTTPServer
@@ -23,6 +22,7 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler, get_sockadd
 
 from mockserver.contract.catalogue import error_spec
 from mockserver.contract.errors import ApiError
+from mockserver.contract.replies import new_request_id
 from mockserver.faults import wants_reset
 
 __all__ = [
@@ -74,7 +74,7 @@ class QuietRequestHandler(WSGIRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("x-request-id", "req_" + uuid.uuid4().hex[:24])
+        self.send_header("x-request-id", new_request_id())
         self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":

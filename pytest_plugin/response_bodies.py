@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from mockserver.contract import MODELS, MODES, STATUSES, JobView, Status, is_mix_model, load_schema
-from mockserver.contract.catalogue import ERRORS
+from mockserver.contract.catalogue import COLLECTION, ERRORS, TASK_ID_PATTERN
 from mockserver.contract.dialects import (
     DEFAULT_DIALECT,
     DIALECT_NAMES,
@@ -25,7 +25,6 @@ from mockserver.contract.dialects import (
     Route,
     dialect_named,
 )
-from mockserver.contract.engine import COLLECTION
 from mockserver.contract.errors import ApiError
 from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE
 from pytest_plugin.request_rules import EXTRA_BODY_OPTIONS, FIELDS, REFERENCES_MAX
@@ -37,7 +36,7 @@ _JOB = load_schema("job")
 _PROPERTIES: dict[str, Any] = _JOB["properties"]
 _PROGRESS_MIN: int = _PROPERTIES["progress"]["minimum"]
 _PROGRESS_MAX: int = _PROPERTIES["progress"]["maximum"]
-_ID_FORM = re.fullmatch(r"\^(\w+)\[[^\]]+\]\{(\d+),(\d+)\}\$", _JOB["$defs"]["taskId"]["pattern"])
+_ID_FORM = re.fullmatch(r"\^(\w+)\[[^\]]+\]\{(\d+),(\d+)\}\$", TASK_ID_PATTERN)
 if _ID_FORM is None:  # pragma: no cover - only if the schema's task-id form changes
     raise RuntimeError("cannot read the task-id form from job.schema.json")
 _ID_PREFIX, _ID_MIN, _ID_MAX = _ID_FORM.group(1), int(_ID_FORM.group(2)), int(_ID_FORM.group(3))

@@ -18,6 +18,7 @@ from respx.mocks import Mocker
 from mockserver.contract.clock import Clock
 from mockserver.contract.control import MockControl
 from mockserver.contract.engine import ContractEngine
+from mockserver.contract.router import Router
 from mockserver.contract.settings import Settings
 from pytest_plugin.httpx_bridge import to_incoming, to_response
 from pytest_plugin.options import DEFAULT_SETTINGS, new_clock
@@ -59,6 +60,7 @@ class VideoAPI(MockControl):
         engine: ContractEngine | None = None,
     ) -> None:
         super().__init__(engine or ContractEngine(settings or DEFAULT_SETTINGS, clock or new_clock()))
+        self.routes = Router(self.engine)
         self.scope = ApiScope(base_url)
         self.delays: list[RecordedDelay] = []
         self.router = respx.MockRouter(assert_all_called=False, using="httpcore")
@@ -120,7 +122,7 @@ class VideoAPI(MockControl):
         where = self.scope.split(request.url)
         if where is None:
             return None  # not ours: respx tries its other routes and routers
-        reply = self.engine.handle(to_incoming(request, *where))
+        reply = self.routes.handle(to_incoming(request, *where))
         if reply.delay_ms:
             self.delays.append(RecordedDelay(request.method, where[1], reply.delay_ms))
         return to_response(reply, request)

@@ -15,6 +15,9 @@ import pytest
 
 from mockserver.contract import MODELS, MODES
 
+# Subprocesses or real servers per test: left out of the fast inner loop (-m 'not slow').
+pytestmark = pytest.mark.slow
+
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 

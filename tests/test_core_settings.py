@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mockserver.config_sources import settings_from_sources
 from mockserver.contract import Settings
 
 
@@ -20,7 +21,7 @@ def test_precedence_is_overrides_then_env_then_file(tmp_path: Path) -> None:
     config = tmp_path / "mock.toml"
     config.write_text('port = 9001\nerror_rate = 0.25\nerror_codes = ["500"]\nlatency_ms = [5, 10]\n')
     env = {"VIDU_MOCK_ERROR_RATE": "0.5", "VIDU_MOCK_TOKENS": "sk-1, sk-2", "VIDU_MOCK_STRICT": "yes"}
-    settings = Settings.from_sources(config_file=config, environ=env, overrides={"port": 0, "seed": None})
+    settings = settings_from_sources(config_file=config, environ=env, overrides={"port": 0, "seed": None})
     assert settings.port == 0
     assert settings.error_rate == 0.5
     assert settings.error_codes == ("500",)
@@ -32,7 +33,7 @@ def test_precedence_is_overrides_then_env_then_file(tmp_path: Path) -> None:
 def test_config_file_from_the_environment_and_json(tmp_path: Path) -> None:
     config = tmp_path / "mock.json"
     config.write_text(json.dumps({"lifecycle": "step", "max_tasks": 10}))
-    settings = Settings.from_sources(environ={"VIDU_MOCK_CONFIG": str(config)})
+    settings = settings_from_sources(environ={"VIDU_MOCK_CONFIG": str(config)})
     assert (settings.lifecycle, settings.max_tasks) == ("step", 10)
 
 

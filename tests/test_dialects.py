@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver.contract import ContractEngine, Incoming, ManualClock, Outgoing, Settings
+from mockserver.contract import ContractEngine, Incoming, ManualClock, Outgoing, Router, Settings
 from mockserver.contract.dialects import DIALECT_NAMES
 from pytest_plugin.strategies import InvalidRequest, create_requests, invalid_create_requests
 from tests.contract_checks import assert_dialect_conforms
@@ -208,8 +208,10 @@ def test_new_api_content_route_answers_like_its_video_proxy() -> None:
 
 
 def test_the_admin_api_keeps_its_own_error_shape_in_every_dialect() -> None:
-    reply = send(engine("new-api"), "POST", "/__mock/clock", {"advance": -1}, token=None)
+    router = Router(engine("new-api"))
+    reply = router.handle(Incoming("POST", "/__mock/clock", {"Content-Type": "application/json"}, b'{"advance": -1}'))
     assert reply.status == 400 and reply.json()["error"]["code"] == "invalid_value"
+    assert_dialect_conforms("new-api", reply.status, reply.body)
 
 
 # --- the same rules in both dialects -------------------------------------------------------

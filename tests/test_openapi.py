@@ -17,14 +17,14 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from mockserver.contract.catalogue import ERRORS, INJECTABLE_STATUSES
-from mockserver.contract.openapi_doc import (
+from mockserver.contract.prefer import parse_prefer
+from mockserver.contract.schemas import SCHEMA_FILES, load_text
+from mockserver.openapi_doc import (
     ADMIN_ONLY_STATUSES,
     OPENAPI_FILE,
     SCHEMA_COMPONENTS,
     openapi_document,
 )
-from mockserver.contract.prefer import parse_prefer
-from mockserver.contract.schemas import SCHEMA_FILES, load_text
 from tests.page_examples import PAGE_BODIES
 
 SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "schemas"

@@ -16,10 +16,13 @@ import schemathesis
 from hypothesis import settings
 from schemathesis import Case, CheckResult, HookContext, Response
 
-from mockserver.contract.openapi_doc import OPENAPI_FILE
 from mockserver.contract.schemas import load_text
 from mockserver.contract.settings import Settings
 from mockserver.live import LiveServer
+from mockserver.openapi_doc import OPENAPI_FILE
+
+# Subprocesses or real servers per test: left out of the fast inner loop (-m 'not slow').
+pytestmark = pytest.mark.slow
 
 TOKEN = "schemathesis-token"
 # Only this token is accepted, so `ignored_auth` can tell a real credential from a made-up one;

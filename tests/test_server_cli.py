@@ -18,6 +18,9 @@ import requests
 from tests.contract_checks import assert_conforms
 from tests.page_examples import PAGE_BODIES, page_curl_commands
 
+# Subprocesses or real servers per test: left out of the fast inner loop (-m 'not slow').
+pytestmark = pytest.mark.slow
+
 COMMAND = Path(sys.executable).with_name("mockserver")
 BANNERS: dict[int, str] = {}  # pid -> what the server printed on start
 

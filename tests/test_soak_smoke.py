@@ -13,6 +13,9 @@ import pytest
 
 from tests.live_servers import live_server
 
+# Subprocesses or real servers per test: left out of the fast inner loop (-m 'not slow').
+pytestmark = pytest.mark.slow
+
 SOAK = Path(__file__).resolve().parents[1] / "bench" / "soak.py"
 
 

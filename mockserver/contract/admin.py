@@ -10,21 +10,25 @@ import hmac
 import ipaddress
 import re
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mockserver.contract.catalogue import STATUSES
+from mockserver.contract.catalogue import ADMIN_PREFIX, STATUSES, TASK_ID_PATTERN
 from mockserver.contract.control import MockControl
+from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
+from mockserver.contract.journal import MAX_STORED_BODY
 from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.lifecycle import TransitionError
 from mockserver.contract.replies import Incoming, Outgoing, json_reply
 
-if TYPE_CHECKING:
-    from mockserver.contract.engine import ContractEngine
-
-_TASK = re.compile(r"^/__mock/tasks/(task_[A-Za-z0-9_-]{1,120})$")
+_TASK = re.compile(rf"^{re.escape(ADMIN_PREFIX)}tasks/({TASK_ID_PATTERN.removeprefix('^').removesuffix('$')})$")
 _ACTIONS = ("advance", "complete", "fail", "stall")
-MAX_ADMIN_BODY = 64 * 1024
+MAX_ADMIN_BODY = MAX_STORED_BODY
+
+
+def is_admin_path(path: str) -> bool:
+    """Whether `path` belongs to the admin API (`/__mock` and below)."""
+    return path.startswith(ADMIN_PREFIX) or path == ADMIN_PREFIX[:-1]
 
 
 def _is_loopback(address: str | None) -> bool:
@@ -67,14 +71,14 @@ def handle_admin(engine: ContractEngine, request: Incoming, headers: dict[str, s
     _authorize(engine, request, headers)
     control = MockControl(engine)
     method, path = request.method.upper(), request.path.rstrip("/")
-    if path == "/__mock/journal":
+    if path == f"{ADMIN_PREFIX}journal":
         if method == "GET":
             return json_reply(200, {"entries": [e.to_json() for e in control.journal]})
         if method == "DELETE":
             engine.journal.clear()
             return json_reply(200, {"entries": []})
         raise _not_allowed(method, "GET, DELETE")
-    if path == "/__mock/failures":
+    if path == f"{ADMIN_PREFIX}failures":
         if method == "GET":
             return json_reply(200, {"rules": [r.to_json() for r in control.pending_failures]})
         if method == "POST":
@@ -88,16 +92,16 @@ def handle_admin(engine: ContractEngine, request: Incoming, headers: dict[str, s
             engine.failures.clear()
             return json_reply(200, {"rules": []})
         raise _not_allowed(method, "GET, POST, DELETE")
-    if path == "/__mock/reset":
+    if path == f"{ADMIN_PREFIX}reset":
         if method != "POST":
             raise _not_allowed(method, "POST")
         control.reset()
         return json_reply(200, {"reset": True})
-    if path == "/__mock/config":
+    if path == f"{ADMIN_PREFIX}config":
         if method != "GET":
             raise _not_allowed(method, "GET")
         return json_reply(200, engine.settings.public())
-    if path == "/__mock/clock":
+    if path == f"{ADMIN_PREFIX}clock":
         if method == "GET":
             return json_reply(200, {"now": control.now()})
         if method == "POST":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.contract.catalogue import Status
+from mockserver.contract.engine import ContractEngine
 from mockserver.contract.failures import Endpoint, FailureRule
 from mockserver.contract.journal import JournalEntry
 from mockserver.contract.lifecycle import JobView, Task
@@ -14,10 +15,8 @@ from mockserver.contract.prefer import Fault
 class MockControl:
     """Inspect and steer a running fake: journal, queued failures, task states and the clock."""
 
-    def __init__(self, engine: Any) -> None:
-        from mockserver.contract.engine import ContractEngine
-
-        self.engine: ContractEngine = engine
+    def __init__(self, engine: ContractEngine) -> None:
+        self.engine = engine
 
     # -- the journal -------------------------------------------------------------------
     @property

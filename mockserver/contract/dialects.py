@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, get_args
 
-from mockserver.contract.catalogue import ErrorSpec, Mode, Status
+from mockserver.contract.catalogue import DEFAULT_DIALECT, DIALECT_NAMES, DialectName, ErrorSpec, Mode, Status
 from mockserver.contract.errors import ApiError
 from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE, JobView, Task
 from mockserver.contract.replies import Outgoing, error_reply, json_reply
@@ -33,9 +33,6 @@ __all__ = [
     "dialect_named",
 ]
 
-DialectName = Literal["uniall", "new-api"]
-DIALECT_NAMES: tuple[DialectName, ...] = get_args(DialectName)
-DEFAULT_DIALECT: DialectName = "uniall"
 Route = Literal["generations", "videos"]
 """Which poll route answered: `GET /v1/video/generations/{id}` or `GET /v1/videos/{id}`."""
 ROUTES: tuple[Route, ...] = get_args(Route)

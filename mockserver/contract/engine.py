@@ -7,7 +7,6 @@ turns an httpx request into it. State (tasks, journal, queued failures, clock) l
 from __future__ import annotations
 
 import hmac
-import os
 import random
 import re
 import threading
@@ -15,27 +14,25 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from mockserver.contract.catalogue import ErrorSpec, injectable_spec, is_offpeak_model
+from mockserver.contract.catalogue import COLLECTION, TASK_ID_PATTERN, VIDEOS, Mode, is_offpeak_model
 from mockserver.contract.clock import Clock, SystemClock
 from mockserver.contract.dialects import Dialect, JobFacts, Route, dialect_named
 from mockserver.contract.errors import ApiError
-from mockserver.contract.failures import FailureQueue, FailureRule
-from mockserver.contract.journal import Journal
+from mockserver.contract.failures import FailureQueue
+from mockserver.contract.injection import Injection, decide
+from mockserver.contract.journal import MAX_STORED_BODY, Journal
 from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.lifecycle import JobView, Outcome, Task
-from mockserver.contract.prefer import Preferences, parse_prefer
-from mockserver.contract.replies import Incoming, Outgoing, error_reply, json_reply
+from mockserver.contract.prefer import JobPreference, Preferences, parse_prefer
+from mockserver.contract.replies import Incoming, Outgoing, json_reply, malformed_reply, new_request_id
 from mockserver.contract.settings import Settings
 from mockserver.contract.store import TaskStore
 from mockserver.contract.task_ids import decode_task_id, encode_task_id, owner_fingerprint
 from mockserver.contract.validation import check_create, classify_mode
 
-COLLECTION = "/v1/video/generations"
-VIDEOS = "/v1/videos"  # the publisher's compatibility poll route (CONTRACT §2, rev 2)
-ADMIN_PREFIX = "/__mock/"
+# A task under either poll route: the collection's (group 1 set) or the compatibility one.
 _TASK_PATH = re.compile(rf"^(?:({re.escape(COLLECTION)})|{re.escape(VIDEOS)})/([^/]+)(/content)?/?$")
-_TASK_ID = re.compile(r"^task_[A-Za-z0-9_-]{1,120}$")
-MAX_JOURNALED_BODY = 64 * 1024
+_TASK_ID = re.compile(TASK_ID_PATTERN)
 _NO_PREFERENCES = Preferences()
 _QUEUED = JobView("queued", 0)
 
@@ -63,30 +60,23 @@ class ContractEngine:
 
     # -- entry point -------------------------------------------------------------------
     def handle(self, request: Incoming) -> Outgoing:
-        """Answer one request. Never raises for anything a client can send."""
+        """Answer one API request (admin paths are `Router`'s). Never raises for anything a client can send."""
         headers = {k.lower(): v for k, v in request.headers.items()}
-        request_id = "req_" + os.urandom(12).hex()  # 24 random hex digits, without building a UUID
+        request_id = new_request_id()
         prefs = _NO_PREFERENCES
-        admin = request.path.startswith(ADMIN_PREFIX) or request.path == ADMIN_PREFIX.rstrip("/")
         try:
-            if admin:
-                from mockserver.contract.admin import handle_admin
-
-                reply = handle_admin(self, request, headers)
-            else:
-                prefer = headers.get("prefer")
-                prefs = parse_prefer(prefer) if prefer else _NO_PREFERENCES
-                reply = self._route(request, headers, prefs, request_id)
+            prefer = headers.get("prefer")
+            prefs = parse_prefer(prefer) if prefer else _NO_PREFERENCES
+            reply = self._route(request, headers, prefs, request_id)
         except ApiError as error:
-            if admin:  # the admin API is the mock's own: §3 errors whatever the dialect
-                reply = error_reply(error, self.settings.retry_after_ms)
-            else:
-                reply = self.dialect.error(error, self.settings.retry_after_ms, request_id)
+            reply = self.dialect.error(error, self.settings.retry_after_ms, request_id)
         reply.headers["x-request-id"] = request_id
         if prefs.applied:
             reply.headers["Preference-Applied"] = ", ".join(prefs.applied)
         if prefs.retry is False:
             reply.headers["x-should-retry"] = "false"
+        if reply.fault == "malformed":
+            reply = malformed_reply(reply)  # the core makes the reply; faces only act out connection faults
         return reply
 
     @property
@@ -140,7 +130,7 @@ class ContractEngine:
             return owner_fingerprint(settings.secret, token)
         known = self._known_tokens
         if known is None or known[0] is not settings:
-            # An HMAC per request costs more than the rest of the check; configured tokens are few.
+            # A keyed BLAKE2b per request costs more than the rest of the check; configured tokens are few.
             fingerprints = tuple((t, owner_fingerprint(settings.secret, t)) for t in settings.tokens)
             known = self._known_tokens = (settings, fingerprints)
         for candidate, fingerprint in known[1]:
@@ -148,31 +138,10 @@ class ContractEngine:
                 return fingerprint
         raise ApiError("invalid_api_key")
 
-    def _injection(
-        self, endpoint: str, model: str | None, mode: str | None, prefs: Preferences
-    ) -> tuple[ErrorSpec | None, Any, int, str | None]:
-        """Decide what to inject: (error, fault, delay_ms, description)."""
-        error: ErrorSpec | None = prefs.error
-        fault = prefs.fault
-        delay = prefs.delay_ms or 0
-        described = "prefer" if (error or fault or delay) else None
-        rule: FailureRule | None = self.failures.take(endpoint, model, mode)
-        if rule is not None:
-            error = error or rule.spec
-            fault = fault or rule.fault
-            delay += rule.delay_ms
-            described = f"rule:{rule.error or rule.fault or 'delay'}"
-        settings = self.settings
-        low, high = settings.latency_ms
-        if not (high > 0 or (settings.error_rate > 0 and error is None and fault is None)):
-            return error, fault, delay, described  # nothing random to draw: no lock needed
-        with self.lock:
-            if error is None and fault is None and settings.error_rate > 0 and self._rng.random() < settings.error_rate:
-                error = injectable_spec(self._rng.choice(settings.error_codes))
-                described = f"random:{error.code}"
-            if high > 0:
-                delay += self._rng.randint(low, high)
-        return error, fault, delay, described
+    def _injection(self, endpoint: str, model: str | None, mode: str | None, prefs: Preferences) -> Injection:
+        """What to inject into this request (see `injection.decide`); uses up a matching queued rule."""
+        rule = self.failures.take(endpoint, model, mode)
+        return decide(prefs.injection, None if rule is None else rule.injection, self.settings, self._rng, self.lock)
 
     def _record(
         self,
@@ -187,7 +156,7 @@ class ContractEngine:
         mode: str | None = None,
         injected: str | None = None,
     ) -> None:
-        if request.size > MAX_JOURNALED_BODY:
+        if request.size > MAX_STORED_BODY:
             body = f"<{request.size} bytes, not kept>"
         self.journal.add(
             self.clock.now(),
@@ -206,7 +175,10 @@ class ContractEngine:
     # -- create ------------------------------------------------------------------------
     def _create(self, request: Incoming, headers: dict[str, str], prefs: Preferences, request_id: str) -> Outgoing:
         parsed: Any = None
-        model = mode = task_id = None
+        model = task_id = None
+        # Classified once, here: failure rules match on it, validation and the new task reuse it.
+        mode: Mode | None = None
+        injected: str | None = None
         try:
             if request.size > self.settings.max_body_bytes:
                 raise ApiError(
@@ -224,9 +196,10 @@ class ContractEngine:
             if isinstance(parsed, dict):
                 model = parsed.get("model") if isinstance(parsed.get("model"), str) else None
                 mode = classify_mode(parsed)
-            error, fault, delay, injected = self._injection("create", model, mode, prefs)
-            if error is not None:
-                reply = self.dialect.error(error, self.settings.retry_after_ms, request_id)
+            injection = self._injection("create", model, mode, prefs)
+            injected = injection.source
+            if injection.error is not None:
+                reply = self.dialect.error(injection.error, self.settings.retry_after_ms, request_id)
             else:
                 content_type = headers.get("content-type", "").split(";")[0].strip().lower()
                 if content_type != "application/json" and not content_type.endswith("+json"):
@@ -236,11 +209,11 @@ class ContractEngine:
                     )
                 if parse_error is not None:
                     raise parse_error
-                model, mode = check_create(parsed, strict=self.settings.strict)
+                model, mode = check_create(parsed, strict=self.settings.strict, mode=mode)
                 job = self._new_task(model, mode, owner, prefs.job, parsed.get("prompt"))
                 reply = json_reply(200, job)
                 task_id = job["id"]
-            reply.fault, reply.delay_ms = fault, delay
+            reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
             reply = self.dialect.error(api_error, self.settings.retry_after_ms, request_id)
             injected = task_id = None
@@ -250,10 +223,12 @@ class ContractEngine:
         )
         return reply
 
-    def _new_task(self, model: str, mode: Any, owner: str, job: str | None, prompt: str | None) -> dict[str, Any]:
+    def _new_task(
+        self, model: str, mode: Mode, owner: str, job: JobPreference | None, prompt: str | None
+    ) -> dict[str, Any]:
         settings = self.settings
         now = self.clock.now()
-        outcome: Outcome = "fail" if job == "fail" else "stall" if job == "stall" else "succeed"
+        outcome: Outcome = job or "succeed"
         task_id = encode_task_id(
             self._signing_key(), created_at=now, model=model, mode=mode, outcome=outcome, owner=owner
         )
@@ -307,15 +282,16 @@ class ContractEngine:
             if task is None or not hmac.compare_digest(task.owner, owner):
                 raise ApiError("task_not_found", f"No task {task_id[:130]!r} for this API key.", "task_id")
             model, mode = task.model, task.mode
-            error, fault, delay, injected = self._injection("poll", model, mode, prefs)
-            if error is not None:
-                reply = self.dialect.error(error, self.settings.retry_after_ms, request_id)
+            injection = self._injection("poll", model, mode, prefs)
+            injected = injection.source
+            if injection.error is not None:
+                reply = self.dialect.error(injection.error, self.settings.retry_after_ms, request_id)
             else:
                 with self.lock:
                     view = task.poll(self.clock.now())
                 facts = JobFacts.of(task, view, video_url(request.base_url, task.id))
                 reply = json_reply(200, self.dialect.job(route, facts))
-            reply.fault, reply.delay_ms = fault, delay
+            reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
             reply = self.dialect.error(api_error, self.settings.retry_after_ms, request_id)
         reply.task_id = task_id[:130]

@@ -12,6 +12,7 @@ SECRET_HEADERS = frozenset(
     {"authorization", "x-mock-admin-token", "cookie", "api-key", "x-api-key", "proxy-authorization"}
 )
 REDACTED = "[redacted]"
+# The largest request body the mock keeps (journal) or reads for itself (admin API).
 MAX_STORED_BODY = 64 * 1024
 
 

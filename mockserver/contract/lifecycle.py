@@ -8,11 +8,12 @@ only), which is how tests and the admin API force outcomes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from mockserver.contract.catalogue import LIFECYCLE_DEFAULTS, Mode, Status
 
 Outcome = Literal["succeed", "fail", "stall"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 LifecycleMode = Literal["time", "step"]
 
 _RANK: dict[Status, int] = {"queued": 0, "in_progress": 1, "completed": 2, "failed": 2}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.contract.catalogue import ErrorSpec
 from mockserver.contract.errors import ApiError
-from mockserver.contract.prefer import Fault
+from mockserver.contract.injection import MALFORMED_BODY, MALFORMED_STATUS, Fault
 
 JSON_TYPE = "application/json"
 # What json.dumps(separators=(",", ":"), ensure_ascii=False) builds on every call, built once.
@@ -72,3 +73,18 @@ def error_reply(error: ApiError | ErrorSpec, retry_after_ms: int = 0) -> Outgoin
         headers["Allow"] = api_error.param
         api_error.param = None
     return json_reply(api_error.status, api_error.body(), headers)
+
+
+def new_request_id() -> str:
+    """A fresh `x-request-id` (CONTRACT §3): `req_` and 24 random hex digits, without building a UUID."""
+    return "req_" + os.urandom(12).hex()
+
+
+def malformed_reply(reply: Outgoing) -> Outgoing:
+    """`reply` as the `malformed` fault turns it: `MALFORMED_STATUS` JSON whose body is `MALFORMED_BODY`.
+
+    Only the request id survives; `fault` stays set so faces can log what happened.
+    """
+    headers = {k: v for k, v in reply.headers.items() if k.lower() == "x-request-id"}
+    headers["Content-Type"] = JSON_TYPE
+    return Outgoing(MALFORMED_STATUS, headers, MALFORMED_BODY, reply.fault, reply.delay_ms, reply.task_id)

@@ -1,22 +1,18 @@
 """One typed `Settings` for the CLI, environment, config file and fixtures.
 
-This is the only module that reads `os.environ` (variables named `VIDU_MOCK_<FIELD>`).
+Pure: it describes, coerces and validates settings. Reading them from the environment or
+a config file is `mockserver.config_sources`' job (the core does no I/O).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tomllib
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
-from mockserver.contract.catalogue import LIFECYCLE_DEFAULTS, injectable_spec
-from mockserver.contract.dialects import DEFAULT_DIALECT, DIALECT_NAMES
+from mockserver.contract.catalogue import DEFAULT_DIALECT, DIALECT_NAMES, LIFECYCLE_DEFAULTS, injectable_spec
 
-ENV_PREFIX = "VIDU_MOCK_"
+# The longest injected delay, random latency or Retry-After the mock will use (Prefer, rules, settings).
+MAX_DELAY_MS = 60_000
 DEFAULT_SECRET = "vidu-mock-default-secret"  # noqa: S105  # signs task ids only; documented, overridable
 
 
@@ -56,8 +52,8 @@ class Settings:
             except ValueError as exc:
                 raise ValueError(f"error_codes: {exc}") from None
         low, high = self.latency_ms
-        if not 0 <= low <= high <= 60_000:
-            raise ValueError("latency_ms must be MIN,MAX with 0 <= MIN <= MAX <= 60000")
+        if not 0 <= low <= high <= MAX_DELAY_MS:
+            raise ValueError(f"latency_ms must be MIN,MAX with 0 <= MIN <= MAX <= {MAX_DELAY_MS}")
         if self.lifecycle not in ("time", "step"):
             raise ValueError("lifecycle must be 'time' or 'step'")
         if self.queued_seconds < 0 or self.running_seconds < 0 or self.offpeak_factor < 1:
@@ -66,8 +62,8 @@ class Settings:
             raise ValueError("port must be 0 to 65535")
         if self.max_body_bytes < 1 or self.max_tasks < 1 or self.max_journal < 0:
             raise ValueError("caps must be positive")
-        if not 0 <= self.retry_after_ms <= 60_000:
-            raise ValueError("retry_after_ms must be 0 to 60000")
+        if not 0 <= self.retry_after_ms <= MAX_DELAY_MS:
+            raise ValueError(f"retry_after_ms must be 0 to {MAX_DELAY_MS}")
         if self.dialect not in DIALECT_NAMES:
             raise ValueError(f"dialect must be one of {', '.join(DIALECT_NAMES)}, got {self.dialect!r}")
 
@@ -83,35 +79,8 @@ class Settings:
         data["tokens"] = ["[redacted]"] * len(self.tokens)
         return data
 
-    @classmethod
-    def from_sources(
-        cls,
-        *,
-        config_file: str | Path | None = None,
-        environ: Mapping[str, str] | None = None,
-        overrides: Mapping[str, Any] | None = None,
-    ) -> Settings:
-        """Defaults, then the config file (TOML or JSON), then `VIDU_MOCK_*` variables, then `overrides`."""
-        env = os.environ if environ is None else environ
-        settings = cls()
-        path = config_file or env.get(f"{ENV_PREFIX}CONFIG")
-        if path:
-            settings = settings.with_updates(**load_config_file(Path(path)))
-        from_env = {f.name: env[ENV_PREFIX + f.name.upper()] for f in fields(cls) if ENV_PREFIX + f.name.upper() in env}
-        settings = settings.with_updates(**from_env)
-        return settings.with_updates(**{k: v for k, v in (overrides or {}).items() if v is not None})
-
 
 _NAMES = {f.name: f for f in fields(Settings)}
-
-
-def load_config_file(path: Path) -> dict[str, Any]:
-    """Read a TOML (`.toml`) or JSON config file of Settings fields; unknown keys are an error."""
-    text = path.read_text(encoding="utf-8")
-    data: dict[str, Any] = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: the config must be a table/object")
-    return data
 
 
 def _split(value: Any) -> list[str]:

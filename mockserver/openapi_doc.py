@@ -11,9 +11,10 @@ from __future__ import annotations
 import copy
 from typing import Any, get_args
 
-from mockserver.contract.catalogue import ERRORS, INJECTABLE_STATUSES, ErrorSpec
+from mockserver.contract.catalogue import COLLECTION, ERRORS, INJECTABLE_STATUSES, ErrorSpec
+from mockserver.contract.injection import FAULTS, MAX_DELAY_MS
 from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE
-from mockserver.contract.prefer import FAULTS, MAX_DELAY_MS, JobPreference
+from mockserver.contract.prefer import JobPreference
 from mockserver.contract.schemas import SCHEMA_FILES, load_json
 
 __all__ = [
@@ -25,7 +26,6 @@ __all__ = [
 ]
 
 OPENAPI_FILE = "openapi.yaml"
-COLLECTION = "/v1/video/generations"
 TASK = COLLECTION + "/{task_id}"
 CONTENT = TASK + "/content"
 _SCHEMAS = "#/components/schemas/"
@@ -192,7 +192,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
 def _job_examples() -> dict[str, Any]:
     base: dict[str, Any] = {"id": "task_example", "task_id": "task_example", "object": "video.generation.job"}
     base |= {"model": "viduq3p-720p", "created_at": 1774507626}
-    url = "http://127.0.0.1:8000/v1/video/generations/task_example/content"
+    url = f"http://127.0.0.1:8000{COLLECTION}/task_example/content"
     return {
         "queued": {"value": base | {"status": "queued", "progress": 0}},
         "in_progress": {"value": base | {"status": "in_progress", "progress": 50}},
