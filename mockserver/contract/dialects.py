@@ -62,12 +62,13 @@ class JobFacts:
 
 @dataclass(frozen=True, slots=True)
 class DialectSchemas:
-    """The dialect's schema files (paths under `schemas/`): create answer, each poll route, errors."""
+    """The dialect's files under `schemas/`: create answer, each poll route, errors, its OpenAPI document."""
 
     created: str
     generations: str
     videos: str
     errors: tuple[str, ...]
+    openapi: str
 
     def job(self, route: Route) -> str:
         """The schema file of a poll on `route`."""
@@ -76,7 +77,9 @@ class DialectSchemas:
 
 def _schemas_of(data: dict[str, Any]) -> DialectSchemas:
     files = data["schemas"]
-    return DialectSchemas(files["created"], files["generations"], files["videos"], tuple(files["errors"]))
+    return DialectSchemas(
+        files["created"], files["generations"], files["videos"], tuple(files["errors"]), files["openapi"]
+    )
 
 
 class Dialect:
