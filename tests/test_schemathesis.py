@@ -77,7 +77,7 @@ def load_api_schema(dialect: str, base_url: str | None = None) -> schemathesis.B
 @pytest.fixture(scope="module")
 def live_mocks() -> Iterator[dict[str, LiveServer]]:
     """One real loopback server per dialect for this module (per xdist worker)."""
-    servers = {dialect: LiveServer(MOCK_SETTINGS.with_updates(dialect=dialect)) for dialect in DIALECT_NAMES}
+    servers: dict[str, LiveServer] = {d: LiveServer(MOCK_SETTINGS.with_updates(dialect=d)) for d in DIALECT_NAMES}
     for server in servers.values():
         server.start()
     try:
