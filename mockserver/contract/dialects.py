@@ -11,6 +11,7 @@ source file of each shape). Each dialect's data and schemas live in
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, get_args
@@ -82,7 +83,7 @@ def _schemas_of(data: dict[str, Any]) -> DialectSchemas:
     )
 
 
-class Dialect:
+class Dialect(ABC):
     """A dialect: how the create answer, a polled job and an error look. Subclasses shape; rules stay shared."""
 
     name: DialectName
@@ -93,21 +94,21 @@ class Dialect:
         # Catalogue codes only the admin API or the HTTP layer answers, always in the §3 shape.
         self.not_rendered: frozenset[str] = frozenset(data.get("not_rendered", ()))
 
+    @abstractmethod
     def created(self, facts: JobFacts) -> dict[str, Any]:
         """The create answer (always `queued`, progress 0)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def job(self, route: Route, facts: JobFacts) -> dict[str, Any]:
         """The body of a successful poll on `route`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def error(self, error: ApiError | ErrorSpec, retry_after_ms: int, request_id: str) -> Outgoing:
         """The error answer: status, headers (`Retry-After`, `Allow`) and body, in this dialect's shape."""
-        raise NotImplementedError
 
+    @abstractmethod
     def video_unavailable(self, status: Status | None, request_id: str) -> Outgoing:
         """The answer of a video (content) route for an unknown task (`status` None) or one not yet completed."""
-        raise NotImplementedError
 
 
 def _seven(facts: JobFacts, object_name: str, status: str, progress: int) -> dict[str, Any]:
