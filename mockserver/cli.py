@@ -80,7 +80,7 @@ def banner(url: str, settings: Settings) -> str:
     """What the server prints on start: where it listens and a curl command to paste."""
     token = "YOUR_TOKEN" if settings.tokens else "sk-test"
     return (
-        f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; Ctrl-C stops)\n"
+        f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}, dialect={settings.dialect}; Ctrl-C stops)\n"
         f"try:\n"
         f"  curl -s {url}{COLLECTION} \\\n"
         f"    -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n"
