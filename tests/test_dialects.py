@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver.contract import ContractEngine, Incoming, ManualClock, Outgoing, Router, Settings
+from mockserver.contract import ContractEngine, Incoming, ManualClock, MockControl, Outgoing, Router, Settings
 from mockserver.contract.dialects import DIALECT_NAMES
 from pytest_plugin.strategies import InvalidRequest, create_requests, invalid_create_requests
 from tests.contract_checks import assert_dialect_conforms
@@ -108,6 +108,17 @@ def test_the_compatibility_content_route_serves_the_video_once_completed() -> No
         send(api, "GET", f"{VIDEOS}/{task_id}")
     video = send(api, "GET", f"{VIDEOS}/{task_id}/content", token=None)
     assert (video.status, video.headers["Content-Type"]) == (200, "video/mp4")
+
+
+def test_a_queued_poll_failure_hits_either_poll_route() -> None:
+    api = engine()
+    task_id = create(api)
+    MockControl(api).queue_failure(503, endpoint="poll", times=2)
+    assert send(api, "GET", f"{VIDEOS}/{task_id}").status == 503
+    assert send(api, "GET", f"{CREATE}/{task_id}").status == 503
+    assert send(api, "GET", f"{VIDEOS}/{task_id}").status == 200
+    paths = [entry.path for entry in api.journal.entries()][-3:]
+    assert paths == [f"{VIDEOS}/{task_id}", f"{CREATE}/{task_id}", f"{VIDEOS}/{task_id}"]
 
 
 def test_a_worker_that_derives_a_task_from_its_id_answers_prompt_null() -> None:
