@@ -44,6 +44,7 @@ _HELP = {
     "state": "where the state tests steer lives: 'memory' (default; this process only) or redis://host:port/db, "
     "shared by every worker and host on it (pip install 'vidu-mock[redis]'; put a password in VIDU_MOCK_STATE)",
     "state_prefix": "prefix of every Redis key (default vidu-mock:); one per mock sharing a Redis",
+    "dialect": "reply shapes: 'uniall' (the publisher's, default) or 'new-api' (the upstream gateway software's)",
 }
 
 
@@ -83,7 +84,8 @@ def banner(url: str, settings: Settings) -> str:
     """What the server prints on start: where it listens, its dashboard and a curl command to paste."""
     token = "YOUR_TOKEN" if settings.tokens else "sk-test"
     return (
-        f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; state={redacted_url(settings.state)}; Ctrl-C stops)\n"
+        f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; dialect={settings.dialect}; "
+        f"state={redacted_url(settings.state)}; Ctrl-C stops)\n"
         f"dashboard: {url}/__mock/\n"
         f"try:\n"
         f"  curl -s {url}{COLLECTION} \\\n"

@@ -1,9 +1,11 @@
-"""The OpenAPI 3.1 document of the faked API, built from the packaged schemas and catalogue.
+"""The OpenAPI 3.1 document of the faked API, per dialect, built from the packaged schemas and catalogue.
 
-`schemas/openapi.yaml` is this function's output, committed so tools can read it as-is
-(`tools/generate_openapi.py` rewrites it; a test fails when it is stale). Nothing here
-restates a field rule or an error: the JSON Schemas are embedded whole (their `$defs`
-hoisted into `components/schemas`) and the error responses are grouped from the catalogue.
+`schemas/openapi.yaml` (the default dialect) and `schemas/dialects/<name>/openapi.yaml` are
+this module's output, committed so tools can read them as-is (`tools/generate_openapi.py`
+rewrites them; a test fails when one is stale). Nothing here restates a field rule, an
+error or a reply shape: the JSON Schemas are embedded whole (their `$defs` hoisted into
+`components/schemas`), the error responses are grouped from the catalogue as the dialect
+renders them, and every example is a reply the dialect builds.
 """
 
 from __future__ import annotations
@@ -11,11 +13,22 @@ from __future__ import annotations
 import copy
 from typing import Any, get_args
 
-from mockserver.contract.catalogue import COLLECTION, ERRORS, INJECTABLE_STATUSES, ErrorSpec
+from mockserver.contract.catalogue import (
+    COLLECTION,
+    DEFAULT_DIALECT,
+    ERRORS,
+    INJECTABLE_STATUSES,
+    VIDEOS,
+    ErrorSpec,
+    Status,
+)
+from mockserver.contract.dialects import ROUTES, Dialect, JobFacts, Route, dialect_named
+from mockserver.contract.errors import ApiError
 from mockserver.contract.injection import FAULTS, MAX_DELAY_MS
-from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE
+from mockserver.contract.lifecycle import JobView
 from mockserver.contract.prefer import JobPreference
-from mockserver.contract.schemas import SCHEMA_FILES, load_json
+from mockserver.contract.replies import error_reply
+from mockserver.contract.schemas import SCHEMA_FILES, load_json, schema_validator
 
 __all__ = [
     "ADMIN_ONLY_STATUSES",
@@ -23,16 +36,32 @@ __all__ = [
     "SCHEMA_COMPONENTS",
     "embed_schema",
     "openapi_document",
+    "openapi_file",
 ]
 
 OPENAPI_FILE = "openapi.yaml"
-TASK = COLLECTION + "/{task_id}"
-CONTENT = TASK + "/content"
+"""The default dialect's document (`openapi_file(dialect)` names each one)."""
 _SCHEMAS = "#/components/schemas/"
 # Answered by the HTTP layer before any route (request line or headers too long) on every path.
 _HTTP_LAYER = (414, 431)
 # Statuses only the admin API (`/__mock/`) answers; the document leaves that API out.
 ADMIN_ONLY_STATUSES = frozenset({403, 409})
+# The §3 error schema: the HTTP layer (and the admin API) answer in it in every dialect.
+_SECTION3_ERROR = "error.schema.json"
+_EXAMPLE_ID = "task_example"
+_EXAMPLE_REQUEST_ID = "req_example"
+# A video asked for before there is one: of an unknown task, and of one still queued.
+_VIDEO_STATES: tuple[Status | None, ...] = (None, "queued")
+_PATHS: dict[Route, str] = {"generations": COLLECTION, "videos": VIDEOS}
+_OPERATION_IDS: dict[Route, tuple[str, str]] = {
+    "generations": ("getVideoGeneration", "downloadVideoGeneration"),
+    "videos": ("getVideo", "downloadVideo"),
+}
+
+
+def openapi_file(dialect: str = DEFAULT_DIALECT) -> str:
+    """The packaged document of `dialect`, as a path under `schemas/` (`load_text` reads it)."""
+    return dialect_named(dialect).schemas.openapi
 
 
 def _pascal(name: str) -> str:
@@ -62,23 +91,30 @@ def embed_schema(schema: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
     return rewrite(body), {_pascal(name): rewrite(part) for name, part in defs.items()}
 
 
-def _component_names() -> dict[str, str]:
-    return {load_json(name)["title"]: name for name in SCHEMA_FILES}
+def _component_names(files: tuple[str, ...]) -> dict[str, str]:
+    return {load_json(name)["title"]: name for name in files}
 
 
-SCHEMA_COMPONENTS: dict[str, str] = _component_names()
-"""Component name (the schema's `title`) -> the file in `schemas/` it is embedded from."""
-
-_REF_TO = {name: _SCHEMAS + title for title, name in SCHEMA_COMPONENTS.items()}
-_REQUEST, _JOB, _ERROR = _REF_TO["request.schema.json"], _REF_TO["job.schema.json"], _REF_TO["error.schema.json"]
+SCHEMA_COMPONENTS: dict[str, str] = _component_names(SCHEMA_FILES)
+"""Component name (the schema's `title`) -> the file in `schemas/` it is embedded from (default dialect)."""
 
 
-def _schemas() -> dict[str, Any]:
+def _component_files(dialect: Dialect) -> tuple[str, ...]:
+    """The schema files one dialect's document embeds: the shared request, its replies, its errors."""
+    files = dialect.schemas
+    wanted = ["request.schema.json", files.created, *(files.job(route) for route in ROUTES), *files.errors]
+    if dialect.not_rendered:
+        wanted.append(_SECTION3_ERROR)
+    return tuple(dict.fromkeys(wanted))
+
+
+def _schemas(files: tuple[str, ...]) -> dict[str, Any]:
     components: dict[str, Any] = {}
-    for title, name in SCHEMA_COMPONENTS.items():
+    for title, name in _component_names(files).items():
         body, hoisted = embed_schema(load_json(name))
         for part_name, part in {title: body, **hoisted}.items():
-            if part_name in components:
+            # Two files may share a definition (the task id); identical parts are one component.
+            if part_name in components and components[part_name] != part:
                 raise ValueError(f"two schemas would both be components/schemas/{part_name}")
             components[part_name] = part
     return components
@@ -114,12 +150,42 @@ def _common_headers(prefer: bool) -> dict[str, Any]:
     return headers
 
 
-def _error_example(spec: ErrorSpec) -> dict[str, Any]:
-    body = {"error": {"message": spec.message, "type": spec.type, "param": None, "code": spec.code}}
-    return {"summary": spec.message, "value": body}
+def _schema_ref(file: str) -> str:
+    return _SCHEMAS + str(load_json(file)["title"])
 
 
-def _error_response(status: int, specs: list[ErrorSpec]) -> dict[str, Any]:
+class _Rendered:
+    """One documented error answer: its status, body, headers it needs, and the schema file it fits."""
+
+    def __init__(self, name: str, status: int, body: Any, summary: str, files: tuple[str, ...], spec: ErrorSpec | None):
+        self.name, self.status, self.body, self.summary, self.spec = name, status, body, summary, spec
+        fits = [file for file in files if schema_validator(file.removesuffix(".schema.json")).is_valid(body)]
+        if not fits:  # pragma: no cover - a dialect.json entry no error schema describes
+            raise ValueError(f"the {name} error body fits none of {files}: {body!r}")
+        self.file = fits[0]
+
+
+def _rendered_errors(dialect: Dialect) -> list[_Rendered]:
+    """Every catalogue error the API answers, as `dialect` renders it, and the video route's own answers."""
+    rendered: list[_Rendered] = []
+    for spec in ERRORS:
+        if spec.status in ADMIN_ONLY_STATUSES:
+            continue
+        files: tuple[str, ...] = dialect.schemas.errors
+        if spec.code in dialect.not_rendered:
+            reply, files = error_reply(ApiError(spec.code)), (_SECTION3_ERROR,)
+        else:
+            reply = dialect.error(ApiError(spec.code), 0, _EXAMPLE_REQUEST_ID)
+        rendered.append(_Rendered(spec.code, reply.status, reply.json(), spec.message, files, spec))
+    for name, status in zip(("video_not_found", "video_not_completed"), _VIDEO_STATES, strict=True):
+        reply = dialect.video_unavailable(status, _EXAMPLE_REQUEST_ID)
+        summary = "The video route: " + ("no such task." if status is None else "the task is not completed yet.")
+        rendered.append(_Rendered(name, reply.status, reply.json(), summary, dialect.schemas.errors, None))
+    return rendered
+
+
+def _error_response(status: int, answers: list[_Rendered]) -> dict[str, Any]:
+    specs = [answer.spec for answer in answers if answer.spec is not None]
     codes = ", ".join(f"`{spec.code}` ({spec.type})" for spec in specs)
     injectable = " Can be injected with `Prefer: code=<status or code>`." if status in INJECTABLE_STATUSES else ""
     headers: dict[str, Any] = {"x-request-id": _ref("headers", "XRequestId")}
@@ -129,31 +195,27 @@ def _error_response(status: int, specs: list[ErrorSpec]) -> dict[str, Any]:
             headers[name] = _ref("headers", component) if not every else {**_headers()[component], "required": True}
     if status == 405:
         headers["Allow"] = _ref("headers", "Allow")
+    files = list(dict.fromkeys(answer.file for answer in answers))
+    schema = (
+        {"$ref": _schema_ref(files[0])} if len(files) == 1 else {"anyOf": [{"$ref": _schema_ref(f)} for f in files]}
+    )
     return {
-        "description": f"Error {status}: {codes}.{injectable}",
+        "description": f"Error {status}: {codes or 'the video route'}.{injectable}",
         "headers": headers,
         "content": {
             "application/json": {
-                "schema": {"$ref": _ERROR},
-                "examples": {spec.code: _error_example(spec) for spec in specs},
+                "schema": schema,
+                "examples": {answer.name: {"summary": answer.summary, "value": answer.body} for answer in answers},
             }
         },
     }
 
 
-def _error_statuses() -> dict[int, list[ErrorSpec]]:
-    grouped: dict[int, list[ErrorSpec]] = {}
-    for spec in ERRORS:
-        grouped.setdefault(spec.status, []).append(spec)
-    return grouped
-
-
-def _responses() -> dict[str, Any]:
-    return {
-        f"Error{status}": _error_response(status, specs)
-        for status, specs in sorted(_error_statuses().items())
-        if status not in ADMIN_ONLY_STATUSES
-    }
+def _responses(dialect: Dialect) -> dict[str, Any]:
+    grouped: dict[int, list[_Rendered]] = {}
+    for answer in _rendered_errors(dialect):
+        grouped.setdefault(answer.status, []).append(answer)
+    return {f"Error{status}": _error_response(status, answers) for status, answers in sorted(grouped.items())}
 
 
 def _prefer_parameter() -> dict[str, Any]:
@@ -189,21 +251,29 @@ def _errors(*statuses: int) -> dict[str, Any]:
     return {str(status): _ref("responses", f"Error{status}") for status in sorted(statuses)}
 
 
-def _job_examples() -> dict[str, Any]:
-    base: dict[str, Any] = {"id": "task_example", "task_id": "task_example", "object": "video.generation.job"}
-    base |= {"model": "viduq3p-720p", "created_at": 1774507626}
-    url = f"http://127.0.0.1:8000{COLLECTION}/task_example/content"
-    return {
-        "queued": {"value": base | {"status": "queued", "progress": 0}},
-        "in_progress": {"value": base | {"status": "in_progress", "progress": 50}},
-        "completed": {
-            "value": base | {"status": "completed", "progress": 100, "completed_at": 1774507634, "video_url": url}
-        },
-        "failed": {
-            "value": base
-            | {"status": "failed", "progress": 50, "error": {"code": FAILURE_CODE, "message": FAILURE_MESSAGE}}
-        },
+def _job_examples(dialect: Dialect, route: Route) -> dict[str, Any]:
+    """One poll answer per status, as `dialect` shapes it on `route`."""
+    ended = 1774507634
+    views = {
+        "queued": JobView("queued", 0),
+        "in_progress": JobView("in_progress", 50),
+        "completed": JobView("completed", 100, ended),
+        "failed": JobView("failed", 50, ended),
     }
+    url = f"http://127.0.0.1:8000{COLLECTION}/{_EXAMPLE_ID}/content"
+    return {status: {"value": dialect.job(route, _example_facts(view, url))} for status, view in views.items()}
+
+
+def _example_facts(view: JobView, url: str | None = None) -> JobFacts:
+    return JobFacts(_EXAMPLE_ID, "viduq3p-720p", "text-to-video", 1774507626, view, "a fox in the snow", video_url=url)
+
+
+def _id_pointer(body: dict[str, Any]) -> str:
+    """The JSON pointer of the task id in an answer (`/id`, or inside a wrapper's `data`)."""
+    for pointer, node in (("/id", body), ("/data/task_id", body.get("data"))):
+        if isinstance(node, dict) and node.get(pointer.rsplit("/", 1)[1]) == _EXAMPLE_ID:
+            return pointer
+    raise ValueError(f"no task id in {body!r}")  # pragma: no cover - a reply shape without the id
 
 
 def _task_id_parameter() -> dict[str, Any]:
@@ -216,52 +286,34 @@ def _task_id_parameter() -> dict[str, Any]:
     }
 
 
-def _operations() -> dict[str, Any]:
-    injected = INJECTABLE_STATUSES
-    job_examples = _job_examples()
-    prefer = _ref("parameters", "Prefer")
-    poll_link = {"operationId": "getVideoGeneration", "parameters": {"task_id": "$response.body#/id"}}
-    create = {
-        "operationId": "createVideoGeneration",
-        "summary": "Create a video generation task",
-        "description": "The mode follows from which of `image`, `last_image` and `reference_image_urls` are present.",
-        "parameters": [prefer],
-        "requestBody": {"required": True, "content": _json(_REQUEST)},
-        "responses": {
-            "200": {
-                "description": "The task was created; it is always `queued`.",
-                "headers": _common_headers(prefer=True),
-                "content": _json(_JOB, examples={"queued": job_examples["queued"]}),
-                "links": {"GetVideoGeneration": poll_link},
-            },
-            **_errors(400, 401, 413, *_HTTP_LAYER, 415, *injected),
-        },
-    }
+def _poll_operations(dialect: Dialect, route: Route, prefer: dict[str, str]) -> dict[str, Any]:
+    """`GET {path}/{task_id}` and its video, for one poll route."""
+    poll_id, download_id = _OPERATION_IDS[route]
+    examples = _job_examples(dialect, route)
+    pointer = "$response.body#" + _id_pointer(examples["queued"]["value"])
     poll = {
-        "operationId": "getVideoGeneration",
-        "summary": "Poll a task",
-        "description": "Visible only to the token that created it; any other token, or an unknown id, gets 404.",
+        "operationId": poll_id,
+        "summary": "Poll a task" + ("" if route == "generations" else " (the compatibility route)"),
+        "description": "Visible only to the token that created it; any other token, or an unknown id, gets "
+        f"{dialect.error(ApiError('task_not_found'), 0, _EXAMPLE_REQUEST_ID).status}.",
         "parameters": [_ref("parameters", "TaskId"), prefer],
         "responses": {
             "200": {
                 "description": "The task as it is now.",
                 "headers": _common_headers(prefer=True),
-                "content": _json(_JOB, examples=job_examples),
+                "content": _json(_schema_ref(dialect.schemas.job(route)), examples=examples),
                 "links": {
-                    "GetVideoGenerationAgain": poll_link,
-                    "DownloadVideoGeneration": {
-                        "operationId": "downloadVideoGeneration",
-                        "parameters": {"task_id": "$response.body#/id"},
-                    },
+                    f"{_pascal(poll_id)}Again": {"operationId": poll_id, "parameters": {"task_id": pointer}},
+                    _pascal(download_id): {"operationId": download_id, "parameters": {"task_id": pointer}},
                 },
             },
-            **_errors(400, 401, 404, *_HTTP_LAYER, *injected),
+            **_errors(*_statuses_of(dialect, "poll")),
         },
     }
     content = {
-        "operationId": "downloadVideoGeneration",
-        "summary": "Download a completed task's video (the job's `video_url`)",
-        "description": "Like a signed CDN link it needs no token; 404 until the task is `completed`.",
+        "operationId": download_id,
+        "summary": "Download a completed task's video",
+        "description": "Like a signed CDN link it needs no token; an error until the task is `completed`.",
         "security": [],
         "parameters": [_ref("parameters", "TaskId")],
         "responses": {
@@ -270,37 +322,99 @@ def _operations() -> dict[str, Any]:
                 "headers": {"x-request-id": _ref("headers", "XRequestId")},
                 "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}},
             },
-            # A known `Prefer` preference with a bad value is a 400 on every path.
-            **_errors(400, 404, *_HTTP_LAYER),
+            **_errors(*_statuses_of(dialect, "content")),
         },
     }
     other_methods = "Any other method is a 405 with `Allow` (`#/components/responses/Error405`)."
+    task = _PATHS[route] + "/{task_id}"
     return {
-        COLLECTION: {"description": other_methods, "post": create},
-        TASK: {"description": other_methods, "get": poll},
-        CONTENT: {"description": other_methods, "get": content},
+        task: {"description": other_methods, "get": poll},
+        task + "/content": {"description": other_methods, "get": content},
     }
 
 
-def openapi_document() -> dict[str, Any]:
-    """The whole document as a dict: `schemas/openapi.yaml` parsed equals this."""
+def _statuses_of(dialect: Dialect, operation: str) -> set[int]:
+    """The error statuses an operation can answer in `dialect`."""
+    statuses = {dialect.error(ApiError(code), 0, "").status for code in _OPERATION_ERRORS[operation]}
+    if operation == "content":
+        statuses |= {dialect.video_unavailable(status, "").status for status in _VIDEO_STATES}
+    else:
+        statuses |= {_injected_status(dialect, status) for status in INJECTABLE_STATUSES}
+    return statuses | set(_HTTP_LAYER)
+
+
+def _injected_status(dialect: Dialect, status: int) -> int:
+    spec = next(spec for spec in ERRORS if spec.status == status)
+    return dialect.error(spec, 0, "").status
+
+
+# The catalogue codes each operation answers on its own (besides injected errors and the HTTP layer).
+_OPERATION_ERRORS = {
+    # A known `Prefer` preference with a bad value is a 400 (`invalid_value`) on every path.
+    "create": (
+        "invalid_value",
+        "missing_api_key",
+        "payload_too_large",
+        "unsupported_media_type",
+        "model_not_supported",
+    ),
+    "poll": ("invalid_value", "missing_api_key", "task_not_found"),
+    "content": ("invalid_value",),
+}
+
+
+def _operations(dialect: Dialect) -> dict[str, Any]:
+    prefer = _ref("parameters", "Prefer")
+    created = dialect.created(_example_facts(JobView("queued", 0)))
+    pointer = "$response.body#" + _id_pointer(created)
+    links = {
+        _pascal(poll_id): {"operationId": poll_id, "parameters": {"task_id": pointer}}
+        for poll_id, _ in (_OPERATION_IDS[route] for route in ROUTES)
+    }
+    create = {
+        "operationId": "createVideoGeneration",
+        "summary": "Create a video generation task",
+        "description": "The mode follows from which of `image`, `last_image` and `reference_image_urls` are present.",
+        "parameters": [prefer],
+        "requestBody": {"required": True, "content": _json(_schema_ref("request.schema.json"))},
+        "responses": {
+            "200": {
+                "description": "The task was created; it is always `queued`.",
+                "headers": _common_headers(prefer=True),
+                "content": _json(_schema_ref(dialect.schemas.created), examples={"queued": {"value": created}}),
+                "links": links,
+            },
+            **_errors(*_statuses_of(dialect, "create")),
+        },
+    }
+    other_methods = "Any other method is a 405 with `Allow` (`#/components/responses/Error405`)."
+    paths: dict[str, Any] = {COLLECTION: {"description": other_methods, "post": create}}
+    for route in ROUTES:
+        paths |= _poll_operations(dialect, route, prefer)
+    return paths
+
+
+def openapi_document(dialect: str = DEFAULT_DIALECT) -> dict[str, Any]:
+    """The whole document of `dialect` as a dict: its packaged file (`openapi_file(dialect)`) parsed equals this."""
+    shape = dialect_named(dialect)
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Vidu Q3 video generation API (vidu-mock)",
             "version": "v1",
-            "summary": "The HTTP surface the mock fakes; the mock's own admin API under /__mock/ is left out.",
+            "summary": f"The HTTP surface the mock fakes, in its `{dialect}` dialect; the mock's own admin API under "
+            "/__mock/ is left out.",
             "description": (
-                "Generated from schemas/*.schema.json and schemas/catalogue.json by tools/generate_openapi.py; "
-                "do not edit by hand. Any path not listed is a JSON 404 (`not_found`)."
+                "Generated from schemas/*.schema.json, schemas/dialects/ and schemas/catalogue.json by "
+                "tools/generate_openapi.py; do not edit by hand. Any path not listed is a JSON 404 (`not_found`)."
             ),
         },
-        "servers": [{"url": "http://127.0.0.1:8000", "description": "`mockserver` with its defaults"}],
+        "servers": [{"url": "http://127.0.0.1:8000", "description": f"`mockserver --dialect {dialect}`"}],
         "security": [{"bearerAuth": []}],
-        "paths": _operations(),
+        "paths": _operations(shape),
         "components": {
-            "schemas": _schemas(),
-            "responses": _responses(),
+            "schemas": _schemas(_component_files(shape)),
+            "responses": _responses(shape),
             "parameters": {"TaskId": _task_id_parameter(), "Prefer": _prefer_parameter()},
             "headers": _headers(),
             "securitySchemes": {

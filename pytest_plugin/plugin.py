@@ -38,7 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(base_url=None, clock='manual', **settings): configure the video_api and video_server "
         "fixtures for a test: narrow video_api to a base URL, pick the clock ('manual', 'system' or a "
-        "Clock), and override any Settings field (lifecycle='time', tokens=('sk-test',), ...).",
+        "Clock), and override any Settings field (lifecycle='time', tokens=('sk-test',), dialect='new-api', ...).",
     )
 
 

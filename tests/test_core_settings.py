@@ -61,3 +61,15 @@ def test_public_view_withholds_secrets() -> None:
     text = json.dumps(settings.public())
     for secret in ("sk-live", "adm-1", "s3cret"):
         assert secret not in text
+
+
+def test_the_dialect_comes_from_a_flag_the_environment_or_the_config_file(tmp_path: Path) -> None:
+    from mockserver.cli import settings_from_args
+
+    config = tmp_path / "mock.toml"
+    config.write_text('dialect = "new-api"\n', encoding="utf-8")
+    assert settings_from_args([], environ={}).dialect == "uniall"  # the default
+    assert settings_from_args(["--dialect", "new-api"], environ={}).dialect == "new-api"
+    assert settings_from_args([], environ={"VIDU_MOCK_DIALECT": "new-api"}).dialect == "new-api"
+    assert settings_from_args(["--config", str(config)], environ={}).dialect == "new-api"
+    assert settings_from_args(["--config", str(config), "--dialect", "uniall"], environ={}).dialect == "uniall"

@@ -32,6 +32,9 @@ OPERATIONS = {
     ("post", "/v1/video/generations"): "createVideoGeneration",
     ("get", "/v1/video/generations/{task_id}"): "getVideoGeneration",
     ("get", "/v1/video/generations/{task_id}/content"): "downloadVideoGeneration",
+    # rev 2: the publisher's compatibility route answers the same job.
+    ("get", "/v1/videos/{task_id}"): "getVideo",
+    ("get", "/v1/videos/{task_id}/content"): "downloadVideo",
 }
 # CONTRACT §3's statuses, plus 414/431 that the HTTP layer answers for over-long request lines and headers.
 API_STATUSES = {400, 401, 404, 405, 413, 414, 415, 429, 431, 500, 502, 503, 504}
@@ -219,8 +222,9 @@ def test_links_chain_create_to_poll_to_download() -> None:
     assert by_target == {
         "getVideoGeneration": {"task_id": "$response.body#/id"},
         "downloadVideoGeneration": {"task_id": "$response.body#/id"},
+        "getVideo": {"task_id": "$response.body#/id"},
     }
-    assert [link["operationId"] for link in create_links.values()] == ["getVideoGeneration"]
+    assert [link["operationId"] for link in create_links.values()] == ["getVideoGeneration", "getVideo"]
 
 
 @pytest.mark.parametrize(("body", "mode"), PAGE_BODIES, ids=[mode for _, mode in PAGE_BODIES])

@@ -115,7 +115,12 @@ def test_flags_environment_and_config_file_reach_the_settings(tmp_path: Path) ->
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["--lifecycle", "weekly"], "lifecycle"), (["--error-rate", "2"], "error_rate"), (["--port", "x"], "port")],
+    [
+        (["--lifecycle", "weekly"], "lifecycle"),
+        (["--error-rate", "2"], "error_rate"),
+        (["--port", "x"], "port"),
+        (["--dialect", "openai"], "dialect"),
+    ],
 )
 def test_bad_settings_exit_2_with_a_message(args: list[str], message: str) -> None:
     result = subprocess.run([str(COMMAND), *args], capture_output=True, text=True, timeout=30)

@@ -20,6 +20,7 @@ from mockserver.contract.catalogue import (
 )
 from mockserver.contract.clock import Clock, ManualClock, SystemClock
 from mockserver.contract.control import MockControl
+from mockserver.contract.dialects import DIALECT_NAMES, Dialect, JobFacts, dialect_named
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
 from mockserver.contract.failures import FailureRule
@@ -35,6 +36,7 @@ from mockserver.contract.settings import Settings
 from mockserver.contract.validation import CreateRequest, validate_create
 
 __all__ = [
+    "DIALECT_NAMES",
     "MODELS",
     "MODES",
     "STATUSES",
@@ -42,10 +44,12 @@ __all__ = [
     "Clock",
     "ContractEngine",
     "CreateRequest",
+    "Dialect",
     "ErrorSpec",
     "FailureRule",
     "Incoming",
     "Injection",
+    "JobFacts",
     "JobView",
     "JournalEntry",
     "ManualClock",
@@ -59,6 +63,7 @@ __all__ = [
     "Status",
     "SystemClock",
     "Task",
+    "dialect_named",
     "error_spec",
     "is_mix_model",
     "is_offpeak_model",

@@ -17,24 +17,26 @@ from importlib.resources import files
 from time import perf_counter
 from typing import Any
 
-from mockserver.contract.catalogue import COLLECTION, TASK_ID_PATTERN, Mode, is_offpeak_model
+from mockserver.contract.catalogue import COLLECTION, TASK_ID_PATTERN, VIDEOS, Mode, is_offpeak_model
 from mockserver.contract.clock import Clock, SystemClock
+from mockserver.contract.dialects import Dialect, JobFacts, Route, dialect_named
 from mockserver.contract.errors import ApiError
 from mockserver.contract.failures import FailureQueue, FailureRule
 from mockserver.contract.injection import Injection, decide
 from mockserver.contract.journal import MAX_STORED_BODY, Journal
 from mockserver.contract.json_body import parse_json_body
-from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE, JobView, LifecycleMode, Outcome, Task
+from mockserver.contract.lifecycle import JobView, LifecycleMode, Outcome, Task
 from mockserver.contract.memory_state import MemoryState
 from mockserver.contract.prefer import JobPreference, Preferences, parse_prefer
-from mockserver.contract.replies import Incoming, Outgoing, error_reply, json_reply, malformed_reply, new_request_id
+from mockserver.contract.replies import Incoming, Outgoing, json_reply, malformed_reply, new_request_id
 from mockserver.contract.settings import Settings
 from mockserver.contract.state import JournalFields, MockState, Turn, retry_after_ms
 from mockserver.contract.store import TaskStore
 from mockserver.contract.task_ids import decode_task_id, encode_task_id, owner_fingerprint
 from mockserver.contract.validation import check_create, classify_mode
 
-_TASK_PATH = re.compile(rf"^{re.escape(COLLECTION)}/([^/]+)(/content)?/?$")
+# A task under either poll route: the collection's (group 1 set) or the compatibility one.
+_TASK_PATH = re.compile(rf"^(?:({re.escape(COLLECTION)})|{re.escape(VIDEOS)})/([^/]+)(/content)?/?$")
 _TASK_ID = re.compile(TASK_ID_PATTERN)
 _NO_PREFERENCES = Preferences()
 _QUEUED = JobView("queued", 0)
@@ -69,9 +71,9 @@ class ContractEngine:
         try:
             prefer = headers.get("prefer")
             prefs = parse_prefer(prefer) if prefer else _NO_PREFERENCES
-            reply = self._route(request, headers, prefs)
+            reply = self._route(request, headers, prefs, request_id)
         except ApiError as error:
-            reply = error_reply(error, retry_after_ms(error, self.settings.retry_after_ms))
+            reply = self.dialect.error(error, retry_after_ms(error, self.settings.retry_after_ms), request_id)
         reply.headers["x-request-id"] = request_id
         if prefs.applied:
             reply.headers["Preference-Applied"] = ", ".join(prefs.applied)
@@ -80,6 +82,11 @@ class ContractEngine:
         if reply.fault == "malformed":
             reply = malformed_reply(reply)  # the core makes the reply; faces only act out connection faults
         return reply
+
+    @property
+    def dialect(self) -> Dialect:
+        """The dialect replies are shaped in (the `dialect` setting)."""
+        return dialect_named(self.settings.dialect)
 
     def reset(self) -> None:
         """Forget tasks, journal and queued failures, rewind the clock offset; ids issued before no longer resolve."""
@@ -115,24 +122,26 @@ class ContractEngine:
         return self._memory().failures
 
     # -- routing -----------------------------------------------------------------------
-    def _route(self, request: Incoming, headers: dict[str, str], prefs: Preferences) -> Outgoing:
+    def _route(self, request: Incoming, headers: dict[str, str], prefs: Preferences, request_id: str) -> Outgoing:
         method = request.method.upper()
         path = request.path
         if path.rstrip("/") == COLLECTION:
             if method != "POST":
                 raise ApiError("method_not_allowed", f"{method} is not allowed on {COLLECTION}; use POST.", "POST")
-            return self._create(request, headers, prefs)
+            return self._create(request, headers, prefs, request_id)
         match = _TASK_PATH.match(path)
         if match:
             if method not in ("GET", "HEAD"):
                 raise ApiError("method_not_allowed", f"{method} is not allowed here; use GET.", "GET, HEAD")
-            task_id, content = match.group(1), match.group(2)
+            generations, task_id, content = match.groups()
             if content:
-                return self._video(request, task_id)
-            return self._poll(request, headers, prefs, task_id)
+                return self._video(task_id, request_id)
+            route: Route = "generations" if generations else "videos"
+            return self._poll(request, headers, prefs, task_id, route, request_id)
         raise ApiError(
             "not_found",
-            f"No endpoint at {path[:200]!r}. The API serves POST {COLLECTION} and GET {COLLECTION}/{{task_id}}.",
+            f"No endpoint at {path[:200]!r}. The API serves POST {COLLECTION}, GET {COLLECTION}/{{task_id}} "
+            f"and GET {VIDEOS}/{{task_id}}.",
         )
 
     # -- shared steps ------------------------------------------------------------------
@@ -191,7 +200,7 @@ class ContractEngine:
         return (method, path, headers, body, reply.status, endpoint, task_id, model, mode, injected, latency, message)
 
     # -- create ------------------------------------------------------------------------
-    def _create(self, request: Incoming, headers: dict[str, str], prefs: Preferences) -> Outgoing:
+    def _create(self, request: Incoming, headers: dict[str, str], prefs: Preferences, request_id: str) -> Outgoing:
         state = self.state
         guess = state.guess()
         if guess is not None:
@@ -204,10 +213,10 @@ class ContractEngine:
                 asked.append(("create", model, mode))
                 return guess
 
-            reply, fields = self._create_reply(request, headers, prefs, assume)
+            reply, fields = self._create_reply(request, headers, prefs, request_id, assume)
             if state.commit(guess, asked[0] if asked else None, self.clock.now(), fields):
                 return reply
-        reply, fields = self._create_reply(request, headers, prefs, partial(self._begin, "create"))
+        reply, fields = self._create_reply(request, headers, prefs, request_id, partial(self._begin, "create"))
         state.record(self.clock.now(), fields)
         return reply
 
@@ -216,6 +225,7 @@ class ContractEngine:
         request: Incoming,
         headers: dict[str, str],
         prefs: Preferences,
+        request_id: str,
         take_turn: Callable[[str | None, Mode | None], Turn],
     ) -> tuple[Outgoing, JournalFields]:
         """The reply to a create and its journal entry; `take_turn(model, mode)` reads the state."""
@@ -246,7 +256,7 @@ class ContractEngine:
             injection = self._injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                reply = error_reply(injection.error, self.settings.retry_after_ms)
+                reply = self.dialect.error(injection.error, self.settings.retry_after_ms, request_id)
                 message = injection.error.message
             else:
                 content_type = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -258,12 +268,12 @@ class ContractEngine:
                 if parse_error is not None:
                     raise parse_error
                 model, mode = check_create(parsed, strict=self.settings.strict, mode=mode)
-                job = self._new_task(model, mode, owner, prefs.job, turn)
+                job = self._new_task(model, mode, owner, prefs.job, turn, parsed.get("prompt"))
                 reply = json_reply(200, job)
                 task_id = job["id"]
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
-            reply = error_reply(api_error, retry_after_ms(api_error, self.settings.retry_after_ms))
+            reply = self.dialect.error(api_error, retry_after_ms(api_error, self.settings.retry_after_ms), request_id)
             injected = task_id = None
             message = api_error.message
         reply.task_id = task_id
@@ -282,16 +292,19 @@ class ContractEngine:
         )
         return reply, fields
 
-    def _new_task(self, model: str, mode: Mode, owner: str, job: JobPreference | None, turn: Turn) -> dict[str, Any]:
+    def _new_task(
+        self, model: str, mode: Mode, owner: str, job: JobPreference | None, turn: Turn, prompt: str | None
+    ) -> dict[str, Any]:
         now = self.clock.now() + turn.clock_offset
         outcome: Outcome = job or "succeed"
         task_id = encode_task_id(
             self._signing_key(turn.epoch), created_at=now, model=model, mode=mode, outcome=outcome, owner=owner
         )
         task = self._task_from_facts(task_id, now, model, mode, outcome, owner)
+        task.prompt = prompt
         self.state.add_task(task)
         # CONTRACT §1: the create response is always `queued`, even with zero job timings.
-        return job_body(task, _QUEUED, "")
+        return self.dialect.created(JobFacts.of(task, _QUEUED))
 
     def _task_from_facts(
         self, task_id: str, created: float, model: str, mode: Any, outcome: Outcome, owner: str
@@ -352,7 +365,15 @@ class ContractEngine:
                 return task, turn
             epoch = turn.epoch
 
-    def _poll(self, request: Incoming, headers: dict[str, str], prefs: Preferences, task_id: str) -> Outgoing:
+    def _poll(
+        self,
+        request: Incoming,
+        headers: dict[str, str],
+        prefs: Preferences,
+        task_id: str,
+        route: Route,
+        request_id: str,
+    ) -> Outgoing:
         started = perf_counter()
         model = mode = message = None
         injected = None
@@ -363,15 +384,16 @@ class ContractEngine:
             injection = self._injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                reply = error_reply(injection.error, self.settings.retry_after_ms)
+                reply = self.dialect.error(injection.error, self.settings.retry_after_ms, request_id)
                 message = injection.error.message
             else:
                 now = self.clock.now() + turn.clock_offset
                 view = self.state.change_task(task, lambda polled: polled.poll(now))
-                reply = json_reply(200, job_body(task, view, request.base_url))
+                facts = JobFacts.of(task, view, video_url(request.base_url, task.id))
+                reply = json_reply(200, self.dialect.job(route, facts))
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
-            reply = error_reply(api_error, retry_after_ms(api_error, self.settings.retry_after_ms))
+            reply = self.dialect.error(api_error, retry_after_ms(api_error, self.settings.retry_after_ms), request_id)
             message = api_error.message
         reply.task_id = task_id[:130]
         fields = self._journal_fields(
@@ -389,28 +411,15 @@ class ContractEngine:
         self.state.record(self.clock.now(), fields)
         return reply
 
-    def _video(self, request: Incoming, task_id: str) -> Outgoing:
+    def _video(self, task_id: str, request_id: str) -> Outgoing:
         task = self.find_task(task_id)
-        if task is None or task.view(self.now()).status != "completed":
-            raise ApiError("task_not_found", "No completed video for this task.", "task_id")
+        status = None if task is None else task.view(self.now()).status
+        if status != "completed":
+            return self.dialect.video_unavailable(status, request_id)
         video = sample_video()
         return Outgoing(200, {"Content-Type": "video/mp4", "Content-Length": str(len(video))}, video)
 
 
-def job_body(task: Task, view: JobView, base_url: str) -> dict[str, Any]:
-    """The job object of CONTRACT §1-2 for `task` as seen in `view`."""
-    body: dict[str, Any] = {
-        "id": task.id,
-        "task_id": task.id,
-        "object": "video.generation.job",
-        "model": task.model,
-        "status": view.status,
-        "progress": view.progress,
-        "created_at": int(task.created_at),
-    }
-    if view.status == "completed":
-        body["completed_at"] = view.completed_at
-        body["video_url"] = f"{base_url.rstrip('/')}{COLLECTION}/{task.id}/content"
-    elif view.status == "failed":
-        body["error"] = {"code": FAILURE_CODE, "message": FAILURE_MESSAGE}
-    return body
+def video_url(base_url: str, task_id: str) -> str:
+    """Where the mock serves a completed task's video (like a signed CDN link, no token needed)."""
+    return f"{base_url.rstrip('/')}{COLLECTION}/{task_id}/content"

@@ -28,7 +28,7 @@ class TransitionError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class JobView:
-    """What a poll shows at one moment: status, progress and, when final, their extras."""
+    """What a poll shows at one moment: status, progress and, once final (completed or failed), when it ended."""
 
     status: Status
     progress: int
@@ -56,6 +56,9 @@ class Task:
     polls: int = 0
     pinned: JobView | None = None
     revision: int = 0  # changes of `polls`/`pinned` so far, for compare-and-set in a shared state
+    # The request's prompt, shown by polls; None when absent, or when this task was derived
+    # from its signed id by a worker that never saw the create (ids do not carry prompts).
+    prompt: str | None = None
 
     def view(self, now: float) -> JobView:
         """The state at time `now`, without counting a poll."""
@@ -92,7 +95,7 @@ class Task:
         elif status == "completed":
             self.pinned = current if current.status == "completed" else JobView("completed", 100, int(now))
         else:
-            self.pinned = current if current.status == "failed" else JobView("failed", current.progress)
+            self.pinned = current if current.status == "failed" else JobView("failed", current.progress, int(now))
         return self.pinned
 
     def advance(self, now: float) -> JobView:
@@ -106,7 +109,7 @@ class Task:
 
     def _final_view(self, now: float) -> JobView:
         if self.outcome == "fail":
-            return JobView("failed", _STEP_PROGRESS)
+            return JobView("failed", _STEP_PROGRESS, int(now))
         return JobView("completed", 100, int(now))
 
     def _step_view(self, now: float) -> JobView:
@@ -124,6 +127,7 @@ class Task:
         if running < self.running_seconds or self.outcome == "stall":
             fraction = min(running / self.running_seconds, 1.0) if self.running_seconds > 0 else 1.0
             return JobView("in_progress", 1 + int(98 * fraction))
+        ended = int(self.created_at + self.queued_seconds + self.running_seconds)
         if self.outcome == "fail":
-            return JobView("failed", 99)
-        return JobView("completed", 100, int(self.created_at + self.queued_seconds + self.running_seconds))
+            return JobView("failed", 99, ended)
+        return JobView("completed", 100, ended)

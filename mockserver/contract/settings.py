@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from mockserver.contract.catalogue import LIFECYCLE_DEFAULTS, injectable_spec
+from mockserver.contract.catalogue import DEFAULT_DIALECT, DIALECT_NAMES, LIFECYCLE_DEFAULTS, injectable_spec
 
 # The longest injected delay, random latency or Retry-After the mock will use (Prefer, rules, settings).
 MAX_DELAY_MS = 60_000
@@ -48,6 +48,7 @@ class Settings:
     # or a Redis URL every worker and host shares. Out of repr: a URL may carry a password.
     state: str = field(default="memory", repr=False)
     state_prefix: str = DEFAULT_STATE_PREFIX
+    dialect: str = DEFAULT_DIALECT
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:
@@ -70,6 +71,8 @@ class Settings:
             raise ValueError("caps must be positive")
         if not 0 <= self.retry_after_ms <= MAX_DELAY_MS:
             raise ValueError(f"retry_after_ms must be 0 to {MAX_DELAY_MS}")
+        if self.dialect not in DIALECT_NAMES:
+            raise ValueError(f"dialect must be one of {', '.join(DIALECT_NAMES)}, got {self.dialect!r}")
 
         _check_state(self.state, self.state_prefix)
 
