@@ -37,6 +37,8 @@ _HELP = {
     "max_journal": "request journal cap (oldest dropped first)",
     "retry_after_ms": "Retry-After / retry-after-ms sent with injected 429 and 503",
     "timeout_fault_seconds": "how long fault=timeout holds a connection before closing it",
+    "idle_timeout_seconds": "seconds a kept-alive connection may sit idle between requests (default 15)",
+    "read_timeout_seconds": "seconds reading one request may stall before its connection is dropped (default 30)",
     "quiet": "do not log one line per request",
 }
 
@@ -99,7 +101,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(settings, sys.stderr)
     app = create_app(settings)
     try:
-        server = make_mock_server(app, settings.host, settings.port)
+        server = make_mock_server(
+            app,
+            settings.host,
+            settings.port,
+            idle_seconds=settings.idle_timeout_seconds,
+            read_seconds=settings.read_timeout_seconds,
+        )
     except OSError as error:
         print(f"mockserver: cannot listen on {settings.host}:{settings.port}: {error.strerror}", file=sys.stderr)
         return 1

@@ -63,7 +63,14 @@ class LiveServer:
         """Bind and serve in a daemon thread; returns self."""
         if self._server is not None:
             raise RuntimeError("the server is already running")
-        self._server = make_mock_server(self.app, self.host, self._port)
+        settings = self.engine.settings
+        self._server = make_mock_server(
+            self.app,
+            self.host,
+            self._port,
+            idle_seconds=settings.idle_timeout_seconds,
+            read_seconds=settings.read_timeout_seconds,
+        )
         self.app.extensions[EXTENSION].stopping.clear()
         self._thread = threading.Thread(
             target=self._server.serve_forever,

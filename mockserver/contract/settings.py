@@ -41,6 +41,10 @@ class Settings:
     max_journal: int = 1_000
     retry_after_ms: int = 200
     timeout_fault_seconds: float = 30.0
+    # Kept-alive connections: how long one may sit idle between requests, and how long
+    # reading a request may stall before its connection (and thread) is let go.
+    idle_timeout_seconds: float = 15.0
+    read_timeout_seconds: float = 30.0
     admin_token: str | None = field(default=None, repr=False)
     secret: str = field(default=DEFAULT_SECRET, repr=False)
     quiet: bool = False
@@ -64,6 +68,8 @@ class Settings:
             raise ValueError("port must be 0 to 65535")
         if self.max_body_bytes < 1 or self.max_tasks < 1 or self.max_journal < 0:
             raise ValueError("caps must be positive")
+        if not (0 < self.idle_timeout_seconds <= 3600 and 0 < self.read_timeout_seconds <= 3600):
+            raise ValueError("idle_timeout_seconds and read_timeout_seconds must be more than 0 and at most 3600")
         if not 0 <= self.retry_after_ms <= 60_000:
             raise ValueError("retry_after_ms must be 0 to 60000")
 
