@@ -6,6 +6,7 @@ import http.client
 import json
 import socket
 from dataclasses import replace
+from typing import Any
 
 import pytest
 import requests
@@ -135,4 +136,5 @@ def test_stopping_the_server_closes_idle_kept_alive_connections() -> None:
 @pytest.mark.parametrize("value", [0, -1, 3601])
 def test_timeouts_must_be_positive_and_at_most_an_hour(name: str, value: float) -> None:
     with pytest.raises(ValueError, match=name):
-        replace(Settings(), **{name: value})
+        changes: dict[str, Any] = {name: value}
+        replace(Settings(), **changes)
