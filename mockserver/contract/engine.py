@@ -50,6 +50,9 @@ class ContractEngine:
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
         self.settings = settings or Settings()
         self.clock: Clock = clock or SystemClock()
+        # Read now, not on the first download: reinstalling the package under a running
+        # server replaces its files, and a lazy read would then fail with a 500.
+        sample_video()
         self.store = TaskStore(self.settings.max_tasks)
         self.journal = Journal(self.settings.max_journal)
         self.failures = FailureQueue()
