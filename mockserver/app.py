@@ -25,6 +25,7 @@ from mockserver.contract.errors import ApiError
 from mockserver.contract.replies import Incoming, Outgoing, error_reply
 from mockserver.contract.settings import Settings
 from mockserver.faults import FAULT_KEY, FaultMiddleware, act_out_delay, malformed_reply
+from mockserver.log_text import printable
 
 __all__ = ["EXTENSION", "create_app", "engine_of", "REQUEST_LOG"]
 
@@ -219,10 +220,10 @@ def _log(current: Request, reply: Outgoing, fault: Any, started: float) -> None:
     # Only the method, path, status and task id: headers (bearer tokens) are never logged.
     REQUEST_LOG.info(
         "%s %s -> %d %.1fms%s%s",
-        current.method,
-        current.path[:200],
+        printable(current.method, 20),
+        printable(current.path),
         reply.status,
         millis,
-        f" task={reply.task_id}" if reply.task_id else "",
+        f" task={printable(reply.task_id)}" if reply.task_id else "",
         extra,
     )
