@@ -70,9 +70,9 @@ def settings_from_args(argv: Sequence[str] | None = None, environ: dict[str, str
     config = args.pop("config")
     try:
         return Settings.from_sources(config_file=config, environ=environ, overrides=args)
-    except (ValueError, OSError) as error:
-        parser.error(str(error))
-        raise  # unreachable: parser.error exits
+    except ValueError as error:  # one line naming the source and the setting; no usage block
+        print(f"mockserver: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def banner(url: str, settings: Settings) -> str:

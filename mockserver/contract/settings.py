@@ -62,12 +62,16 @@ class Settings:
             raise ValueError("latency_ms must be MIN,MAX with 0 <= MIN <= MAX <= 60000")
         if self.lifecycle not in ("time", "step"):
             raise ValueError("lifecycle must be 'time' or 'step'")
-        if self.queued_seconds < 0 or self.running_seconds < 0 or self.offpeak_factor < 1:
-            raise ValueError("job timings must be >= 0 and offpeak_factor >= 1")
+        for name in ("queued_seconds", "running_seconds"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        if self.offpeak_factor < 1:
+            raise ValueError("offpeak_factor must be >= 1")
         if not 0 <= self.port <= 65535:
             raise ValueError("port must be 0 to 65535")
-        if self.max_body_bytes < 1 or self.max_tasks < 1 or self.max_journal < 0:
-            raise ValueError("caps must be positive")
+        for name, least in (("max_body_bytes", 1), ("max_tasks", 1), ("max_journal", 0)):
+            if getattr(self, name) < least:
+                raise ValueError(f"{name} must be at least {least}")
         if not (0 < self.idle_timeout_seconds <= 3600 and 0 < self.read_timeout_seconds <= 3600):
             raise ValueError("idle_timeout_seconds and read_timeout_seconds must be more than 0 and at most 3600")
         if not 0 <= self.retry_after_ms <= 60_000:
@@ -93,15 +97,63 @@ class Settings:
         environ: Mapping[str, str] | None = None,
         overrides: Mapping[str, Any] | None = None,
     ) -> Settings:
-        """Defaults, then the config file (TOML or JSON), then `VIDU_MOCK_*` variables, then `overrides`."""
+        """Defaults, then the config file (TOML or JSON), then `VIDU_MOCK_*` variables, then `overrides`.
+
+        A bad value raises `SettingsError`, whose message names where it came from (the
+        file, the variable, or the `--flag` for an override) and the setting.
+        """
         env = os.environ if environ is None else environ
         settings = cls()
         path = config_file or env.get(f"{ENV_PREFIX}CONFIG")
         if path:
-            settings = settings.with_updates(**load_config_file(Path(path)))
+            source = f"config file {path}"
+            try:
+                from_file = load_config_file(Path(path))
+            except (OSError, ValueError) as error:
+                raise SettingsError(f"{source}: {_reason(error)}") from None
+            settings = _apply(settings, from_file, lambda name: f"{source}: {name}")
         from_env = {f.name: env[ENV_PREFIX + f.name.upper()] for f in fields(cls) if ENV_PREFIX + f.name.upper() in env}
-        settings = settings.with_updates(**from_env)
-        return settings.with_updates(**{k: v for k, v in (overrides or {}).items() if v is not None})
+        settings = _apply(settings, from_env, lambda name: ENV_PREFIX + name.upper())
+        given = {k: v for k, v in (overrides or {}).items() if v is not None}
+        return _apply(settings, given, lambda name: "--" + name.replace("_", "-"))
+
+
+class SettingsError(ValueError):
+    """A setting's value was refused; the message is one line naming its source and the setting."""
+
+
+def _apply(settings: Settings, values: Mapping[str, Any], source: Any) -> Settings:
+    """`values` applied one at a time, so a refusal names the one source and setting at fault."""
+    for name, value in values.items():
+        try:
+            settings = settings.with_updates(**{name: value})
+        except ValueError as error:
+            shown = "" if name in _SECRET or name not in _NAMES else f" = {_show(value)}"
+            raise SettingsError(f"{source(name)}{shown}: {_reason(error)}") from None
+    return settings
+
+
+_SECRET = frozenset({"tokens", "admin_token", "secret"})
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _reason(error: BaseException) -> str:
+    """The error in the mock's words: no Python type names, one line."""
+    if isinstance(error, FileNotFoundError):
+        return "no such file"
+    if isinstance(error, OSError):
+        return f"cannot be read ({error.strerror or 'error'})"
+    if isinstance(error, tomllib.TOMLDecodeError):
+        return f"not valid TOML ({error})"
+    if isinstance(error, json.JSONDecodeError):
+        return f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8 text"
+    return " ".join(str(error).split())
 
 
 _NAMES = {f.name: f for f in fields(Settings)}
@@ -112,7 +164,7 @@ def load_config_file(path: Path) -> dict[str, Any]:
     text = path.read_text(encoding="utf-8")
     data: dict[str, Any] = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: the config must be a table/object")
+        raise ValueError("the config must be a table/object")
     return data
 
 
@@ -130,7 +182,7 @@ def _coerce(name: str, value: Any) -> Any:
         if name in ("error_codes", "tokens"):
             return tuple(_split(value))
         if name == "latency_ms":
-            parts = [int(p) for p in _split(value)]
+            parts = [_number(int, p, "MIN,MAX in whole milliseconds") for p in _split(value)]
             return (parts[0], parts[-1]) if parts else (0, 0)
         if isinstance(default, bool):
             if isinstance(value, bool):
@@ -140,13 +192,23 @@ def _coerce(name: str, value: Any) -> Any:
                 raise ValueError(f"expected a boolean, got {value!r}")
             return text in ("1", "true", "yes", "on")
         if name == "seed":
-            return None if value in (None, "") else int(value)
+            return None if value in (None, "") else _number(int, value, "a whole number")
         if name == "admin_token":
             return str(value) if value else None
         if isinstance(default, int):
-            return int(value)
+            return _number(int, value, "a whole number")
         if isinstance(default, float):
-            return float(value)
+            return _number(float, value, "a number")
         return str(value)
     except (TypeError, ValueError, IndexError) as exc:
         raise ValueError(f"setting {name}: {exc}") from None
+
+
+def _number(kind: type[Any], value: Any, expected: str) -> Any:
+    """`kind(value)`, refusing booleans and non-numbers in words a user reads (not `int()`'s)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected {expected}")
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected {expected}") from None
