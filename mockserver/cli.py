@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
+import platform
 import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
+from importlib import metadata
 from types import FrameType
 from typing import Any, TextIO
 
@@ -15,7 +18,7 @@ from mockserver.app import REQUEST_LOG, create_app
 from mockserver.contract.settings import Settings
 from mockserver.serving import make_mock_server
 
-__all__ = ["build_parser", "main", "settings_from_args"]
+__all__ = ["banner", "build_parser", "exposed_warning", "is_loopback", "main", "settings_from_args"]
 
 # Secrets stay out of argv (other local users can read it): environment or config file only.
 _NOT_FLAGS = frozenset({"secret", "admin_token"})
@@ -43,6 +46,15 @@ _HELP = {
 }
 
 
+def _version() -> str:
+    """The installed distribution's version, with the Python that runs it (for bug reports)."""
+    try:
+        version = metadata.version("vidu-mock")
+    except metadata.PackageNotFoundError:
+        version = "unknown (not installed)"
+    return f"{version} (Python {platform.python_version()})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser: one flag per `Settings` field, plus `--config`."""
     parser = argparse.ArgumentParser(
@@ -51,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Every flag is also VIDU_MOCK_<NAME> in the environment or a key of the --config file "
         "(flags win over the environment, which wins over the file).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--config", metavar="FILE", help="TOML or JSON file of settings (or VIDU_MOCK_CONFIG)")
     for item in fields(Settings):
         if item.name in _NOT_FLAGS:
@@ -78,12 +91,32 @@ def settings_from_args(argv: Sequence[str] | None = None, environ: dict[str, str
 def banner(url: str, settings: Settings) -> str:
     """What the server prints on start: where it listens and a curl command to paste."""
     token = "YOUR_TOKEN" if settings.tokens else "sk-test"
+    warning = "" if is_loopback(settings.host) else exposed_warning(settings.host)
     return (
-        f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; Ctrl-C stops)\n"
+        f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; Ctrl-C stops)\n{warning}"
         f"try:\n"
         f"  curl -s {url}/v1/video/generations \\\n"
         f"    -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n"
         f'    -d \'{{"model": "viduq3p-720p", "prompt": "a fox in the snow", "duration": 5}}\''
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` reaches this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name that resolves elsewhere, or every interface
+
+
+def exposed_warning(host: str) -> str:
+    """The banner line for a host other machines can reach."""
+    return (
+        f"WARNING: listening on {host}, not loopback only: other machines that can reach this one can"
+        " use the mock (the /__mock/ admin API still answers loopback callers only, unless"
+        " VIDU_MOCK_ADMIN_TOKEN is set)\n"
     )
 
 
