@@ -19,6 +19,7 @@ from mockserver.contract.catalogue import ErrorSpec, injectable_spec, is_offpeak
 from mockserver.contract.clock import Clock, SystemClock
 from mockserver.contract.errors import ApiError
 from mockserver.contract.failures import FailureQueue, FailureRule
+from mockserver.contract.injected import injected_error
 from mockserver.contract.journal import Journal
 from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE, JobView, Outcome, Task
@@ -216,7 +217,7 @@ class ContractEngine:
                 mode = classify_mode(parsed)
             error, fault, delay, injected = self._injection("create", model, mode, prefs)
             if error is not None:
-                reply = error_reply(error, self.settings.retry_after_ms)
+                reply = error_reply(injected_error(error, injected), self.settings.retry_after_ms)
             else:
                 content_type = headers.get("content-type", "").split(";")[0].strip().lower()
                 if content_type != "application/json" and not content_type.endswith("+json"):
@@ -290,7 +291,7 @@ class ContractEngine:
             model, mode = task.model, task.mode
             error, fault, delay, injected = self._injection("poll", model, mode, prefs)
             if error is not None:
-                reply = error_reply(error, self.settings.retry_after_ms)
+                reply = error_reply(injected_error(error, injected), self.settings.retry_after_ms)
             else:
                 with self.lock:
                     view = task.poll(self.clock.now())
