@@ -21,6 +21,7 @@ import threading
 import weakref
 from typing import Any
 
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.serving import WSGIRequestHandler, connection_dropped_errors
 from werkzeug.wsgi import LimitedStream
 
@@ -204,7 +205,7 @@ def _drained(body: Any) -> bool:
             if not chunk:
                 return True
             left -= len(chunk)
-    except (OSError, ValueError):
+    except (OSError, ValueError, ClientDisconnected):  # the client went away mid-body
         return False
     return not body.read(1)
 
@@ -220,7 +221,7 @@ def _read_past(connection: socket.socket, body: Any) -> None:
         try:
             while selector.select(timeout=0.01) and body.read(65536):
                 pass
-        except (OSError, ValueError):
+        except (OSError, ValueError, ClientDisconnected):  # the client went away mid-body
             return
 
 
