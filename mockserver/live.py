@@ -66,7 +66,14 @@ class LiveServer:
         """Listen on the host and port (`OSError` if taken) without serving yet; returns self."""
         if self._server is not None:
             raise RuntimeError("the server is already running")
-        self._server = make_mock_server(self.app, self.host, self._port)
+        settings = self.engine.settings
+        self._server = make_mock_server(
+            self.app,
+            self.host,
+            self._port,
+            idle_seconds=settings.idle_timeout_seconds,
+            read_seconds=settings.read_timeout_seconds,
+        )
         self._stopping.clear()
         return self
 

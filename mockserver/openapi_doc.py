@@ -32,6 +32,7 @@ from mockserver.contract.schemas import SCHEMA_FILES, load_json, schema_validato
 
 __all__ = [
     "ADMIN_ONLY_STATUSES",
+    "MP4_EXAMPLE",
     "OPENAPI_FILE",
     "SCHEMA_COMPONENTS",
     "embed_schema",
@@ -41,6 +42,9 @@ __all__ = [
 
 OPENAPI_FILE = "openapi.yaml"
 """The default dialect's document (`openapi_file(dialect)` names each one)."""
+#: The 200 video's example: a placeholder a document-driven mock (Prism) can send; the real
+#: mock serves a playable MP4.
+MP4_EXAMPLE = "(an H.264 MP4 file; vidu-mock itself serves a real, playable one)"
 _SCHEMAS = "#/components/schemas/"
 # Answered by the HTTP layer before any route (request line or headers too long) on every path.
 _HTTP_LAYER = (414, 431)
@@ -120,21 +124,30 @@ def _schemas(files: tuple[str, ...]) -> dict[str, Any]:
     return components
 
 
-def _header(description: str, schema: dict[str, Any], *, required: bool = False) -> dict[str, Any]:
-    return {"description": description, "required": required, "schema": schema}
+def _header(description: str, schema: dict[str, Any], example: str, *, required: bool = False) -> dict[str, Any]:
+    # An example on every header: mock servers built from the document (Prism) send it,
+    # instead of the literal "string", which the document's own pattern would refuse.
+    return {"description": description, "required": required, "schema": schema, "example": example}
 
 
 def _headers() -> dict[str, Any]:
     digits = {"type": "string", "pattern": "^[0-9]+$"}
     return {
-        "XRequestId": _header("Unique id of this request, on every response.", {"type": "string"}, required=True),
-        "RetryAfter": _header("Seconds to wait before retrying (whole seconds, rounded down).", digits),
-        "RetryAfterMs": _header("Milliseconds to wait before retrying; OpenAI-style SDKs prefer it.", digits),
-        "XShouldRetry": _header(
-            "`false` when the request sent `Prefer: retry=false`: SDKs must not retry.", {"type": "string"}
+        "XRequestId": _header(
+            "Unique id of this request, on every response.",
+            {"type": "string"},
+            "req_5f0c1e2d3b4a69788796a5b4",
+            required=True,
         ),
-        "PreferenceApplied": _header("The preferences of `Prefer` that were honoured (RFC 7240).", {"type": "string"}),
-        "Allow": _header("The methods this path serves.", {"type": "string"}, required=True),
+        "RetryAfter": _header("Seconds to wait before retrying (whole seconds, rounded down).", digits, "1"),
+        "RetryAfterMs": _header("Milliseconds to wait before retrying; OpenAI-style SDKs prefer it.", digits, "1000"),
+        "XShouldRetry": _header(
+            "`false` when the request sent `Prefer: retry=false`: SDKs must not retry.", {"type": "string"}, "false"
+        ),
+        "PreferenceApplied": _header(
+            "The preferences of `Prefer` that were honoured (RFC 7240).", {"type": "string"}, "retry=false"
+        ),
+        "Allow": _header("The methods this path serves.", {"type": "string"}, "GET", required=True),
     }
 
 
@@ -320,7 +333,13 @@ def _poll_operations(dialect: Dialect, route: Route, prefer: dict[str, str]) -> 
             "200": {
                 "description": "A small, playable H.264 MP4.",
                 "headers": {"x-request-id": _ref("headers", "XRequestId")},
-                "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}},
+                "content": {
+                    "video/mp4": {
+                        "schema": {"type": "string", "format": "binary"},
+                        # A document cannot hold the bytes; a mock built from it sends this text.
+                        "example": MP4_EXAMPLE,
+                    }
+                },
             },
             **_errors(*_statuses_of(dialect, "content")),
         },

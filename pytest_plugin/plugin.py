@@ -79,6 +79,9 @@ def video_api(request: pytest.FixtureRequest, video_mock_settings: Settings) -> 
 
     options = _options(request, video_mock_settings)
     with VideoAPI(options.settings, base_url=options.base_url, clock=new_clock(options.clock)) as api:
+        if "video_server" in request.fixturenames:
+            # Both in one test: requests to the live server must reach it, not this fake.
+            api.let_through(request.getfixturevalue("video_server").url)
         yield api
 
 

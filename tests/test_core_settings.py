@@ -47,7 +47,7 @@ def test_config_file_from_the_environment_and_json(tmp_path: Path) -> None:
         ("lifecycle", "fast", "lifecycle"),
         ("port", "70000", "port"),
         ("strict", "maybe", "strict"),
-        ("max_tasks", "0", "caps"),
+        ("max_tasks", "0", "max_tasks must be at least 1"),
         ("no_such_setting", "1", "unknown setting"),
     ],
 )

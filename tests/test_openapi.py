@@ -21,6 +21,7 @@ from mockserver.contract.prefer import parse_prefer
 from mockserver.contract.schemas import SCHEMA_FILES, load_text
 from mockserver.openapi_doc import (
     ADMIN_ONLY_STATUSES,
+    MP4_EXAMPLE,
     OPENAPI_FILE,
     SCHEMA_COMPONENTS,
     openapi_document,
@@ -153,7 +154,9 @@ def test_operations_use_the_request_job_and_error_schemas() -> None:
         for status, response in operation(method, path)["responses"].items():
             content = resolve(response)["content"]
             if status == "200" and path.endswith("/content"):
-                assert content == {"video/mp4": {"schema": {"type": "string", "format": "binary"}}}
+                assert content == {
+                    "video/mp4": {"schema": {"type": "string", "format": "binary"}, "example": MP4_EXAMPLE}
+                }
             elif status == "200":
                 assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/VideoGenerationJob"}
             else:
@@ -262,3 +265,33 @@ def test_prefer_examples_never_inject_a_failure() -> None:
     for value in values:
         preferences = parse_prefer(value)
         assert preferences.applied and (preferences.error, preferences.fault, preferences.delay_ms) == (None,) * 3
+
+
+def _headers_of(node: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every header object in the document (components and inlined ones), by name."""
+    if isinstance(node, dict):
+        for name, header in (node.get("headers") or {}).items():
+            if isinstance(header, dict):
+                yield name, header
+        for value in node.values():
+            yield from _headers_of(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _headers_of(value)
+
+
+def test_every_header_has_an_example_its_own_schema_accepts() -> None:
+    # Prism sends a header's example; without one it sent "string", refused by the pattern.
+    seen = set()
+    for name, header in _headers_of(document()):
+        if "$ref" in header:
+            continue
+        seen.add(name)
+        assert "example" in header, name
+        Draft202012Validator(header["schema"]).validate(header["example"])
+    assert {"Retry-After", "retry-after-ms", "XRequestId", "RetryAfter", "RetryAfterMs"} <= seen
+
+
+def test_the_video_has_an_example_body() -> None:
+    content = operation("get", "/v1/video/generations/{task_id}/content")["responses"]["200"]["content"]
+    assert content["video/mp4"]["example"] == MP4_EXAMPLE

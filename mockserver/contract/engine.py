@@ -22,6 +22,7 @@ from mockserver.contract.clock import Clock, SystemClock
 from mockserver.contract.dialects import Dialect, JobFacts, Route, dialect_named
 from mockserver.contract.errors import ApiError
 from mockserver.contract.failures import FailureQueue, FailureRule
+from mockserver.contract.injected import injected_error
 from mockserver.contract.injection import Injection, decide
 from mockserver.contract.journal import MAX_STORED_BODY, Journal
 from mockserver.contract.json_body import parse_json_body
@@ -57,6 +58,9 @@ class ContractEngine:
         self.settings = settings or Settings()
         self.clock: Clock = clock or SystemClock()
         self.state: MockState = state or MemoryState(self.settings.max_tasks, self.settings.max_journal)
+        # Read now, not on the first download: reinstalling the package under a running
+        # server replaces its files, and a lazy read would then fail with a 500.
+        sample_video()
         self.lock = threading.RLock()
         self._rng = random.Random(self.settings.seed)
         # Configured tokens with their fingerprints, for the settings they were computed from.
@@ -256,8 +260,9 @@ class ContractEngine:
             injection = self._injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                reply = self.dialect.error(injection.error, self.settings.retry_after_ms, request_id)
-                message = injection.error.message
+                refused = injected_error(injection.error, injected)
+                reply = self.dialect.error(refused, self.settings.retry_after_ms, request_id)
+                message = refused.message
             else:
                 content_type = headers.get("content-type", "").split(";")[0].strip().lower()
                 if content_type != "application/json" and not content_type.endswith("+json"):
@@ -384,8 +389,9 @@ class ContractEngine:
             injection = self._injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                reply = self.dialect.error(injection.error, self.settings.retry_after_ms, request_id)
-                message = injection.error.message
+                refused = injected_error(injection.error, injected)
+                reply = self.dialect.error(refused, self.settings.retry_after_ms, request_id)
+                message = refused.message
             else:
                 now = self.clock.now() + turn.clock_offset
                 view = self.state.change_task(task, lambda polled: polled.poll(now))

@@ -41,6 +41,10 @@ class Settings:
     max_journal: int = 1_000
     retry_after_ms: int = 200
     timeout_fault_seconds: float = 30.0
+    # Kept-alive connections: how long one may sit idle between requests, and how long
+    # reading a request may stall before its connection (and thread) is let go.
+    idle_timeout_seconds: float = 15.0
+    read_timeout_seconds: float = 30.0
     admin_token: str | None = field(default=None, repr=False)
     secret: str = field(default=DEFAULT_SECRET, repr=False)
     quiet: bool = False
@@ -63,12 +67,18 @@ class Settings:
             raise ValueError(f"latency_ms must be MIN,MAX with 0 <= MIN <= MAX <= {MAX_DELAY_MS}")
         if self.lifecycle not in ("time", "step"):
             raise ValueError("lifecycle must be 'time' or 'step'")
-        if self.queued_seconds < 0 or self.running_seconds < 0 or self.offpeak_factor < 1:
-            raise ValueError("job timings must be >= 0 and offpeak_factor >= 1")
+        for name in ("queued_seconds", "running_seconds"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        if self.offpeak_factor < 1:
+            raise ValueError("offpeak_factor must be >= 1")
         if not 0 <= self.port <= 65535:
             raise ValueError("port must be 0 to 65535")
-        if self.max_body_bytes < 1 or self.max_tasks < 1 or self.max_journal < 0:
-            raise ValueError("caps must be positive")
+        for name, least in (("max_body_bytes", 1), ("max_tasks", 1), ("max_journal", 0)):
+            if getattr(self, name) < least:
+                raise ValueError(f"{name} must be at least {least}")
+        if not (0 < self.idle_timeout_seconds <= 3600 and 0 < self.read_timeout_seconds <= 3600):
+            raise ValueError("idle_timeout_seconds and read_timeout_seconds must be more than 0 and at most 3600")
         if not 0 <= self.retry_after_ms <= MAX_DELAY_MS:
             raise ValueError(f"retry_after_ms must be 0 to {MAX_DELAY_MS}")
         if self.dialect not in DIALECT_NAMES:
@@ -133,7 +143,7 @@ def _coerce(name: str, value: Any) -> Any:
         if name in ("error_codes", "tokens"):
             return tuple(_split(value))
         if name == "latency_ms":
-            parts = [int(p) for p in _split(value)]
+            parts = [_number(int, p, "MIN,MAX in whole milliseconds") for p in _split(value)]
             return (parts[0], parts[-1]) if parts else (0, 0)
         if isinstance(default, bool):
             if isinstance(value, bool):
@@ -143,13 +153,23 @@ def _coerce(name: str, value: Any) -> Any:
                 raise ValueError(f"expected a boolean, got {value!r}")
             return text in ("1", "true", "yes", "on")
         if name == "seed":
-            return None if value in (None, "") else int(value)
+            return None if value in (None, "") else _number(int, value, "a whole number")
         if name == "admin_token":
             return str(value) if value else None
         if isinstance(default, int):
-            return int(value)
+            return _number(int, value, "a whole number")
         if isinstance(default, float):
-            return float(value)
+            return _number(float, value, "a number")
         return str(value)
     except (TypeError, ValueError, IndexError) as exc:
         raise ValueError(f"setting {name}: {exc}") from None
+
+
+def _number(kind: type[Any], value: Any, expected: str) -> Any:
+    """`kind(value)`, refusing booleans and non-numbers in words a user reads (not `int()`'s)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected {expected}")
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected {expected}") from None
