@@ -19,7 +19,7 @@ from typing import Any, Literal, get_args
 from mockserver.contract.catalogue import DEFAULT_DIALECT, DIALECT_NAMES, DialectName, ErrorSpec, Mode, Status
 from mockserver.contract.errors import ApiError
 from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE, JobView, Task
-from mockserver.contract.replies import Outgoing, error_reply, json_reply
+from mockserver.contract.replies import Outgoing, error_headers, error_reply, json_reply
 from mockserver.contract.schemas import load_json
 
 __all__ = [
@@ -285,12 +285,7 @@ class NewApi(Dialect):
         status = rule.status or api_error.status
         code = api_error.code if rule.wire_code is None else rule.wire_code
         message = rule.message or api_error.message
-        headers: dict[str, str] = {}
-        if api_error.retry_after:
-            headers["Retry-After"] = str(retry_after_ms // 1000)
-            headers["retry-after-ms"] = str(retry_after_ms)
-        if api_error.status == 405 and api_error.param:
-            headers["Allow"] = api_error.param
+        headers = error_headers(api_error, retry_after_ms)
         if rule.layer == "middleware":
             message = f"{message} (request id: {request_id})"
             return json_reply(

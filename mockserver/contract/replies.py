@@ -68,14 +68,21 @@ def json_reply(status: int, payload: Any, headers: Mapping[str, str] | None = No
 def error_reply(error: ApiError | ErrorSpec, retry_after_ms: int = 0) -> Outgoing:
     """The §3 error body for `error`, with `Retry-After`/`retry-after-ms` where it calls for them."""
     api_error = error if isinstance(error, ApiError) else ApiError(error.code)
+    headers = error_headers(api_error, retry_after_ms)
+    if "Allow" in headers:
+        api_error.param = None  # the methods go in the header, not in the body's `param`
+    return json_reply(api_error.status, api_error.body(), headers)
+
+
+def error_headers(api_error: ApiError, retry_after_ms: int) -> dict[str, str]:
+    """The headers an error answer carries in every dialect: the retry pair, and `Allow` on a 405."""
     headers: dict[str, str] = {}
     if api_error.retry_after:
         headers["Retry-After"] = str(retry_after_ms // 1000)
         headers["retry-after-ms"] = str(retry_after_ms)
     if api_error.status == 405 and api_error.param:
         headers["Allow"] = api_error.param
-        api_error.param = None
-    return json_reply(api_error.status, api_error.body(), headers)
+    return headers
 
 
 def new_request_id() -> str:
