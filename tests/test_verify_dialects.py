@@ -9,6 +9,7 @@ import pytest
 from mockserver.verify.dialects import DIALECTS, legal_move
 from tests.verify_fakes import Exchange, fake_gateway, run_verify
 
+
 def test_a_new_api_gateway_is_detected_and_passes(tmp_path: Path) -> None:
     with fake_gateway(dialect="new-api") as fake:
         run = run_verify(fake.url, tmp_path)

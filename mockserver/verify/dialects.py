@@ -60,7 +60,7 @@ class Shape:
         """Every way `instance` breaks the shape, as short readable lines (empty: it fits)."""
         validator = schema_validator(self.name)
         found = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
-        return [_describe(error.absolute_path, error.message) for error in found]
+        return list(dict.fromkeys(_describe(error.absolute_path, error.message) for error in found))
 
     def fits(self, instance: Any) -> bool:
         """Whether `instance` has this shape."""
@@ -120,6 +120,8 @@ class Dialect:
     status_words: Mapping[str, State]
     progress_of: Callable[[Any], int | None]
     video_url_of: Callable[[Any], Any]
+    #: Where the video URL sits in a poll answer, as a report names it.
+    video_url_field: str
     #: Auth and routing errors (401, unknown path).
     auth_error: Shape
     #: Task errors (a refused body, an unknown task).
@@ -184,6 +186,7 @@ UNIALL = Dialect(
     status_words={"queued": "queued", "in_progress": "in_progress", "completed": "completed", "failed": "failed"},
     progress_of=_int_progress,
     video_url_of=_key("video_url"),
+    video_url_field="video_url",
     auth_error=_file(_UNIALL_FILES.errors[0]),
     task_error=_file(_UNIALL_FILES.errors[0]),
     error_code_of=_nested("error", "code"),
@@ -200,6 +203,7 @@ NEW_API = Dialect(
     status_words=_NEW_API_STATUSES,
     progress_of=_percent_progress,
     video_url_of=_key("result_url"),
+    video_url_field="data.result_url",
     auth_error=_file(_NEW_API_FILES.errors[0]),
     task_error=_file(_NEW_API_FILES.errors[1]),
     error_code_of=lambda body: _nested("error", "code")(body) or _key("code")(body),
