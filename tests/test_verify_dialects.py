@@ -82,3 +82,19 @@ def test_each_dialects_shapes_are_the_files_the_mock_answers_by(name: str) -> No
         assert f"{getattr(verifier, part).name}.schema.json" == file, part
     status, code = (400, "task_not_exist") if name == "new-api" else (404, "task_not_found")
     assert (verifier.unknown_task_status, verifier.unknown_task_code) == (status, code)
+
+
+def test_a_new_api_success_without_its_result_url_is_named(tmp_path: Path) -> None:
+    def no_result_url(exchange: Exchange) -> None:
+        if exchange.is_poll and exchange.status == 200 and exchange.json["data"]["status"] == "SUCCESS":
+            body = exchange.json
+            del body["data"]["result_url"]
+            exchange.set_json(body)
+
+    with fake_gateway(no_result_url, dialect="new-api") as fake:
+        run = run_verify(fake.url, tmp_path)
+    assert run.code == 1, run.stdout
+    assert run.report["dialect"] == "new-api"
+    assert "poll #1: video URL on a completed job | data.result_url None" in run.drift_text()
+    assert "data: 'result_url' is a required property" in run.drift_text()
+    assert fake.count(lambda e: e.path.endswith("/content")) == 0, "no video is fetched without a URL"
