@@ -34,9 +34,9 @@ def test_verify_finds_no_drift_in_the_mock_and_detects_its_dialect(dialect: str,
         match = re.search(r"serving (http://127\.0\.0\.1:\d+)", first)
         assert match, first
         report = tmp_path / "verify.json"
+        fast = ["--rps", "200", "--poll-interval", "0.05", "--creates", "2", "--report-json", str(report)]
         result = subprocess.run(
-            [str(COMMAND), "verify", "--base-url", match.group(1), "--rps", "200", "--poll-interval", "0.05"]
-            + ["--creates", "2", "--report-json", str(report)],
+            [str(COMMAND), "verify", "--base-url", match.group(1), *fast],
             capture_output=True,
             text=True,
             env={**os.environ, "VIDU_API_KEY": KEY},
