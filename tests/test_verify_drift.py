@@ -60,6 +60,11 @@ def _unfinished(job: dict[str, Any], progress: int) -> dict[str, Any]:
     return {**job, **none, "status": "in_progress", "progress": progress}
 
 
+def _videos_route_behind(exchange: Exchange) -> None:
+    if exchange.method == "GET" and exchange.path.startswith("/v1/videos/task_") and exchange.status == 200:
+        exchange.set_json(_unfinished(exchange.json, 50))
+
+
 def _html_500_for_bad_bodies(exchange: Exchange) -> None:
     if exchange.is_create and exchange.status == 400:
         exchange.status, exchange.headers = 500, {"content-type": "text/html"}
@@ -94,6 +99,11 @@ DRIFTS: dict[str, tuple[Mutation, str, tuple[str, ...]]] = {
     "no video_url on a completed job": (
         _poll_job(_no_video_url),
         "poll #1: video URL on a completed job | video_url None | video_url: None is not of type 'string'",
+        (),
+    ),
+    "the /v1/videos route behind": (
+        _videos_route_behind,
+        "poll #1: /v1/videos/{id} agrees | status: 'in_progress', the other route says completed",
         (),
     ),
     "an HTML 500 for a bad body": (_html_500_for_bad_bodies, "bad body: model missing | 500 text/html", ()),

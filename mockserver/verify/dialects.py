@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, get_args
 
 from mockserver.contract.dialects import DialectSchemas, UniAll, dialect_named
 from mockserver.contract.errors import ApiError
@@ -118,6 +118,9 @@ class Dialect:
     poll: Shape
     job_of: Callable[[Any], Any]
     status_words: Mapping[str, State]
+    #: A poll on the compatibility route `/v1/videos/{id}` and its status words.
+    videos: Shape
+    videos_status_words: Mapping[str, State]
     progress_of: Callable[[Any], int | None]
     video_url_of: Callable[[Any], Any]
     #: Where the video URL sits in a poll answer, as a report names it.
@@ -175,6 +178,8 @@ _NEW_API_STATUSES: dict[str, State] = {
     "QUEUED": "queued",
     **{word: cast(State, state) for state, word in _NEW_API_DATA["task_statuses"].items()},
 }
+#: The OpenAI-style words: uniall's job and both dialects' `/v1/videos/{id}` answers.
+_OPENAI_STATUSES: dict[str, State] = {s: s for s in get_args(State)}
 _UNIALL_FILES, _NEW_API_FILES = _schemas("uniall"), _schemas("new-api")
 
 UNIALL = Dialect(
@@ -183,7 +188,9 @@ UNIALL = Dialect(
     create_object=UniAll.OBJECT,
     poll=_file(_UNIALL_FILES.generations),
     job_of=_identity,
-    status_words={"queued": "queued", "in_progress": "in_progress", "completed": "completed", "failed": "failed"},
+    status_words=_OPENAI_STATUSES,
+    videos=_file(_UNIALL_FILES.videos),
+    videos_status_words=_OPENAI_STATUSES,
     progress_of=_int_progress,
     video_url_of=_key("video_url"),
     video_url_field="video_url",
@@ -201,6 +208,8 @@ NEW_API = Dialect(
     poll=_file(_NEW_API_FILES.generations),
     job_of=_wrapped,
     status_words=_NEW_API_STATUSES,
+    videos=_file(_NEW_API_FILES.videos),
+    videos_status_words=_OPENAI_STATUSES,
     progress_of=_percent_progress,
     video_url_of=_key("result_url"),
     video_url_field="data.result_url",
