@@ -1,50 +1,17 @@
-"""Dialect detection: a small fake speaking new-api's shapes (CONTRACT section 2, "Dialects") is recognised."""
+"""Dialect detection: the mock started in the new-api dialect (CONTRACT section 2, "Dialects") is recognised."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from mockserver.verify.dialects import DIALECTS, legal_move
 from tests.verify_fakes import Exchange, fake_gateway, run_verify
 
-_UPPER = {"queued": "QUEUED", "in_progress": "IN_PROGRESS", "completed": "SUCCESS", "failed": "FAILURE"}
-
-
-def _as_new_api(exchange: Exchange) -> None:
-    """Reshape the mock's uniall answers into the new-api dialect's."""
-    if exchange.headers.get("content-type") != "application/json":
-        return
-    body: Any = exchange.json
-    if exchange.status >= 400:
-        error = body["error"]
-        if error["code"] == "task_not_found":
-            exchange.set_json({"code": "task_not_exist", "message": "task_not_exist", "data": None}, status=400)
-        elif exchange.status == 400:
-            exchange.set_json({"code": error["code"], "message": error["message"], "data": None})
-        else:
-            message = f"{error['message']} (request id: 20261130184512000000001)"
-            exchange.set_json({"error": {"message": message, "type": "new_api_error", "code": error["code"]}})
-    elif exchange.is_create:
-        exchange.set_json({**body, "object": "video"})
-    elif exchange.is_poll:
-        data = {
-            "task_id": body["task_id"],
-            "status": _UPPER[body["status"]],
-            "progress": f"{body['progress']}%",
-            "result_url": body.get("video_url"),
-            "fail_reason": None,
-            "submit_time": body["created_at"],
-            "start_time": body["created_at"],
-            "finish_time": body.get("completed_at", 0),
-        }
-        exchange.set_json({"code": "success", "message": "", "data": data})
-
 
 def test_a_new_api_gateway_is_detected_and_passes(tmp_path: Path) -> None:
-    with fake_gateway(_as_new_api) as fake:
+    with fake_gateway(dialect="new-api") as fake:
         run = run_verify(fake.url, tmp_path)
     assert run.code == 0, run.stdout
     assert "dialect: new-api (detected from the answer to a request with no key)" in run.stdout
@@ -56,7 +23,7 @@ def test_a_new_api_gateway_is_detected_and_passes(tmp_path: Path) -> None:
 
 
 def test_a_new_api_gateway_judged_as_uniall_drifts(tmp_path: Path) -> None:
-    with fake_gateway(_as_new_api) as fake:
+    with fake_gateway(dialect="new-api") as fake:
         run = run_verify(fake.url, tmp_path, "--dialect", "uniall", "--creates", "0")
     assert run.code == 1
     assert "dialect: uniall (chosen with --dialect; the answers look like new-api (try --dialect auto))" in run.stdout
@@ -99,10 +66,35 @@ def test_transitions_only_move_forward(before: str, after: str, legal: bool) -> 
     assert legal_move(before, after) is legal
 
 
-def test_uniall_shapes_are_the_packaged_schemas() -> None:
-    from mockserver.contract import schema_validator
-    from mockserver.verify.dialects import _validator
+@pytest.mark.parametrize("name", list(DIALECTS))
+def test_each_dialects_shapes_are_the_files_the_mock_answers_by(name: str) -> None:
+    from mockserver.contract.dialects import dialect_named
 
-    uniall = DIALECTS["uniall"]
-    assert _validator(uniall.poll) is schema_validator("job")
-    assert _validator(uniall.task_error) is schema_validator("error")
+    files = dialect_named(name).schemas
+    verifier = DIALECTS[name]
+    named = {
+        "create": files.created,
+        "poll": files.generations,
+        "auth_error": files.errors[0],
+        "task_error": files.errors[min(1, len(files.errors) - 1)],
+    }
+    for part, file in named.items():
+        assert f"{getattr(verifier, part).name}.schema.json" == file, part
+    status, code = (400, "task_not_exist") if name == "new-api" else (404, "task_not_found")
+    assert (verifier.unknown_task_status, verifier.unknown_task_code) == (status, code)
+
+
+def test_a_new_api_success_without_its_result_url_is_named(tmp_path: Path) -> None:
+    def no_result_url(exchange: Exchange) -> None:
+        if exchange.is_poll and exchange.status == 200 and exchange.json["data"]["status"] == "SUCCESS":
+            body = exchange.json
+            del body["data"]["result_url"]
+            exchange.set_json(body)
+
+    with fake_gateway(no_result_url, dialect="new-api") as fake:
+        run = run_verify(fake.url, tmp_path)
+    assert run.code == 1, run.stdout
+    assert run.report["dialect"] == "new-api"
+    assert "poll #1: video URL on a completed job | data.result_url None" in run.drift_text()
+    assert "data: 'result_url' is a required property" in run.drift_text()
+    assert fake.count(lambda e: e.path.endswith("/content")) == 0, "no video is fetched without a URL"

@@ -50,7 +50,19 @@ def _string_progress(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _no_video_url(job: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in job.items() if k != "video_url"}
+    """The rev 2 job keeps every key; only a completed job's `video_url` is null."""
+    return {**job, "video_url": None} if job["status"] == "completed" else job
+
+
+def _unfinished(job: dict[str, Any], progress: int) -> dict[str, Any]:
+    """The rev 2 job still in progress at `progress`: no video, no result, no error, not completed."""
+    none = dict.fromkeys(("video_url", "error", "result", "completed_at"))
+    return {**job, **none, "status": "in_progress", "progress": progress}
+
+
+def _videos_route_behind(exchange: Exchange) -> None:
+    if exchange.method == "GET" and exchange.path.startswith("/v1/videos/task_") and exchange.status == 200:
+        exchange.set_json(_unfinished(exchange.json, 50))
 
 
 def _html_500_for_bad_bodies(exchange: Exchange) -> None:
@@ -75,8 +87,7 @@ def _progress_backwards() -> Mutation:
 
     def apply(exchange: Exchange) -> None:
         if exchange.is_poll and exchange.status == 200 and next(polls) == 2:
-            job = {k: v for k, v in exchange.json.items() if k not in ("video_url", "completed_at")}
-            exchange.set_json({**job, "status": "in_progress", "progress": 10})
+            exchange.set_json(_unfinished(exchange.json, 10))
 
     return apply
 
@@ -85,7 +96,16 @@ def _progress_backwards() -> Mutation:
 DRIFTS: dict[str, tuple[Mutation, str, tuple[str, ...]]] = {
     "status words not the contract's": (_poll_job(_status_words), "poll #1: status word | status 'processing'", ()),
     "progress as a string": (_poll_job(_string_progress), "progress: '50%' is not of type 'integer'", ()),
-    "no video_url on a completed job": (_poll_job(_no_video_url), "'video_url' is a required property", ()),
+    "no video_url on a completed job": (
+        _poll_job(_no_video_url),
+        "poll #1: video URL on a completed job | video_url None | video_url: None is not of type 'string'",
+        (),
+    ),
+    "the /v1/videos route behind": (
+        _videos_route_behind,
+        "poll #1: /v1/videos/{id} agrees | status: 'in_progress', the other route says completed",
+        (),
+    ),
     "an HTML 500 for a bad body": (_html_500_for_bad_bodies, "bad body: model missing | 500 text/html", ()),
     "the wrong model echoed": (_wrong_model, "model: 'viduq3t-540p' echoed for a request for 'viduq3p-720p'", ()),
     "progress going backwards": (_progress_backwards(), "poll #1: progress never decreases | 10", ()),
@@ -178,8 +198,9 @@ def test_the_video_on_another_host_is_fetched_without_the_key(tmp_path: Path) ->
     with serve(mp4) as cdn:
 
         def elsewhere(exchange: Exchange) -> None:
-            if exchange.is_poll and exchange.status == 200 and "video_url" in exchange.json:
-                exchange.set_json({**exchange.json, "video_url": f"{cdn.url}/files/video.mp4"})
+            if exchange.is_poll and exchange.status == 200 and exchange.json["video_url"] is not None:
+                url = f"{cdn.url}/files/video.mp4"
+                exchange.set_json({**exchange.json, "video_url": url, "result": {"outputs": [url], "video_url": url}})
 
         with fake_gateway(elsewhere) as fake:
             run = run_verify(fake.url, tmp_path)
@@ -224,11 +245,7 @@ def test_the_request_cap_stops_the_run(tmp_path: Path) -> None:
 
 
 def test_a_job_that_never_finishes_is_incomplete_at_the_deadline(tmp_path: Path) -> None:
-    def stalled(job: dict[str, Any]) -> dict[str, Any]:
-        kept = {k: v for k, v in job.items() if k not in ("video_url", "completed_at")}
-        return {**kept, "status": "in_progress", "progress": 50}
-
-    with fake_gateway(_poll_job(stalled)) as fake:
+    with fake_gateway(_poll_job(lambda job: _unfinished(job, 50))) as fake:
         run = run_verify(fake.url, tmp_path, "--deadline", "30", "--poll-interval", "2", "--max-poll-interval", "8")
     assert run.code == 2, run.stdout
     assert (

@@ -174,23 +174,29 @@ class Verifier:
     def _check_bad_body(self, rule: str, code: str, param: str | None, answer: Answer) -> None:
         d = self.dialect
         name = f"bad body: {rule}"
-        expected = f"4xx {code} @{param or '-'}" if d.error_param_of is not None else f"4xx {d.name} task error"
-        if answer.status in RETRY_STATUSES:
+        wanted = d.refusal(code, param)
+        # Any 4xx will do where the contract gives one (gateways differ on 400/422); else that status.
+        client_error = 400 <= wanted.status < 500
+        status_word = "4xx" if client_error else str(wanted.status)
+        if d.error_param_of is not None:
+            expected = f"{status_word} {code} @{param or '-'}"
+        else:
+            expected = f"{status_word} {d.name} {wanted.kind}"
+        if answer.status in RETRY_STATUSES and answer.status != wanted.status:
             self.report.add(CheckResult(name, expected, f"{answer.brief()} after retries", "incomplete"))
             return
         if answer.status == 401:  # the key was refused: nothing about this body was learnt
             self.report.add(CheckResult(name, expected, "401: the key was refused", "incomplete"))
             return
-        if not 400 <= answer.status < 500:
+        if not (400 <= answer.status < 500 if client_error else answer.status == wanted.status):
+            accepted = answer.status < 300
             note = ["a body the contract refuses was accepted: the gateway may have created a task"]
-            self.report.add(
-                CheckResult(name, expected, answer.brief(), "DRIFT", details=note if answer.status < 300 else [])
-            )
+            self.report.add(CheckResult(name, expected, answer.brief(), "DRIFT", details=note if accepted else []))
             return
         if not answer.is_json:
             self.report.add(CheckResult(name, expected, answer.brief(), "DRIFT", details=["the body is not JSON"]))
             return
-        problems = d.task_error.problems(answer.json)
+        problems = wanted.shape.problems(answer.json)
         if problems:
             self.report.add(
                 CheckResult(name, expected, f"{answer.status}, {problems_line(problems)}", "DRIFT", details=problems)
@@ -198,13 +204,16 @@ class Verifier:
             return
         observed = f"{answer.status}"
         drift = []
+        got_code = d.error_code_of(answer.json)
+        if got_code != wanted.code:
+            drift.append(f"code {got_code!r}, the contract gives {wanted.code!r}")
         if d.error_param_of is not None:
-            got_code, got_param = d.error_code_of(answer.json), d.error_param_of(answer.json)
+            got_param = d.error_param_of(answer.json)
             observed += f" {got_code} @{got_param or '-'}"
-            if got_code != code:
-                drift.append(f"code {got_code!r}, the contract gives {code!r}")
             if got_param != param:
                 drift.append(f"param {got_param!r}, the contract gives {param!r}")
+        else:
+            observed += f" {wanted.kind} {got_code!r}"
         self.report.add(CheckResult(name, expected, observed, "DRIFT" if drift else "pass", details=drift))
 
     # -- paid checks ----------------------------------------------------------------------

@@ -2,23 +2,22 @@
 
 A `Dialect` names, for each kind of answer, the shape that validates it and how to read
 the few facts the checks need (status word, progress, video URL, error code and param).
-`uniall` validates against the packaged schemas, read at run time through
-`mockserver.contract.schemas`, so the verifier follows them when they change. `new-api`
-carries its shapes inline, written from CONTRACT.md rev 2 (its schemas are not packaged
-on this branch yet); point `Shape` at a file name once they are.
+Both dialects validate against the packaged schemas the mock itself answers by
+(`schemas/dialects/<name>/dialect.json` names each file, read through
+`mockserver.contract.dialects`), so the verifier and the mock share one contract per
+dialect and the verifier follows the schemas when they change.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from importlib.resources import files
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
-from jsonschema import Draft202012Validator
-
+from mockserver.contract.dialects import DialectSchemas, UniAll, dialect_named
+from mockserver.contract.errors import ApiError
 from mockserver.contract.schemas import schema_validator
 
 __all__ = [
@@ -27,6 +26,7 @@ __all__ = [
     "FINAL_STATES",
     "LEGAL_MOVES",
     "Dialect",
+    "Refusal",
     "Shape",
     "dialect_of_error",
     "legal_move",
@@ -50,41 +50,26 @@ def legal_move(before: str, after: str) -> bool:
     return after in LEGAL_MOVES.get(before, frozenset())
 
 
-@dataclass(frozen=True, eq=False)  # hashed by identity: each shape is built once
+@dataclass(frozen=True)
 class Shape:
-    """A JSON shape: the first packaged schema in `names` that exists, else `inline`."""
+    """A JSON shape: the packaged schema `name` (a path under `schemas/` without `.schema.json`)."""
 
-    names: tuple[str, ...] = ()
-    inline: Mapping[str, Any] | None = None
+    name: str
 
     def problems(self, instance: Any) -> list[str]:
         """Every way `instance` breaks the shape, as short readable lines (empty: it fits)."""
-        validator = _validator(self)
+        validator = schema_validator(self.name)
         found = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
-        return [_describe(error.absolute_path, error.message) for error in found]
+        return list(dict.fromkeys(_describe(error.absolute_path, error.message) for error in found))
 
     def fits(self, instance: Any) -> bool:
         """Whether `instance` has this shape."""
-        return _validator(self).is_valid(instance)
+        return schema_validator(self.name).is_valid(instance)
 
 
 def _describe(path: Any, message: str) -> str:
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or "body"
     return f"{where}: {message[:160]}"
-
-
-def _packaged(name: str) -> bool:
-    return (files("mockserver.contract") / "schemas" / f"{name}.schema.json").is_file()
-
-
-@cache
-def _validator(shape: Shape) -> Draft202012Validator:
-    for name in shape.names:
-        if _packaged(name):
-            return schema_validator(name)
-    if shape.inline is None:
-        raise LookupError(f"none of the schemas {shape.names} is packaged and no inline shape is given")
-    return Draft202012Validator(dict(shape.inline))
 
 
 def _identity(body: Any) -> Any:
@@ -133,8 +118,13 @@ class Dialect:
     poll: Shape
     job_of: Callable[[Any], Any]
     status_words: Mapping[str, State]
+    #: A poll on the compatibility route `/v1/videos/{id}` and its status words.
+    videos: Shape
+    videos_status_words: Mapping[str, State]
     progress_of: Callable[[Any], int | None]
     video_url_of: Callable[[Any], Any]
+    #: Where the video URL sits in a poll answer, as a report names it.
+    video_url_field: str
     #: Auth and routing errors (401, unknown path).
     auth_error: Shape
     #: Task errors (a refused body, an unknown task).
@@ -146,108 +136,89 @@ class Dialect:
     unknown_task_code: str
     notes: tuple[str, ...] = field(default=())
 
+    def refusal(self, code: str, param: str | None) -> Refusal:
+        """How the mock in this dialect refuses a body the contract answers with `code` at `param`."""
+        reply = dialect_named(self.name).error(ApiError(code, param=param), 0, "verify")
+        body = json.loads(reply.body)
+        shape, kind = (self.task_error, "task error") if self.task_error.fits(body) else (self.auth_error, "error")
+        return Refusal(reply.status, shape, kind, self.error_code_of(body))
 
-_STRING_OR_NULL = {"type": ["string", "null"]}
-_NEW_API_CREATE = {
-    "type": "object",
-    "required": sorted(CREATE_KEYS),
-    "additionalProperties": False,
-    "properties": {
-        "id": {"type": "string", "minLength": 1},
-        "task_id": {"type": "string", "minLength": 1},
-        "object": {"const": "video"},
-        "model": {"type": "string", "minLength": 1},
-        "status": {"type": "string"},
-        "progress": {"type": "integer", "minimum": 0, "maximum": 100},
-        "created_at": {"type": "integer", "minimum": 0},
-    },
-}
+
+@dataclass(frozen=True)
+class Refusal:
+    """The answer a dialect gives a refused body: status, the error shape it has, and its code."""
+
+    status: int
+    shape: Shape
+    kind: str
+    code: Any
+
+
+def _schemas(name: str) -> DialectSchemas:
+    return dialect_named(name).schemas
+
+
+def _file(path: str) -> Shape:
+    return Shape(path.removesuffix(".schema.json"))
+
+
+def _unknown_task(name: str) -> tuple[int, str]:
+    """How the mock in dialect `name` answers a poll of an unknown task: (status, wire code)."""
+    reply = dialect_named(name).error(ApiError("task_not_found", param="task_id"), 0, "verify")
+    body = json.loads(reply.body)
+    code = body["error"]["code"] if "error" in body else body["code"]
+    return reply.status, str(code)
+
+
+_NEW_API_DATA = dialect_named("new-api").data
+# new-api's task statuses (model/task.go): the dialect file names the four the mock sends;
+# a real gateway may also show NOT_START or QUEUED before the upstream starts the job.
 _NEW_API_STATUSES: dict[str, State] = {
     "NOT_START": "queued",
-    "SUBMITTED": "queued",
     "QUEUED": "queued",
-    "IN_PROGRESS": "in_progress",
-    "SUCCESS": "completed",
-    "FAILURE": "failed",
+    **{word: cast(State, state) for state, word in _NEW_API_DATA["task_statuses"].items()},
 }
-_NEW_API_POLL = {
-    "type": "object",
-    "required": ["code", "message", "data"],
-    "properties": {
-        "code": {"const": "success"},
-        "message": {"type": "string"},
-        "data": {
-            "type": "object",
-            "required": ["task_id", "status", "progress"],
-            "properties": {
-                "task_id": {"type": "string", "minLength": 1},
-                "status": {"enum": list(_NEW_API_STATUSES)},
-                "progress": {"type": "string", "pattern": "^[0-9]{1,3}%$"},
-                "result_url": _STRING_OR_NULL,
-                "fail_reason": _STRING_OR_NULL,
-                "submit_time": {"type": "integer"},
-                "start_time": {"type": "integer"},
-                "finish_time": {"type": "integer"},
-            },
-        },
-    },
-}
-_NEW_API_AUTH_ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["message", "type"],
-            "properties": {
-                "message": {"type": "string", "minLength": 1},
-                "type": {"const": "new_api_error"},
-                "code": {"type": ["string", "integer", "null"]},
-            },
-        }
-    },
-}
-_NEW_API_TASK_ERROR = {
-    "type": "object",
-    "required": ["code", "message", "data"],
-    "properties": {
-        "code": {"type": "string", "minLength": 1},
-        "message": {"type": "string", "minLength": 1},
-        "data": {"type": "null"},
-    },
-}
+#: The OpenAI-style words: uniall's job and both dialects' `/v1/videos/{id}` answers.
+_OPENAI_STATUSES: dict[str, State] = {s: s for s in get_args(State)}
+_UNIALL_FILES, _NEW_API_FILES = _schemas("uniall"), _schemas("new-api")
 
 UNIALL = Dialect(
     name="uniall",
-    create=Shape(names=("create", "job")),
-    create_object="video.generation.job",
-    poll=Shape(names=("job",)),
+    create=_file(_UNIALL_FILES.created),
+    create_object=UniAll.OBJECT,
+    poll=_file(_UNIALL_FILES.generations),
     job_of=_identity,
-    status_words={"queued": "queued", "in_progress": "in_progress", "completed": "completed", "failed": "failed"},
+    status_words=_OPENAI_STATUSES,
+    videos=_file(_UNIALL_FILES.videos),
+    videos_status_words=_OPENAI_STATUSES,
     progress_of=_int_progress,
     video_url_of=_key("video_url"),
-    auth_error=Shape(names=("error",)),
-    task_error=Shape(names=("error",)),
+    video_url_field="video_url",
+    auth_error=_file(_UNIALL_FILES.errors[0]),
+    task_error=_file(_UNIALL_FILES.errors[0]),
     error_code_of=_nested("error", "code"),
     error_param_of=_nested("error", "param"),
-    unknown_task_status=404,
-    unknown_task_code="task_not_found",
+    unknown_task_status=_unknown_task("uniall")[0],
+    unknown_task_code=_unknown_task("uniall")[1],
 )
 NEW_API = Dialect(
     name="new-api",
-    create=Shape(inline=_NEW_API_CREATE),
-    create_object="video",
-    poll=Shape(inline=_NEW_API_POLL),
+    create=_file(_NEW_API_FILES.created),
+    create_object=_NEW_API_DATA["object"],
+    poll=_file(_NEW_API_FILES.generations),
     job_of=_wrapped,
     status_words=_NEW_API_STATUSES,
+    videos=_file(_NEW_API_FILES.videos),
+    videos_status_words=_OPENAI_STATUSES,
     progress_of=_percent_progress,
     video_url_of=_key("result_url"),
-    auth_error=Shape(inline=_NEW_API_AUTH_ERROR),
-    task_error=Shape(inline=_NEW_API_TASK_ERROR),
+    video_url_field="data.result_url",
+    auth_error=_file(_NEW_API_FILES.errors[0]),
+    task_error=_file(_NEW_API_FILES.errors[1]),
     error_code_of=lambda body: _nested("error", "code")(body) or _key("code")(body),
     error_param_of=None,
-    unknown_task_status=400,
-    unknown_task_code="task_not_exist",
+    unknown_task_status=_unknown_task("new-api")[0],
+    unknown_task_code=_unknown_task("new-api")[1],
     notes=("task errors carry no param in this dialect: codes and params of refused bodies are not compared",),
 )
 DIALECTS: Mapping[str, Dialect] = {d.name: d for d in (UNIALL, NEW_API)}

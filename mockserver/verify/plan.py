@@ -5,11 +5,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from mockserver.contract.catalogue import COLLECTION, TASK_ID_PREFIX
+from mockserver.contract.catalogue import COLLECTION, TASK_ID_PREFIX, VIDEOS
 from mockserver.verify.options import VerifyOptions
 from mockserver.verify.samples import INVALID_BODIES, create_examples
 
-__all__ = ["COLLECTION", "UNKNOWN_PATH", "UNKNOWN_TASK", "PlannedStep", "build_plan", "max_polls", "render_plan"]
+__all__ = [
+    "COLLECTION",
+    "UNKNOWN_PATH",
+    "UNKNOWN_TASK",
+    "VIDEOS",
+    "PlannedStep",
+    "build_plan",
+    "max_polls",
+    "render_plan",
+]
 
 UNKNOWN_TASK = f"{TASK_ID_PREFIX}vidumockverifyunknown0000"
 UNKNOWN_PATH = "/v1/vidu-mock-verify/no-such-endpoint"
@@ -51,6 +60,9 @@ def build_plan(options: VerifyOptions) -> list[PlannedStep]:
         model = example.body["model"]
         steps.append(PlannedStep(f"create #{n}: {example.mode} on {model}", f"POST {COLLECTION}", 1, paid=True))
         steps.append(PlannedStep(f"poll #{n} until final", f"GET {COLLECTION}/{{task_id}}", polls, paid=True))
+        steps.append(
+            PlannedStep(f"poll #{n} on the other route, once final", f"GET {VIDEOS}/{{task_id}}", 1, paid=True)
+        )
         steps.append(PlannedStep(f"video #{n} is an MP4", "GET video_url (without the key)", 1, paid=True))
     return steps
 
