@@ -9,6 +9,9 @@ import pytest
 from mockserver.verify.dialects import DIALECTS, legal_move
 from tests.verify_fakes import Exchange, fake_gateway, run_verify
 
+# Each test serves a fake gateway and runs a whole verification: out of the fast inner loop.
+pytestmark = pytest.mark.slow
+
 
 def test_a_new_api_gateway_is_detected_and_passes(tmp_path: Path) -> None:
     with fake_gateway(dialect="new-api") as fake:

@@ -13,6 +13,9 @@ from mockserver.verify.plan import UNKNOWN_TASK
 from mockserver.verify.samples import INVALID_BODIES
 from tests.verify_fakes import KEY, Exchange, Mutation, fake_gateway, run_verify
 
+# Each test serves a fake gateway and runs a whole verification: out of the fast inner loop.
+pytestmark = pytest.mark.slow
+
 FREE_REQUESTS = 2 + len(INVALID_BODIES) + 2
 
 
