@@ -19,6 +19,7 @@ from mockserver.contract.catalogue import ErrorSpec, injectable_spec, is_offpeak
 from mockserver.contract.clock import Clock, SystemClock
 from mockserver.contract.errors import ApiError
 from mockserver.contract.failures import FailureQueue, FailureRule
+from mockserver.contract.job_plans import JobPlanQueue
 from mockserver.contract.journal import Journal
 from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE, JobView, Outcome, Task
@@ -53,6 +54,7 @@ class ContractEngine:
         self.store = TaskStore(self.settings.max_tasks)
         self.journal = Journal(self.settings.max_journal)
         self.failures = FailureQueue()
+        self.job_plans = JobPlanQueue()
         self.lock = threading.RLock()
         self._rng = random.Random(self.settings.seed)
         self._epoch = 0
@@ -89,6 +91,7 @@ class ContractEngine:
             self.store.clear()
             self.journal.clear()
             self.failures.clear()
+            self.job_plans.clear()
             self._epoch += 1
             self._rng = random.Random(self.settings.seed)
             reset_clock = getattr(self.clock, "reset", None)
@@ -109,7 +112,7 @@ class ContractEngine:
                 raise ApiError("method_not_allowed", f"{method} is not allowed here; use GET.", "GET, HEAD")
             task_id, content = match.group(1), match.group(2)
             if content:
-                return self._video(request, task_id)
+                return self._video(request, headers, prefs, task_id)
             return self._poll(request, headers, prefs, task_id)
         raise ApiError(
             "not_found",
@@ -240,12 +243,18 @@ class ContractEngine:
     def _new_task(self, model: str, mode: Any, owner: str, job: str | None) -> dict[str, Any]:
         settings = self.settings
         now = self.clock.now()
+        # The next queued plan belongs to this job, used up even when `Prefer: job=` overrides it.
+        plan = self.job_plans.take()
         outcome: Outcome = "fail" if job == "fail" else "stall" if job == "stall" else "succeed"
+        if plan is not None and job is None:
+            outcome = plan.outcome
         task_id = encode_task_id(
             self._signing_key(), created_at=now, model=model, mode=mode, outcome=outcome, owner=owner
         )
         task = self._task_from_facts(task_id, now, model, mode, outcome, owner)
         task.lifecycle = "step" if settings.lifecycle == "step" else "time"
+        if plan is not None:
+            task.steps = plan.polls
         self.store.add(task)
         # CONTRACT §1: the create response is always `queued`, even with zero job timings.
         return job_body(task, _QUEUED, "")
@@ -299,12 +308,28 @@ class ContractEngine:
         self._record(request, headers, reply, "poll", task_id=task_id[:130], model=model, mode=mode, injected=injected)
         return reply
 
-    def _video(self, request: Incoming, task_id: str) -> Outgoing:
-        task = self.find_task(task_id) if _TASK_ID.match(task_id) else None
-        if task is None or task.view(self.clock.now()).status != "completed":
-            raise ApiError("task_not_found", "No completed video for this task.", "task_id")
-        video = sample_video()
-        return Outgoing(200, {"Content-Type": "video/mp4", "Content-Length": str(len(video))}, video)
+    def _video(self, request: Incoming, headers: dict[str, str], prefs: Preferences, task_id: str) -> Outgoing:
+        model = mode = None
+        injected = None
+        try:
+            task = self.find_task(task_id) if _TASK_ID.match(task_id) else None
+            if task is None or task.view(self.clock.now()).status != "completed":
+                raise ApiError("task_not_found", "No completed video for this task.", "task_id")
+            model, mode = task.model, task.mode
+            error, fault, delay, injected = self._injection("content", model, mode, prefs)
+            if error is not None:
+                reply = error_reply(error, self.settings.retry_after_ms)
+            else:
+                video = sample_video()
+                reply = Outgoing(200, {"Content-Type": "video/mp4", "Content-Length": str(len(video))}, video)
+            reply.fault, reply.delay_ms = fault, delay
+        except ApiError as api_error:
+            reply = error_reply(api_error, self.settings.retry_after_ms)
+        reply.task_id = task_id[:130]
+        self._record(
+            request, headers, reply, "content", task_id=task_id[:130], model=model, mode=mode, injected=injected
+        )
+        return reply
 
 
 def job_body(task: Task, view: JobView, base_url: str) -> dict[str, Any]:
