@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from mockserver.contract.catalogue import injectable_spec
 from mockserver.contract.control import MockControl
@@ -91,6 +91,9 @@ class Step:
     def __repr__(self) -> str:
         return f"Step.parse({str(self)!r})"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))  # Hypothesis' reports print this, not the dataclass fields
+
 
 OK = Step()
 
@@ -145,6 +148,9 @@ class JobEnd:
 
     def __repr__(self) -> str:
         return f"JobEnd.parse({str(self)!r})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))  # Hypothesis' reports print this, not the dataclass fields
 
 
 def _steps(value: Iterable[Step]) -> tuple[Step, ...]:
@@ -269,12 +275,16 @@ class Scenario:
     def __repr__(self) -> str:
         return f"Scenario({self.story()})"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))  # Hypothesis' reports print this, not the dataclass fields
+
 
 @contextmanager
 def playing(control: MockControl, scenario: Scenario, reset: Callable[[], None] | None = None) -> Iterator[Scenario]:
     """Reset the fake (`reset`, else `control.reset`), queue `scenario`, and drop what is left of it on exit.
 
-    Tasks and the journal outlive the block, for inspection.
+    Tasks and the journal outlive the block, for inspection. An exception leaving the block
+    gets a note naming the scenario.
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"play() takes a Scenario, got {type(scenario).__name__}")
@@ -282,6 +292,9 @@ def playing(control: MockControl, scenario: Scenario, reset: Callable[[], None] 
     scenario.apply(control)
     try:
         yield scenario
+    except Exception as error:
+        error.add_note(f"while playing {scenario!r}")  # the story in any report, whatever prints the arguments
+        raise
     finally:
         control.engine.failures.clear()
         control.engine.job_plans.clear()
