@@ -78,7 +78,7 @@ def test_openai_sdk_retries_ride_out_429_and_503_scenarios(
     video_api: VideoAPI, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     waits: list[float] = []
-    monkeypatch.setattr(openai._base_client.time, "sleep", waits.append)  # record the SDK's waits, sleep none
+    monkeypatch.setattr("openai._base_client.time.sleep", waits.append)  # record the SDK's waits, sleep none
     with video_api.play(scenario), openai.OpenAI(base_url=f"{API_BASE}/v1", api_key="sk-test", max_retries=2) as sdk:
         job = sdk.post("/video/generations", body={"model": "viduq3p-720p", "prompt": "a fox"}, cast_to=dict[str, Any])
         for _ in range(6):
