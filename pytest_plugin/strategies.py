@@ -10,7 +10,7 @@ aspect ratios, limits and the error catalogue are never restated here.
 - `jobs()` and `error_bodies()`: response bodies, for testing response parsers.
 - `scenarios()`: scripts of server behaviour (errors, faults, delays, job ends) to play
   with `video_api.play(...)` / `video_server.play(...)`; `steps()` and `job_ends()` are
-  their parts, for stateful tests (`ScenarioMachine`). See docs/scenarios.md.
+  their parts, for stateful tests (`pytest_plugin.scenario_machine.ScenarioMachine`). See docs/scenarios.md.
 """
 
 from pytest_plugin.catalogue_examples import catalogue_bodies, every_model_and_mode
