@@ -13,7 +13,7 @@ the script, every request is answered normally), and how the 1st, 2nd, … creat
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -280,15 +280,15 @@ class Scenario:
 
 
 @contextmanager
-def playing(control: MockControl, scenario: Scenario, reset: Callable[[], None] | None = None) -> Iterator[Scenario]:
-    """Reset the fake (`reset`, else `control.reset`), queue `scenario`, and drop what is left of it on exit.
+def playing(control: MockControl, scenario: Scenario) -> Iterator[Scenario]:
+    """Reset the fake (`control.reset()`), queue `scenario`, and drop what is left of it on exit.
 
     Tasks and the journal outlive the block, for inspection. An exception leaving the block
     gets a note naming the scenario.
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"play() takes a Scenario, got {type(scenario).__name__}")
-    (reset or control.reset)()
+    control.reset()
     scenario.apply(control)
     try:
         yield scenario
