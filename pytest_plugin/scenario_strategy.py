@@ -129,8 +129,9 @@ def scenarios(
     budget = _bounded("max_steps", max_steps, 0, MAX_SCRIPT // 2)
     jobs_limit = _bounded("max_jobs", max_jobs, 0, MAX_SCRIPT)
     completes = "succeed" in {OUTCOMES[o] for o in _names("outcomes", outcomes)}
-    # A script can hold normal steps between misbehaving ones: twice the budget is room enough.
-    script = st.lists(step, max_size=2 * budget) if budget else st.just([])
+    # A script can hold normal steps between misbehaving ones: twice what is left of the
+    # budget is room enough, and nothing is drawn once it is spent (fewer draws, faster).
+    scripts = [st.lists(step, max_size=2 * left) for left in range(budget + 1)]
     ends = st.lists(end, max_size=jobs_limit) if completes else st.lists(end, min_size=jobs_limit, max_size=jobs_limit)
 
     @st.composite
@@ -142,7 +143,7 @@ def scenarios(
             if endpoint not in scripted:
                 continue
             kept: list[Step] = []
-            for one in draw(script):
+            for one in draw(scripts[left]) if left else ():
                 if not one.ok:
                     if not left:
                         break  # the budget is spent: the rest of this script is normal
