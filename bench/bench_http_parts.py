@@ -27,16 +27,16 @@ from fixed_job import FIXED_JOB
 from flask import Flask
 
 from mockserver.app import create_app, engine_of
+from mockserver.config_sources import settings_from_sources
 from mockserver.contract import engine as engine_module
 from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.replies import Incoming, Outgoing, json_reply
-from mockserver.contract.settings import Settings
 from mockserver.contract.validation import find_problems, schema_accepts
 
 
 def _answering(check: Any) -> Flask:
     """The mock's Flask face whose engine runs `check` on the body, then answers the fixed job."""
-    app = create_app(Settings.from_sources())
+    app = create_app(settings_from_sources())
     job = json.loads(FIXED_JOB)
 
     def handle(request: Incoming) -> Outgoing:
@@ -76,7 +76,7 @@ def unsigned_ids() -> Flask:
         return "task_" + os.urandom(16).hex()
 
     engine_module.encode_task_id = random_id  # type: ignore[attr-defined]  # swapped in this worker only
-    return create_app(Settings.from_sources())
+    return create_app(settings_from_sources())
 
 
 VARIANTS = (

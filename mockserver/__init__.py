@@ -2,7 +2,9 @@
 
 - `mockserver.contract`: the pure core (validation, lifecycle, errors, the engine).
 - `mockserver.app`: `create_app(settings)`, the Flask face; `mockserver.wsgi:app` for gunicorn.
-- `mockserver.live`: `LiveServer`, the app on a loopback port in a background thread.
+- `mockserver.live`: `LiveServer`, the one way to serve the app on a port (CLI, fixtures, benches).
+- `mockserver.config_sources`: `settings_from_sources()`, settings from the environment and a config file.
+- `mockserver.openapi_doc`: the OpenAPI document (build time; `tools/generate_openapi.py`).
 - `mockserver.cli`: the `mockserver` command.
 
 Nothing is imported here, so `import mockserver.contract` never loads Flask.

@@ -10,22 +10,26 @@ import logging
 import os
 import threading
 import time
-import uuid
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, Response, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Request
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import MapAdapter
 from werkzeug.wsgi import get_content_length, get_input_stream
 
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
-from mockserver.contract.replies import Incoming, Outgoing, error_reply
+from mockserver.contract.replies import Incoming, Outgoing, error_reply, new_request_id
+from mockserver.contract.router import Router
 from mockserver.contract.settings import Settings
-from mockserver.faults import FAULT_KEY, FaultMiddleware, act_out_delay, malformed_reply
+from mockserver.dashboard import dashboard_reply
+from mockserver.faults import FaultMiddleware, act_out_delay, mark_dropped
+from mockserver.log_text import printable
+from mockserver.state_backends import open_state
 
-__all__ = ["EXTENSION", "create_app", "engine_of", "REQUEST_LOG"]
+__all__ = ["EXTENSION", "create_app", "engine_of", "shutdown_event", "REQUEST_LOG"]
 
 EXTENSION = "vidu_mock"
 REQUEST_LOG = logging.getLogger("mockserver.requests")
@@ -39,6 +43,7 @@ class _State:
 
     def __init__(self, engine: ContractEngine) -> None:
         self.engine = engine
+        self.router = Router(engine, page=dashboard_reply)
         self.stopping = threading.Event()
         # Werkzeug rebuilds `host_url` (IRI decoding and all) on every request; it depends
         # only on these environ values, and clients send the same few Host headers.
@@ -81,6 +86,12 @@ def engine_of(app: Flask) -> ContractEngine:
     return state.engine
 
 
+def shutdown_event(app: Flask) -> threading.Event:
+    """Set it when the server stops: injected delays and held `timeout` connections end at once."""
+    state: _State = app.extensions[EXTENSION]
+    return state.stopping
+
+
 class _MockFlask(Flask):
     """Flask whose every request, any method and path, goes to the engine, which does its own routing.
 
@@ -95,10 +106,20 @@ class _MockFlask(Flask):
             return None
         return super().create_url_adapter(request)
 
-    def dispatch_request(self) -> Response:
-        """Answer through the engine."""
+    def wsgi_app(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """Answer through the engine, without Flask's request context or response object.
+
+        The engine needs neither, and pushing the context, building the response and
+        tearing both down cost three times the engine's own work on a create.
+        """
         state: _State = self.extensions[EXTENSION]
-        return _serve(state)
+        current = Request(environ)
+        try:
+            reply = _serve(state, current)
+        except Exception:
+            self.logger.exception("unexpected error")  # a bug of ours; the client still gets the §3 shape
+            reply = error_reply(ApiError("internal_error"))
+        return _respond(reply, environ, start_response)
 
 
 # Given, so Flask does not look the package up on the import path for every app (the
@@ -108,7 +129,9 @@ _ROOT_PATH = os.path.dirname(os.path.abspath(__file__))
 
 def create_app(settings: Settings | None = None, *, engine: ContractEngine | None = None) -> Flask:
     """A Flask app serving the fake API (and the `/__mock/` admin API) for `settings`."""
-    engine = engine or ContractEngine(settings)
+    if engine is None:
+        settings = settings or Settings()
+        engine = ContractEngine(settings, state=open_state(settings))
     # No static folder: its route cost a millisecond per app and answered OPTIONS /static/... itself.
     app = _MockFlask(__name__, static_folder=None, root_path=_ROOT_PATH, instance_path=_ROOT_PATH)
     state = _State(engine)
@@ -117,21 +140,10 @@ def create_app(settings: Settings | None = None, *, engine: ContractEngine | Non
         app.wsgi_app, state.stopping, lambda: engine.settings.timeout_fault_seconds
     )
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Response:
-        # Whatever Werkzeug refuses on its own still gets the engine's JSON answer.
-        return _serve(state)
-
-    @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> Response:
-        app.logger.exception("unexpected error")  # a bug of ours; the client still gets the §3 shape
-        return _to_response(error_reply(ApiError("internal_error")))
-
     return app
 
 
-def _incoming(state: _State) -> Incoming:
-    current: Request = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not seven
+def _incoming(state: _State, current: Request) -> Incoming:
     cap = state.engine.settings.max_body_bytes
     # What `current.content_length` and `current.stream` compute, each parsing the length once more.
     declared = get_content_length(current.environ)
@@ -149,6 +161,7 @@ def _incoming(state: _State) -> Incoming:
         base_url=state.host_url(current),
         remote_addr=current.remote_addr,
         declared_size=size,
+        multiprocess=bool(current.environ.get("wsgi.multiprocess")),
     )
 
 
@@ -166,41 +179,41 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
-def _serve(state: _State) -> Response:
+def _serve(state: _State, current: Request) -> Outgoing:
     started = time.perf_counter()
     try:
-        incoming = _incoming(state)
+        incoming = _incoming(state, current)
     except Exception as error:
         # A body that cannot be read is the client's fault, so a 400: a broken chunked body
         # raises OSError under Werkzeug and a ParseException (not an OSError) under gunicorn.
         reply = error_reply(ApiError("invalid_json", f"The request body could not be read: {str(error)[:120]}."))
-        _log(reply, None, started)
-        return _to_response(reply)
-    reply = state.engine.handle(incoming)
+        _log(current, reply, None, started)
+        return reply
+    reply = state.router.handle(incoming)
     act_out_delay(reply, state.stopping)
     fault = reply.fault
-    _log(reply, fault, started)
-    if fault in ("reset", "empty", "timeout"):
-        request.environ[FAULT_KEY] = fault  # acted out by FaultMiddleware, outside Flask
-    if fault == "malformed":
-        reply = malformed_reply(reply)
-    return _to_response(reply)
+    _log(current, reply, fault, started)
+    mark_dropped(reply, current.environ)  # acted out by FaultMiddleware
+    return reply
 
 
-class _Reply(Response):
-    """A response with no Content-Type but the engine's: Werkzeug's text/html default is not ours to add."""
-
-    default_mimetype = None
-
-
-def _to_response(reply: Outgoing) -> Response:
+def _respond(reply: Outgoing, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Start the WSGI response for `reply`: the engine's headers, nothing Werkzeug would add but a length."""
     headers = list(reply.headers.items())
     # CONTRACT §3: every response has one, including those the engine never saw.
     if not any(name.lower() == "x-request-id" for name in reply.headers):
-        headers.append(("x-request-id", "req_" + uuid.uuid4().hex[:24]))
+        headers.append(("x-request-id", new_request_id()))
     # Which process answered: lets users (and our scale-out test) see workers share tasks.
     headers.append(("x-mock-worker", _WORKER[0]))
-    return _Reply(reply.body, status=reply.status, headers=headers)
+    status, body = reply.status, reply.body
+    if status in (204, 304) or status < 200:
+        body = b""  # these never carry a body, nor a length (RFC 9110 8.6)
+    else:
+        headers.append(("Content-Length", str(len(body))))
+    if environ.get("REQUEST_METHOD") == "HEAD":
+        body = b""
+    start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}", headers)
+    return [body]
 
 
 # This process's id as text, renewed in each forked child (gunicorn workers fork).
@@ -208,18 +221,21 @@ _WORKER = [str(os.getpid())]
 os.register_at_fork(after_in_child=lambda: _WORKER.__setitem__(0, str(os.getpid())))
 
 
-def _log(reply: Outgoing, fault: Any, started: float) -> None:
+def _log(current: Request, reply: Outgoing, fault: Any, started: float) -> None:
     if not REQUEST_LOG.isEnabledFor(logging.INFO):
+        return
+    # The dashboard reads the admin API every second; those reads would bury the API's lines.
+    if current.method in ("GET", "HEAD") and current.path.startswith("/__mock"):
         return
     millis = (time.perf_counter() - started) * 1000
     extra = f" fault={fault}" if fault else ""
     # Only the method, path, status and task id: headers (bearer tokens) are never logged.
     REQUEST_LOG.info(
         "%s %s -> %d %.1fms%s%s",
-        request.method,
-        request.path[:200],
+        printable(current.method, 20),
+        printable(current.path),
         reply.status,
         millis,
-        f" task={reply.task_id}" if reply.task_id else "",
+        f" task={printable(reply.task_id)}" if reply.task_id else "",
         extra,
     )

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
+import platform
 import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
+from importlib import metadata
 from types import FrameType
 from typing import Any, TextIO
 
-from mockserver.app import REQUEST_LOG, create_app
-from mockserver.contract.settings import Settings
-from mockserver.serving import make_mock_server
+from mockserver.app import REQUEST_LOG
+from mockserver.config_sources import settings_from_sources
+from mockserver.contract.catalogue import COLLECTION
+from mockserver.contract.settings import Settings, redacted_url
+from mockserver.contract.state import StateUnavailable
+from mockserver.live import LiveServer
 
-__all__ = ["build_parser", "main", "settings_from_args"]
+__all__ = ["banner", "build_parser", "exposed_warning", "is_loopback", "main", "settings_from_args"]
 
 # Secrets stay out of argv (other local users can read it): environment or config file only.
 _NOT_FLAGS = frozenset({"secret", "admin_token"})
@@ -37,8 +43,23 @@ _HELP = {
     "max_journal": "request journal cap (oldest dropped first)",
     "retry_after_ms": "Retry-After / retry-after-ms sent with injected 429 and 503",
     "timeout_fault_seconds": "how long fault=timeout holds a connection before closing it",
+    "idle_timeout_seconds": "seconds a kept-alive connection may sit idle between requests (default 15)",
+    "read_timeout_seconds": "seconds reading one request may stall before its connection is dropped (default 30)",
     "quiet": "do not log one line per request",
+    "state": "where the state tests steer lives: 'memory' (default; this process only) or redis://host:port/db, "
+    "shared by every worker and host on it (pip install 'vidu-mock[redis]'; put a password in VIDU_MOCK_STATE)",
+    "state_prefix": "prefix of every Redis key (default vidu-mock:); one per mock sharing a Redis",
+    "dialect": "reply shapes: 'uniall' (the publisher's, default) or 'new-api' (the upstream gateway software's)",
 }
+
+
+def _version() -> str:
+    """The installed distribution's version, with the Python that runs it (for bug reports)."""
+    try:
+        version = metadata.version("vidu-mock")
+    except metadata.PackageNotFoundError:
+        version = "unknown (not installed)"
+    return f"{version} (Python {platform.python_version()})"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Every flag is also VIDU_MOCK_<NAME> in the environment or a key of the --config file "
         "(flags win over the environment, which wins over the file).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--config", metavar="FILE", help="TOML or JSON file of settings (or VIDU_MOCK_CONFIG)")
     for item in fields(Settings):
         if item.name in _NOT_FLAGS:
@@ -67,21 +89,43 @@ def settings_from_args(argv: Sequence[str] | None = None, environ: dict[str, str
     args = vars(parser.parse_args(argv))
     config = args.pop("config")
     try:
-        return Settings.from_sources(config_file=config, environ=environ, overrides=args)
-    except (ValueError, OSError) as error:
-        parser.error(str(error))
-        raise  # unreachable: parser.error exits
+        return settings_from_sources(config_file=config, environ=environ, overrides=args)
+    except ValueError as error:  # one line naming the source and the setting; no usage block
+        print(f"mockserver: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def banner(url: str, settings: Settings) -> str:
-    """What the server prints on start: where it listens and a curl command to paste."""
+    """What the server prints on start: where it listens, its dashboard and a curl command to paste."""
     token = "YOUR_TOKEN" if settings.tokens else "sk-test"
+    warning = "" if is_loopback(settings.host) else exposed_warning(settings.host)
     return (
-        f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; Ctrl-C stops)\n"
+        f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; dialect={settings.dialect}; "
+        f"state={redacted_url(settings.state)}; Ctrl-C stops)\n{warning}"
+        f"dashboard: {url}/__mock/\n"
         f"try:\n"
-        f"  curl -s {url}/v1/video/generations \\\n"
+        f"  curl -s {url}{COLLECTION} \\\n"
         f"    -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n"
         f'    -d \'{{"model": "viduq3p-720p", "prompt": "a fox in the snow", "duration": 5}}\''
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` reaches this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name that resolves elsewhere, or every interface
+
+
+def exposed_warning(host: str) -> str:
+    """The banner line for a host other machines can reach."""
+    return (
+        f"WARNING: listening on {host}, not loopback only: other machines that can reach this one can"
+        " use the mock (the /__mock/ admin API still answers loopback callers only, unless"
+        " VIDU_MOCK_ADMIN_TOKEN is set)\n"
     )
 
 
@@ -93,17 +137,36 @@ def _configure_logging(settings: Settings, stream: TextIO) -> None:
     REQUEST_LOG.setLevel(logging.WARNING if settings.quiet else logging.INFO)
 
 
+def _check_state(server: LiveServer) -> None:
+    """Warn (and serve on) when shared state is unreachable now: requests answer 503 until it is back."""
+    state = server.engine.state
+    if state.shared:
+        try:
+            state.refresh()
+        except StateUnavailable as error:
+            print(f"mockserver: warning: {error.message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the server until Ctrl-C or SIGTERM; returns the exit status."""
+    """Run the server until Ctrl-C or SIGTERM (or `verify ...`: check a gateway); returns the exit status."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["verify"]:
+        from mockserver.verify.cli import main as verify  # only when asked: serving never loads it
+
+        return verify(words[1:])
     settings = settings_from_args(argv)
     _configure_logging(settings, sys.stderr)
-    app = create_app(settings)
     try:
-        server = make_mock_server(app, settings.host, settings.port)
+        server = LiveServer(settings)
+    except ValueError as error:  # a state backend that cannot be used (the redis client missing)
+        print(f"mockserver: {error}", file=sys.stderr)
+        return 2
+    _check_state(server)
+    try:
+        server.bind()
     except OSError as error:
         print(f"mockserver: cannot listen on {settings.host}:{settings.port}: {error.strerror}", file=sys.stderr)
         return 1
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
 
     def stop(signum: int, frame: FrameType | None) -> Any:
         raise KeyboardInterrupt
@@ -111,12 +174,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         # Printed inside the try: a Ctrl-C right after the banner must still stop cleanly.
-        print(banner(f"http://{host}:{server.server_port}", settings), flush=True)
-        server.serve_forever(poll_interval=0.1)
+        print(banner(server.url, settings), flush=True)
+        server.serve()
     except KeyboardInterrupt:
         pass
     finally:
-        app.extensions["vidu_mock"].stopping.set()
-        server.server_close()
+        server.stop()
     print("vidu-mock stopped", flush=True)
     return 0

@@ -1,8 +1,8 @@
-"""Acting out an `Outgoing`'s delay and network fault on a real WSGI connection.
+"""Acting out an `Outgoing`'s delay and connection fault on a real WSGI connection.
 
-The engine only decides *what* goes wrong; this module makes a client really see it: a
-TCP reset, a connection closed with no reply, a reply that is not valid JSON, or a reply
-that never comes before the client's timeout.
+The core decides *what* goes wrong (`mockserver.contract.injection`) and already made a
+`malformed` reply; this module makes a client really see the rest: a TCP reset, a
+connection closed with no reply, or a reply that never comes before the client's timeout.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from mockserver.contract.replies import Outgoing
+from mockserver.contract.injection import DROPS_CONNECTION, MALFORMED_BODY
+from mockserver.contract.replies import Outgoing, malformed_reply
 
 __all__ = [
     "FAULT_KEY",
@@ -23,14 +24,12 @@ __all__ = [
     "FaultAborted",
     "FaultMiddleware",
     "act_out_delay",
+    "mark_dropped",
     "malformed_reply",
     "wants_reset",
 ]
 
 FAULT_KEY = "vidu_mock.fault"
-
-# A job object cut off mid-string: valid HTTP, invalid JSON.
-MALFORMED_BODY = b'{"id": "task_malformed", "object": "video.generation.j'
 
 
 class FaultAborted(ConnectionResetError):
@@ -56,11 +55,10 @@ def act_out_delay(reply: Outgoing, stop: threading.Event) -> None:
         stop.wait(reply.delay_ms / 1000)
 
 
-def malformed_reply(reply: Outgoing) -> Outgoing:
-    """A 200 `application/json` reply whose body is truncated JSON."""
-    headers = {k: v for k, v in reply.headers.items() if k.lower() == "x-request-id"}
-    headers["Content-Type"] = "application/json"
-    return Outgoing(200, headers, MALFORMED_BODY, task_id=reply.task_id)
+def mark_dropped(reply: Outgoing, environ: dict[str, Any]) -> None:
+    """Mark the request for `FaultMiddleware` when `reply` carries a connection-dropping fault."""
+    if reply.fault in DROPS_CONNECTION:
+        environ[FAULT_KEY] = reply.fault
 
 
 def _abort_connection(fault: str, environ: dict[str, Any], stop: threading.Event, timeout_seconds: float) -> None:

@@ -1,28 +1,30 @@
-"""`LiveServer`: the Flask app on a real loopback port, served from a background thread."""
+"""`LiveServer`: the one "start the mock on a port" class, for the CLI, the fixtures and the benches."""
 
 from __future__ import annotations
 
 import threading
 from types import TracebackType
 
-from mockserver.app import EXTENSION, create_app
+from mockserver.app import create_app, shutdown_event
 from mockserver.contract.clock import Clock
 from mockserver.contract.control import MockControl
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.settings import Settings
 from mockserver.serving import MockWSGIServer, make_mock_server
+from mockserver.state_backends import open_state
 
 __all__ = ["LiveServer"]
 
-# How often the serving loop checks for shutdown: bounds how long `stop()` takes.
+# How often a background serving loop checks for shutdown: bounds how long `stop()` takes.
 _POLL_SECONDS = 0.02
 
 
 class LiveServer:
-    """The mock on `http://127.0.0.1:<port>` in a daemon thread; port 0 picks a free one.
+    """The mock on `http://127.0.0.1:<port>`; port 0 picks a free one.
 
-    Use it as a context manager, or call `start()` and `stop()`. `control` is the same
-    `MockControl` the pytest fixtures expose.
+    In the background: a context manager, or `start()` and `stop()`. In the foreground (the
+    CLI): `bind()`, then `serve()` until Ctrl-C. `control` is the same `MockControl` the
+    pytest fixtures expose.
     """
 
     def __init__(
@@ -35,17 +37,18 @@ class LiveServer:
         port: int | None = None,
     ) -> None:
         settings = settings or (engine.settings if engine else Settings())
-        self.engine = engine or ContractEngine(settings, clock)
+        self.engine = engine or ContractEngine(settings, clock, state=open_state(settings))
         self.app = create_app(engine=self.engine)
         self.host = host or settings.host
         self._port = settings.port if port is None else port
         self._server: MockWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._stopping = shutdown_event(self.app)
         self.control = MockControl(self.engine)
 
     @property
     def port(self) -> int:
-        """The bound port (the real one once started)."""
+        """The bound port (the real one once bound)."""
         return self._server.server_port if self._server else self._port
 
     @property
@@ -59,14 +62,27 @@ class LiveServer:
         """Whether the server thread is serving."""
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self) -> LiveServer:
-        """Bind and serve in a daemon thread; returns self."""
+    def bind(self) -> LiveServer:
+        """Listen on the host and port (`OSError` if taken) without serving yet; returns self."""
         if self._server is not None:
             raise RuntimeError("the server is already running")
-        self._server = make_mock_server(self.app, self.host, self._port)
-        self.app.extensions[EXTENSION].stopping.clear()
+        settings = self.engine.settings
+        self._server = make_mock_server(
+            self.app,
+            self.host,
+            self._port,
+            idle_seconds=settings.idle_timeout_seconds,
+            read_seconds=settings.read_timeout_seconds,
+        )
+        self._stopping.clear()
+        return self
+
+    def start(self) -> LiveServer:
+        """Bind and serve in a daemon thread; returns self."""
+        server = self.bind()._server
+        assert server is not None
         self._thread = threading.Thread(
-            target=self._server.serve_forever,
+            target=server.serve_forever,
             kwargs={"poll_interval": _POLL_SECONDS},
             name=f"vidu-mock:{self.port}",
             daemon=True,
@@ -74,13 +90,29 @@ class LiveServer:
         self._thread.start()
         return self
 
+    def serve(self, poll_interval: float = 0.1) -> None:
+        """Serve in this thread until `KeyboardInterrupt` (which propagates), then release the port."""
+        if self._server is None:
+            self.bind()
+        assert self._server is not None
+        try:
+            self._server.serve_forever(poll_interval=poll_interval)
+        finally:
+            self._close()
+
     def stop(self) -> None:
         """Stop serving, release held (timed-out) connections and join the thread."""
         if self._server is None:
             return
-        self.app.extensions[EXTENSION].stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
+        if self._thread is not None:
+            self._stopping.set()
+            self._server.shutdown()  # only while a loop runs: it waits for the loop to end
+        self._close()
+
+    def _close(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._server = self._thread = None

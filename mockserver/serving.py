@@ -13,7 +13,6 @@ import os
 import selectors
 import socket
 import threading
-import uuid
 from collections.abc import Callable
 from functools import partial
 from http.server import HTTPServer
@@ -23,7 +22,9 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler, get_sockadd
 
 from mockserver.contract.catalogue import error_spec
 from mockserver.contract.errors import ApiError
+from mockserver.contract.replies import new_request_id
 from mockserver.faults import wants_reset
+from mockserver.keepalive import DEFAULT_IDLE_SECONDS, DEFAULT_READ_SECONDS, KeepAliveHandler, close_open_connections
 
 __all__ = [
     "HTTP_LAYER_ERRORS",
@@ -47,10 +48,8 @@ SERVER_NAME = "vidu-mock"
 _DRAIN_BYTES = 4 * 1024 * 1024
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    """Werkzeug's handler without its access log: the app writes its own, token-free line."""
-
-    protocol_version = "HTTP/1.1"  # keep-alive and chunked replies, as Werkzeug sets for threaded servers
+class QuietRequestHandler(KeepAliveHandler):
+    """The keep-alive handler without an access log: the app writes its own, token-free line."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Do nothing; `mockserver.requests` logs each request instead."""
@@ -74,7 +73,7 @@ class QuietRequestHandler(WSGIRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("x-request-id", "req_" + uuid.uuid4().hex[:24])
+        self.send_header("x-request-id", new_request_id())
         self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
@@ -211,7 +210,16 @@ class MockWSGIServer(ThreadedWSGIServer):
 
     connection_threads = SHARED_CONNECTION_THREADS
 
-    def __init__(self, host: str, port: int, app: Any, handler: type[WSGIRequestHandler] = QuietRequestHandler) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        app: Any,
+        handler: type[WSGIRequestHandler] = QuietRequestHandler,
+        *,
+        idle_seconds: float = DEFAULT_IDLE_SECONDS,
+        read_seconds: float = DEFAULT_READ_SECONDS,
+    ) -> None:
         """Bind `host:port` (0 picks a free port) and listen; raises `OSError` if it cannot.
 
         What Werkzeug's constructor does for a TCP server without TLS, less two things: it
@@ -221,6 +229,7 @@ class MockWSGIServer(ThreadedWSGIServer):
         The `Server` header names the mock instead.
         """
         self.host, self.port, self.app = host, port, app
+        self.idle_seconds, self.read_seconds = idle_seconds, read_seconds  # read by `KeepAliveHandler`
         self.passthrough_errors = False
         self.ssl_context = None
         self._server_version = SERVER_NAME
@@ -241,6 +250,11 @@ class MockWSGIServer(ThreadedWSGIServer):
         """Hand the connection to a connection thread."""
         self.connection_threads.submit(partial(self.process_request_thread, request, client_address))
 
+    def server_close(self) -> None:
+        """Stop listening and end the kept-alive connections still open."""
+        super().server_close()
+        close_open_connections(self)
+
     def shutdown_request(self, request: Any) -> None:
         """Close the connection; skip the polite FIN first when a reset was injected."""
         if isinstance(request, socket.socket) and wants_reset(request):
@@ -249,6 +263,19 @@ class MockWSGIServer(ThreadedWSGIServer):
         super().shutdown_request(request)
 
 
-def make_mock_server(app: Any, host: str, port: int) -> MockWSGIServer:
-    """Bind `app` on `host:port` (0 picks a free port) without starting to serve."""
-    return MockWSGIServer(host, port, app, handler=QuietRequestHandler)
+def make_mock_server(
+    app: Any,
+    host: str,
+    port: int,
+    *,
+    idle_seconds: float = DEFAULT_IDLE_SECONDS,
+    read_seconds: float = DEFAULT_READ_SECONDS,
+) -> MockWSGIServer:
+    """Bind `app` on `host:port` (0 picks a free port) without starting to serve.
+
+    Connections stay open between requests for up to `idle_seconds`; reading a request
+    may stall for up to `read_seconds` before its connection is dropped.
+    """
+    return MockWSGIServer(
+        host, port, app, handler=QuietRequestHandler, idle_seconds=idle_seconds, read_seconds=read_seconds
+    )

@@ -6,6 +6,6 @@ share it): task ids are signed, so any worker serves a task another created.
 """
 
 from mockserver.app import create_app
-from mockserver.contract.settings import Settings
+from mockserver.config_sources import settings_from_sources
 
-app = create_app(Settings.from_sources())
+app = create_app(settings_from_sources())

@@ -1,7 +1,7 @@
 """Translating between httpx and the contract engine, and acting out faults as httpx would see them.
 
-Each fault raises what an httpx client really raises against the Flask server
-(`mockserver.faults`), with the same message, and never waits. An injected delay is not slept either; a delay longer than the
+Each connection fault (`mockserver.contract.injection.DROPS_CONNECTION`) raises what an
+httpx client really raises against the Flask server, with the same message, and never waits. An injected delay is not slept either; a delay longer than the
 client's read timeout raises `httpx.ReadTimeout` at once, as the client would after waiting.
 
 | fault       | httpx sees                                              |
@@ -9,7 +9,7 @@ client's read timeout raises `httpx.ReadTimeout` at once, as the client would af
 | `reset`     | `httpx.ReadError("[Errno 104] Connection reset by peer")` |
 | `empty`     | `httpx.RemoteProtocolError("Server disconnected without sending a response.")` |
 | `timeout`   | `httpx.ReadTimeout("timed out")`                        |
-| `malformed` | a 200 `application/json` reply with `MALFORMED_BODY`    |
+| `malformed` | the core's reply as is: 200 `application/json`, `MALFORMED_BODY` |
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
+from mockserver.contract.injection import DROPS_CONNECTION
 from mockserver.contract.replies import Incoming, Outgoing
-from mockserver.faults import malformed_reply
 
 __all__ = ["FAULT_ERRORS", "read_timeout", "to_incoming", "to_response"]
 
@@ -28,6 +28,7 @@ FAULT_ERRORS: dict[str, tuple[type[httpx.TransportError], str]] = {
     "empty": (httpx.RemoteProtocolError, "Server disconnected without sending a response."),
     "timeout": (httpx.ReadTimeout, "timed out"),
 }
+assert FAULT_ERRORS.keys() == DROPS_CONNECTION, "every connection fault needs its httpx error"
 
 
 def to_incoming(request: httpx.Request, base_url: str, path: str) -> Incoming:
@@ -58,7 +59,5 @@ def to_response(reply: Outgoing, request: httpx.Request) -> httpx.Response:
     if reply.fault in FAULT_ERRORS:
         kind, message = FAULT_ERRORS[reply.fault]
         raise kind(message, request=request)
-    if reply.fault == "malformed":
-        reply = malformed_reply(reply)
     body = b"" if request.method.upper() == "HEAD" else reply.body
     return httpx.Response(reply.status, headers=reply.headers, content=body, request=request)

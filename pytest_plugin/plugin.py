@@ -38,7 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(base_url=None, clock='manual', **settings): configure the video_api and video_server "
         "fixtures for a test: narrow video_api to a base URL, pick the clock ('manual', 'system' or a "
-        "Clock), and override any Settings field (lifecycle='time', tokens=('sk-test',), ...).",
+        "Clock), and override any Settings field (lifecycle='time', tokens=('sk-test',), dialect='new-api', ...).",
     )
 
 
@@ -79,6 +79,9 @@ def video_api(request: pytest.FixtureRequest, video_mock_settings: Settings) -> 
 
     options = _options(request, video_mock_settings)
     with VideoAPI(options.settings, base_url=options.base_url, clock=new_clock(options.clock)) as api:
+        if "video_server" in request.fixturenames:
+            # Both in one test: requests to the live server must reach it, not this fake.
+            api.let_through(request.getfixturevalue("video_server").url)
         yield api
 
 

@@ -229,9 +229,9 @@ class Scenario:
         if control.engine.settings.lifecycle != "step" and any(end.polls != DEFAULT_STEPS for end in self.jobs):
             raise ValueError("a job's poll count needs the step lifecycle (lifecycle='step', the fixtures' default)")
         for rule in self.rules():
-            control.engine.failures.add(rule)
+            control.engine.state.add_failure(rule)
         for plan in self.plans():
-            control.engine.job_plans.add(plan)
+            control.engine.state.add_job_plan(plan)
 
     @classmethod
     def parse(cls, story: str) -> Scenario:
@@ -296,5 +296,5 @@ def playing(control: MockControl, scenario: Scenario) -> Iterator[Scenario]:
         error.add_note(f"while playing {scenario!r}")  # the story in any report, whatever prints the arguments
         raise
     finally:
-        control.engine.failures.clear()
-        control.engine.job_plans.clear()
+        control.engine.state.clear_failures()
+        control.engine.state.clear_job_plans()

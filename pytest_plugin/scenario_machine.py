@@ -36,12 +36,12 @@ class ScenarioMachine(RuleBasedStateMachine):
     def misbehave(self, endpoint: ScriptedEndpoint, step: Step) -> None:
         """The next request to `endpoint` still unscripted gets `step`'s answer."""
         if not step.ok:
-            self.api.engine.failures.add(step.rule(endpoint))
+            self.api.engine.state.add_failure(step.rule(endpoint))
 
     @rule(end=job_ends())
     def plan_next_job(self, end: JobEnd) -> None:
         """The next created job still unplanned ends as `end` says."""
-        self.api.engine.job_plans.add(end.plan())
+        self.api.engine.state.add_job_plan(end.plan())
 
     def teardown(self) -> None:
         """Stop the fake (its journal and tasks stay readable on `self.api`)."""

@@ -7,13 +7,19 @@ from dataclasses import dataclass
 
 import httpx
 
+from mockserver.contract.catalogue import COLLECTION, VIDEOS
+
 __all__ = ["DEFAULT_URL", "ApiScope"]
 
 # A reserved `.test` host: never resolvable, so a request that escapes the fake cannot go anywhere.
 DEFAULT_URL = "https://vidu-mock.test"
 
-# Any prefix (a gateway's `/vidu`), then the three API paths: create, poll, video download.
-_API_PATH = re.compile(r"^(?P<prefix>(?:/[^/]+)*?)(?P<api>/v1/video/generations(?:/[^/]+(?:/content)?)?/?)$")
+# Any prefix (a gateway's `/vidu`), then the API paths: create, poll, video download, and the
+# compatibility poll and download under `/v1/videos/{task_id}`.
+_API_PATH = re.compile(
+    rf"^(?P<prefix>(?:/[^/]+)*?)(?P<api>{re.escape(COLLECTION)}(?:/[^/]+(?:/content)?)?/?"
+    rf"|{re.escape(VIDEOS)}/[^/]+(?:/content)?/?)$"
+)
 
 
 @dataclass(frozen=True)

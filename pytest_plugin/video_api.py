@@ -20,7 +20,9 @@ from respx.mocks import Mocker
 from mockserver.contract.clock import Clock
 from mockserver.contract.control import MockControl
 from mockserver.contract.engine import ContractEngine
+from mockserver.contract.router import Router
 from mockserver.contract.settings import Settings
+from pytest_plugin.fake_host_guard import guard_fake_host, release_fake_host
 from pytest_plugin.httpx_bridge import to_incoming, to_response
 from pytest_plugin.options import DEFAULT_SETTINGS, new_clock
 from pytest_plugin.url_scope import ApiScope
@@ -64,12 +66,14 @@ class VideoAPI(MockControl):
         engine: ContractEngine | None = None,
     ) -> None:
         super().__init__(engine or ContractEngine(settings or DEFAULT_SETTINGS, clock or new_clock()))
+        self.routes = Router(self.engine)
         self.scope = ApiScope(base_url)
         self.delays: list[RecordedDelay] = []
         self.router = respx.MockRouter(assert_all_called=False, using="httpcore")
         self.router.route(name="vidu-mock").mock(side_effect=self._answer)
         self._extra_mockers: list[Any] = []
         self._active = False
+        self._let_through: list[ApiScope] = []
 
     @property
     def url(self) -> str:
@@ -86,12 +90,20 @@ class VideoAPI(MockControl):
         """Whether clients are being intercepted."""
         return self._active
 
+    def let_through(self, base_url: str) -> None:
+        """Never answer requests under `base_url`: they reach the network (e.g. a live server's URL).
+
+        The `video_api` fixture does this for `video_server.url` when a test uses both.
+        """
+        self._let_through.append(ApiScope(base_url))
+
     def start(self) -> VideoAPI:
         """Start intercepting httpx (and httpx2) clients; returns self."""
         if self.active:
             raise RuntimeError("this VideoAPI is already started")
         self.router.start()
         self._active = True
+        guard_fake_host()
         try:
             mocker = _httpcore2_mocker()
             if mocker is not None:
@@ -112,6 +124,7 @@ class VideoAPI(MockControl):
         if self._active:
             self._active = False
             self.router.stop(clear=False, reset=False)
+            release_fake_host()
 
     def __enter__(self) -> VideoAPI:
         return self.start()
@@ -137,11 +150,13 @@ class VideoAPI(MockControl):
         with playing(self, scenario):
             yield self
 
-    def _answer(self, request: httpx.Request) -> httpx.Response | None:
+    def _answer(self, request: httpx.Request) -> httpx.Response | httpx.Request | None:
+        if any(scope.split(request.url) is not None for scope in self._let_through):
+            return request  # respx's pass-through: sent over the network, untouched
         where = self.scope.split(request.url)
         if where is None:
             return None  # not ours: respx tries its other routes and routers
-        reply = self.engine.handle(to_incoming(request, *where))
+        reply = self.routes.handle(to_incoming(request, *where))
         if reply.delay_ms:
             self.delays.append(RecordedDelay(request.method, where[1], reply.delay_ms))
         return to_response(reply, request)

@@ -7,7 +7,7 @@ from typing import Any
 
 from mockserver.contract.schemas import schema_validator
 
-__all__ = ["assert_conforms", "assert_error", "assert_job"]
+__all__ = ["assert_conforms", "assert_dialect_conforms", "assert_error", "assert_job"]
 
 
 def assert_job(body: Any) -> dict[str, Any]:
@@ -34,4 +34,22 @@ def assert_conforms(status: int, raw: bytes | str | Any) -> Any:
         assert_job(body)
     else:
         assert_error(body)
+    return body
+
+
+def assert_dialect_conforms(dialect: str, status: int, raw: bytes | str | Any) -> Any:
+    """Validate a response of a server in `dialect`: a 2xx body against one of its job schemas, else one of its error schemas.
+
+    The §3 error schema is always allowed too: the admin API and the HTTP layer answer in it in every dialect.
+    """
+    from mockserver.contract.dialects import ROUTES, dialect_named
+
+    body = json.loads(raw) if isinstance(raw, bytes | str) else raw
+    schemas = dialect_named(dialect).schemas
+    if 200 <= status < 300:
+        files = {schemas.created, *(schemas.job(route) for route in ROUTES)}
+    else:
+        files = {*schemas.errors, "error.schema.json"}
+    fits = [path for path in sorted(files) if schema_validator(path.removesuffix(".schema.json")).is_valid(body)]
+    assert fits, f"{status} {body!r} fits none of {sorted(files)}"
     return body

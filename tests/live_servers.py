@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from mockserver.contract import ManualClock, Settings
+from mockserver.contract import ContractEngine, ManualClock, Settings
+from mockserver.contract.state import MockState
 from mockserver.live import LiveServer
 
 __all__ = ["AUTH", "CREATE", "TEXT", "live_server"]
@@ -17,8 +18,12 @@ TEXT = {"model": "viduq3p-720p", "prompt": "a fox in the snow"}
 
 
 @contextmanager
-def live_server(**settings: Any) -> Iterator[LiveServer]:
-    """A started `LiveServer` on a free loopback port with a `ManualClock` (time moves only when told)."""
-    server = LiveServer(Settings(port=0, **settings), clock=ManualClock())
+def live_server(state: MockState | None = None, **settings: Any) -> Iterator[LiveServer]:
+    """A started `LiveServer` on a free loopback port with a `ManualClock` (time moves only when told).
+
+    `state` defaults to memory; a `RedisState` runs the same server on shared state.
+    """
+    engine = ContractEngine(Settings(port=0, **settings), ManualClock(), state=state)
+    server = LiveServer(engine=engine)
     with server:
         yield server

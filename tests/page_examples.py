@@ -8,7 +8,8 @@ from typing import Any
 
 __all__ = ["PAGE", "PAGE_BODIES", "page_curl_commands"]
 
-PAGE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "create-video-task-old.txt"
+# A verbatim copy of the original page; docs/spec/PROVENANCE.md says where it came from.
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "spec" / "create-video-task-old.txt"
 
 # (body, the mode CONTRACT §1 assigns it), copied from the page's JSON examples.
 PAGE_BODIES: list[tuple[dict[str, Any], str]] = [

@@ -338,6 +338,7 @@ GUNICORN_CASES = [case for case in CASES if case.name not in GUNICORN_SKIP]
 
 
 @pytest.mark.parametrize("case", GUNICORN_CASES, ids=[case.name for case in GUNICORN_CASES])
+@pytest.mark.slow  # a gunicorn subprocess
 def test_under_gunicorn_the_app_answers_the_same(gunicorn_port: int, case: Case) -> None:
     if case.name not in GUNICORN_OWN:
         assert_documented_answer(gunicorn_port, case)

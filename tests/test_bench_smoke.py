@@ -15,6 +15,9 @@ import pytest
 
 from mockserver.contract import MODELS, MODES
 
+# Subprocesses or real servers per test: left out of the fast inner loop (-m 'not slow').
+pytestmark = pytest.mark.slow
+
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
@@ -100,3 +103,35 @@ def test_scenarios_bench_prints_each_side_and_the_verdict() -> None:
     assert [line.split()[0] for line in output.splitlines()[2:5]] == ["scenarios", "all", "bare"], output
     assert "requests per scenario (scenarios side): mean" in output
     assert "scenarios/s (median):" in output and "target >= 200" in output
+
+
+@pytest.mark.skipif(
+    shutil.which("wrk") is None or shutil.which("redis-server") is None, reason="wrk or redis-server is not installed"
+)
+def test_redis_bench_answers_every_request_and_prints_the_ratio() -> None:
+    output = run_quick("bench_redis.py")
+    rows = output.splitlines()[2:4]
+    assert [row.split()[0] for row in rows] == ["memory", "redis"], output
+    for row in rows:
+        assert row.split()[3:5] == ["0", "0"], output  # no non-200 answers, no socket errors
+    assert "ratio redis / memory (median of per-round ratios):" in output
+
+
+def _wiremock_ready() -> bool:
+    sys.path.insert(0, str(BENCH))
+    try:
+        from bench_keepalive import find_wiremock_jar
+    finally:
+        sys.path.remove(str(BENCH))
+    return None not in (find_wiremock_jar(), shutil.which("java"), shutil.which("wrk"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _wiremock_ready(), reason="needs java, wrk and an npm-installed wiremock (see bench/README.md)")
+def test_keepalive_bench_compares_mockserver_with_wiremock() -> None:
+    output = run_quick("bench_keepalive.py")
+    rows = output.splitlines()[2:4]
+    assert [row.split()[0] for row in rows] == ["WireMock", "vidu-mock"], output
+    for row in rows:
+        assert row[10:].split()[1:3] == ["0", "0"], output  # no non-200 answers, no socket errors
+    assert "ratio vidu-mock / WireMock (median of per-round ratios):" in output

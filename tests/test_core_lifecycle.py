@@ -33,7 +33,8 @@ def test_time_mode_walks_queued_running_completed() -> None:
 
 def test_time_mode_fail_and_stall() -> None:
     failed = task("fail").view(T0 + 100)
-    assert (failed.status, failed.completed_at) == ("failed", None)
+    # rev 2: a final state, failed too, has completed_at (Unix seconds).
+    assert (failed.status, failed.completed_at) == ("failed", int(T0 + 8))
     stalled = task("stall").view(T0 + 10_000)
     assert stalled.status == "in_progress" and stalled.progress < 100
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.contract import ContractEngine, Incoming, ManualClock, MockControl, Outgoing, Settings
+from mockserver.contract import ContractEngine, Incoming, ManualClock, MockControl, Outgoing, Router, Settings
 from mockserver.contract.failures import FailureRule
 from mockserver.contract.job_plans import JobPlan
 
@@ -126,7 +126,7 @@ def test_a_bad_plan_is_refused(outcome: Any, polls: int, message: str) -> None:
 
 
 def test_job_plans_over_the_admin_api() -> None:
-    api = engine()
+    api = Router(engine())
     admin = {"Content-Type": "application/json"}
     created = api.handle(Incoming("POST", "/__mock/jobs", admin, b'{"outcome": "fail", "polls": 3}'))
     assert (created.status, created.json()) == (201, {"outcome": "fail", "polls": 3})

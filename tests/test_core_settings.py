@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mockserver.config_sources import settings_from_sources
 from mockserver.contract import Settings
 
 
@@ -20,7 +21,7 @@ def test_precedence_is_overrides_then_env_then_file(tmp_path: Path) -> None:
     config = tmp_path / "mock.toml"
     config.write_text('port = 9001\nerror_rate = 0.25\nerror_codes = ["500"]\nlatency_ms = [5, 10]\n')
     env = {"VIDU_MOCK_ERROR_RATE": "0.5", "VIDU_MOCK_TOKENS": "sk-1, sk-2", "VIDU_MOCK_STRICT": "yes"}
-    settings = Settings.from_sources(config_file=config, environ=env, overrides={"port": 0, "seed": None})
+    settings = settings_from_sources(config_file=config, environ=env, overrides={"port": 0, "seed": None})
     assert settings.port == 0
     assert settings.error_rate == 0.5
     assert settings.error_codes == ("500",)
@@ -32,7 +33,7 @@ def test_precedence_is_overrides_then_env_then_file(tmp_path: Path) -> None:
 def test_config_file_from_the_environment_and_json(tmp_path: Path) -> None:
     config = tmp_path / "mock.json"
     config.write_text(json.dumps({"lifecycle": "step", "max_tasks": 10}))
-    settings = Settings.from_sources(environ={"VIDU_MOCK_CONFIG": str(config)})
+    settings = settings_from_sources(environ={"VIDU_MOCK_CONFIG": str(config)})
     assert (settings.lifecycle, settings.max_tasks) == ("step", 10)
 
 
@@ -46,7 +47,7 @@ def test_config_file_from_the_environment_and_json(tmp_path: Path) -> None:
         ("lifecycle", "fast", "lifecycle"),
         ("port", "70000", "port"),
         ("strict", "maybe", "strict"),
-        ("max_tasks", "0", "caps"),
+        ("max_tasks", "0", "max_tasks must be at least 1"),
         ("no_such_setting", "1", "unknown setting"),
     ],
 )
@@ -60,3 +61,15 @@ def test_public_view_withholds_secrets() -> None:
     text = json.dumps(settings.public())
     for secret in ("sk-live", "adm-1", "s3cret"):
         assert secret not in text
+
+
+def test_the_dialect_comes_from_a_flag_the_environment_or_the_config_file(tmp_path: Path) -> None:
+    from mockserver.cli import settings_from_args
+
+    config = tmp_path / "mock.toml"
+    config.write_text('dialect = "new-api"\n', encoding="utf-8")
+    assert settings_from_args([], environ={}).dialect == "uniall"  # the default
+    assert settings_from_args(["--dialect", "new-api"], environ={}).dialect == "new-api"
+    assert settings_from_args([], environ={"VIDU_MOCK_DIALECT": "new-api"}).dialect == "new-api"
+    assert settings_from_args(["--config", str(config)], environ={}).dialect == "new-api"
+    assert settings_from_args(["--config", str(config), "--dialect", "uniall"], environ={}).dialect == "uniall"

@@ -107,8 +107,8 @@ INVALID: list[tuple[str, Any, str, str | None]] = [
     ("references with last_image", body(MIX, last_image="https://example.com/a.png"), "invalid_mode", "last_image"),
     ("references empty", body(MIX, reference_image_urls=[]), "invalid_value", "reference_image_urls"),
     (
-        "8 references",
-        body(MIX, reference_image_urls=[f"https://e.com/{i}.png" for i in range(8)]),
+        "5 references (rev 2: the publisher takes up to 4)",
+        body(MIX, reference_image_urls=[f"https://e.com/{i}.png" for i in range(5)]),
         "invalid_value",
         "reference_image_urls",
     ),

@@ -10,6 +10,9 @@ import pytest
 
 from tests.markdown_examples import ROOT, CodeBlock, code_blocks
 
+# Subprocesses or real servers per test: left out of the fast inner loop (-m 'not slow').
+pytestmark = pytest.mark.slow
+
 PYTHON = code_blocks(language="python")
 SCRIPTS = [b for b in PYTHON if b.test_module is None and b.failing_module is None]
 MODULES = [b for b in PYTHON if b.test_module is not None]

@@ -17,14 +17,15 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from mockserver.contract.catalogue import ERRORS, INJECTABLE_STATUSES
-from mockserver.contract.openapi_doc import (
+from mockserver.contract.prefer import parse_prefer
+from mockserver.contract.schemas import SCHEMA_FILES, load_text
+from mockserver.openapi_doc import (
     ADMIN_ONLY_STATUSES,
+    MP4_EXAMPLE,
     OPENAPI_FILE,
     SCHEMA_COMPONENTS,
     openapi_document,
 )
-from mockserver.contract.prefer import parse_prefer
-from mockserver.contract.schemas import SCHEMA_FILES, load_text
 from tests.page_examples import PAGE_BODIES
 
 SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "schemas"
@@ -32,6 +33,9 @@ OPERATIONS = {
     ("post", "/v1/video/generations"): "createVideoGeneration",
     ("get", "/v1/video/generations/{task_id}"): "getVideoGeneration",
     ("get", "/v1/video/generations/{task_id}/content"): "downloadVideoGeneration",
+    # rev 2: the publisher's compatibility route answers the same job.
+    ("get", "/v1/videos/{task_id}"): "getVideo",
+    ("get", "/v1/videos/{task_id}/content"): "downloadVideo",
 }
 # CONTRACT §3's statuses, plus 414/431 that the HTTP layer answers for over-long request lines and headers.
 API_STATUSES = {400, 401, 404, 405, 413, 414, 415, 429, 431, 500, 502, 503, 504}
@@ -150,7 +154,9 @@ def test_operations_use_the_request_job_and_error_schemas() -> None:
         for status, response in operation(method, path)["responses"].items():
             content = resolve(response)["content"]
             if status == "200" and path.endswith("/content"):
-                assert content == {"video/mp4": {"schema": {"type": "string", "format": "binary"}}}
+                assert content == {
+                    "video/mp4": {"schema": {"type": "string", "format": "binary"}, "example": MP4_EXAMPLE}
+                }
             elif status == "200":
                 assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/VideoGenerationJob"}
             else:
@@ -219,8 +225,9 @@ def test_links_chain_create_to_poll_to_download() -> None:
     assert by_target == {
         "getVideoGeneration": {"task_id": "$response.body#/id"},
         "downloadVideoGeneration": {"task_id": "$response.body#/id"},
+        "getVideo": {"task_id": "$response.body#/id"},
     }
-    assert [link["operationId"] for link in create_links.values()] == ["getVideoGeneration"]
+    assert [link["operationId"] for link in create_links.values()] == ["getVideoGeneration", "getVideo"]
 
 
 @pytest.mark.parametrize(("body", "mode"), PAGE_BODIES, ids=[mode for _, mode in PAGE_BODIES])
@@ -258,3 +265,33 @@ def test_prefer_examples_never_inject_a_failure() -> None:
     for value in values:
         preferences = parse_prefer(value)
         assert preferences.applied and (preferences.error, preferences.fault, preferences.delay_ms) == (None,) * 3
+
+
+def _headers_of(node: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every header object in the document (components and inlined ones), by name."""
+    if isinstance(node, dict):
+        for name, header in (node.get("headers") or {}).items():
+            if isinstance(header, dict):
+                yield name, header
+        for value in node.values():
+            yield from _headers_of(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _headers_of(value)
+
+
+def test_every_header_has_an_example_its_own_schema_accepts() -> None:
+    # Prism sends a header's example; without one it sent "string", refused by the pattern.
+    seen = set()
+    for name, header in _headers_of(document()):
+        if "$ref" in header:
+            continue
+        seen.add(name)
+        assert "example" in header, name
+        Draft202012Validator(header["schema"]).validate(header["example"])
+    assert {"Retry-After", "retry-after-ms", "XRequestId", "RetryAfter", "RetryAfterMs"} <= seen
+
+
+def test_the_video_has_an_example_body() -> None:
+    content = operation("get", "/v1/video/generations/{task_id}/content")["responses"]["200"]["content"]
+    assert content["video/mp4"]["example"] == MP4_EXAMPLE

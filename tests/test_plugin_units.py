@@ -34,6 +34,11 @@ TEXT = {"model": "viduq3p-720p", "prompt": "a fox"}
         ("https://any.example/v1/models", None),
         ("https://any.example/v1/video/generations/a/b", None),
         ("https://any.example/v1/video/generationsX", None),
+        # rev 2: the compatibility poll route and its video; not the OpenAI create (`POST /v1/videos`).
+        ("https://gw.example/v1/videos/task_1", ("https://gw.example", "/v1/videos/task_1")),
+        ("https://gw.example/p/v1/videos/task_1/content", ("https://gw.example/p", "/v1/videos/task_1/content")),
+        ("https://any.example/v1/videos", None),
+        ("https://any.example/v1/videos/a/b", None),
     ],
 )
 def test_any_host_scope_answers_only_the_api_paths(url: str, expected: tuple[str, str] | None) -> None:

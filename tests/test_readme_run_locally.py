@@ -16,6 +16,9 @@ import pytest
 from tests.contract_checks import assert_conforms
 from tests.markdown_examples import ROOT, code_blocks
 
+# Subprocesses or real servers per test: left out of the fast inner loop (-m 'not slow').
+pytestmark = pytest.mark.slow
+
 SECTION = "## Run it locally"
 BIN = Path(sys.executable).parent
 DEFAULT_URL = "http://127.0.0.1:8000"

@@ -17,6 +17,9 @@ import requests
 
 from tests.contract_checks import assert_conforms
 
+# Subprocesses or real servers per test: left out of the fast inner loop (-m 'not slow').
+pytestmark = pytest.mark.slow
+
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 WORKERS = 4
 AUTH = {"Authorization": "Bearer sk-scale"}

@@ -25,6 +25,7 @@ from flask.testing import FlaskClient
 
 from mockserver.app import create_app
 from mockserver.cli import settings_from_args
+from mockserver.config_sources import settings_from_sources
 from mockserver.contract import ContractEngine, ManualClock, Settings
 from mockserver.live import LiveServer
 from tests.contract_checks import assert_conforms
@@ -44,7 +45,7 @@ BODY = {"model": "viduq3p-720p", "prompt": "a fox in the snow"}
 # -- Loopback bind ---------------------------------------------------------------------
 def test_every_default_binds_loopback() -> None:
     assert Settings().host == "127.0.0.1"
-    assert Settings.from_sources(environ={}).host == "127.0.0.1"
+    assert settings_from_sources(environ={}).host == "127.0.0.1"
     assert settings_from_args([], environ={}).host == "127.0.0.1"
 
 
@@ -114,13 +115,14 @@ def _drive(url: str) -> None:
     assert too_long.status_code == 414
     headers = {**auth, **admin, "Cookie": f"session={TOKEN}", "X-Api-Key": TOKEN, "Proxy-Authorization": TOKEN}
     assert requests.get(f"{url}{CREATE}/task_unknown", headers=headers, timeout=5).status_code == 404
-    for path in ("journal", "config", "failures"):
+    for path in ("journal", "config", "failures", "tasks", ""):  # "": the dashboard page
         answer = requests.get(f"{url}/__mock/{path}", headers=admin, timeout=5)
         assert answer.status_code == 200
         for secret in SECRETS:
             assert secret not in answer.text, (path, secret)
 
 
+@pytest.mark.slow  # the installed CLI in a subprocess
 def test_the_cli_binds_loopback_and_never_prints_a_token() -> None:
     env = {"VIDU_MOCK_TOKENS": TOKEN, "VIDU_MOCK_ADMIN_TOKEN": ADMIN}
     with cli_server(env) as (url, process):
@@ -200,6 +202,9 @@ ADMIN_CALLS = [
     ("GET", "clock", None),
     ("POST", "clock", {"advance": 100}),
     ("POST", "tasks/{task}", {"action": "complete"}),
+    ("GET", "tasks", None),
+    ("GET", "", None),  # the dashboard page
+    ("GET", "assets/dashboard.js", None),
 ]
 
 

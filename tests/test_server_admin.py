@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,13 +12,20 @@ import requests
 from mockserver.app import create_app
 from mockserver.contract import Settings
 from mockserver.live import LiveServer
+from mockserver.redis_state import RedisState
 from tests.contract_checks import assert_conforms
 from tests.live_servers import AUTH, CREATE, TEXT, live_server
+from tests.redis_server import RedisServer
 
 
-@pytest.fixture
-def server() -> Iterator[LiveServer]:
-    with live_server() as started:
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.slow)])
+def server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """The server on memory state, and the same on Redis state: the admin API means the same on both."""
+    state = None
+    if request.param == "redis":
+        redis_server: RedisServer = request.getfixturevalue("redis_server")
+        state = RedisState.from_url(redis_server.url, prefix=f"admin-{uuid.uuid4().hex[:8]}:")
+    with live_server(state) as started:
         yield started
 
 

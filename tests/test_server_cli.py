@@ -18,6 +18,9 @@ import requests
 from tests.contract_checks import assert_conforms
 from tests.page_examples import PAGE_BODIES, page_curl_commands
 
+# Subprocesses or real servers per test: left out of the fast inner loop (-m 'not slow').
+pytestmark = pytest.mark.slow
+
 COMMAND = Path(sys.executable).with_name("mockserver")
 BANNERS: dict[int, str] = {}  # pid -> what the server printed on start
 
@@ -64,6 +67,7 @@ def test_banner_prints_the_url_and_a_curl_command_and_ctrl_c_stops_cleanly() -> 
         out, err = stop(process)
         assert process.returncode == 0, err
     assert f"curl -s {url}/v1/video/generations" in out
+    assert f"dashboard: {url}/__mock/" in out
     assert "Authorization: Bearer sk-test" in out
     assert out.rstrip().endswith("vidu-mock stopped")
     assert "Traceback" not in err
@@ -111,7 +115,12 @@ def test_flags_environment_and_config_file_reach_the_settings(tmp_path: Path) ->
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["--lifecycle", "weekly"], "lifecycle"), (["--error-rate", "2"], "error_rate"), (["--port", "x"], "port")],
+    [
+        (["--lifecycle", "weekly"], "lifecycle"),
+        (["--error-rate", "2"], "error_rate"),
+        (["--port", "x"], "port"),
+        (["--dialect", "openai"], "dialect"),
+    ],
 )
 def test_bad_settings_exit_2_with_a_message(args: list[str], message: str) -> None:
     result = subprocess.run([str(COMMAND), *args], capture_output=True, text=True, timeout=30)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from tests.contract_checks import assert_conforms
 from tests.live_servers import CREATE, live_server
+
+# Subprocesses or real servers per test: left out of the fast inner loop (-m 'not slow').
+pytestmark = pytest.mark.slow
 
 THREADS = 16
 TASKS_PER_THREAD = 200

@@ -15,9 +15,10 @@ from hypothesis.errors import InvalidArgument
 import pytest_plugin.strategies as strategies
 from mockserver.contract import MODELS, MODES, STATUSES, ApiError, error_spec, is_mix_model, validate_create
 from mockserver.contract.catalogue import ERRORS
+from mockserver.contract.dialects import DIALECT_NAMES, ROUTES, dialect_named
 from mockserver.contract.schemas import schema_validator
 from pytest_plugin.invalid_bodies import RULES
-from pytest_plugin.request_rules import MODE_FIELDS
+from pytest_plugin.request_rules import MODE_FIELDS, REFERENCES_MAX
 from pytest_plugin.strategies import (
     InvalidRequest,
     catalogue_bodies,
@@ -111,7 +112,7 @@ VARIANTS: dict[str, Callable[[dict[str, Any]], bool]] = {
     "jpeg data URI": lambda b: b.get("last_image", "").startswith("data:image/jpeg;base64,"),
     "webp data URI": lambda b: any(r.startswith("data:image/webp;base64,") for r in b.get("reference_image_urls", [])),
     "one reference": lambda b: len(b.get("reference_image_urls", [])) == 1,
-    "the most references": lambda b: len(b.get("reference_image_urls", [])) == 7,
+    "the most references": lambda b: len(b.get("reference_image_urls", [])) == REFERENCES_MAX,
     "extra_body audio": lambda b: "audio" in b.get("extra_body", {}),
     "extra_body bgm": lambda b: "bgm" in b.get("extra_body", {}),
     "extra_body seed": lambda b: "seed" in b.get("extra_body", {}),
@@ -288,6 +289,44 @@ def test_unpinned_jobs_are_schema_valid(job: dict[str, Any]) -> None:
     schema_validator("job").validate(as_json(job))
 
 
+def validator_for(path: str) -> Any:
+    """The compiled validator of a schema file under `schemas/`, named by its path."""
+    return schema_validator(path.removesuffix(".schema.json"))
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("dialect", DIALECT_NAMES)
+@pytest.mark.parametrize("status", STATUSES)
+@settings(FAST, max_examples=25)
+@given(data=st.data())
+def test_jobs_follow_each_dialects_schema_for_each_route(
+    status: Any, dialect: str, route: Any, data: st.DataObject
+) -> None:
+    job = data.draw(jobs(status=status, dialect=dialect, route=route))
+    validator_for(dialect_named(dialect).schemas.job(route)).validate(as_json(job))
+    shown = job["data"]["status"] if route == "generations" and dialect == "new-api" else job["status"]
+    assert shown == (dialect_named("new-api").data["task_statuses"][status] if shown.isupper() else status)
+
+
+@pytest.mark.parametrize("dialect", DIALECT_NAMES)
+@settings(FAST, max_examples=60)
+@given(data=st.data())
+def test_error_bodies_follow_one_of_each_dialects_error_schemas(dialect: str, data: st.DataObject) -> None:
+    body = as_json(data.draw(error_bodies(dialect=dialect)))
+    files = dialect_named(dialect).schemas.errors
+    assert sum(validator_for(path).is_valid(body) for path in files) == 1, body
+
+
+def test_new_api_error_bodies_use_its_statuses() -> None:
+    body = find(error_bodies(dialect="new-api", status=503), lambda b: "error" in b)
+    assert body["error"]["type"] == "new_api_error" and body["error"]["code"] in (
+        "model_not_found",
+        "service_unavailable",
+    )
+    task = find(error_bodies(dialect="new-api", code="task_not_found"), lambda b: True)
+    assert task == {"code": "task_not_exist", "message": "task_not_exist", "data": None}
+
+
 @pytest.mark.parametrize("spec", ERRORS, ids=[spec.code for spec in ERRORS])
 @settings(FAST, max_examples=10)
 @given(data=st.data())
@@ -315,6 +354,11 @@ BAD_CALLS: dict[str, Callable[[], object]] = {
     "status as a bool": lambda: error_bodies(status=True),
     "code not in catalogue": lambda: error_bodies(code="teapot"),
     "code with another status": lambda: error_bodies(status=400, code="task_not_found"),
+    "unknown dialect for jobs": lambda: jobs(dialect="openai"),
+    "unknown route": lambda: jobs(route="v2"),  # type: ignore[arg-type]
+    "unknown dialect for errors": lambda: error_bodies(dialect="openai"),
+    "status another dialect answers": lambda: error_bodies(status=404, code="task_not_found", dialect="new-api"),
+    "code new-api never renders": lambda: error_bodies(code="admin_forbidden", dialect="new-api"),
 }
 
 

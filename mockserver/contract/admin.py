@@ -1,7 +1,8 @@
 """The admin API under `/__mock/`: `MockControl` over HTTP, for non-Python users.
 
 Loopback callers only, unless an admin token is configured; then the token is required
-(header `X-Mock-Admin-Token`) from everywhere.
+(header `X-Mock-Admin-Token`) from everywhere. `GET /__mock/` is the dashboard page
+(`mockserver.dashboard`), behind the same guard.
 """
 
 from __future__ import annotations
@@ -9,22 +10,36 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mockserver.contract.catalogue import STATUSES
+from mockserver.contract.catalogue import ADMIN_PREFIX, COLLECTION, STATUSES, TASK_ID_PATTERN
 from mockserver.contract.control import MockControl
+from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
+from mockserver.contract.journal import MAX_STORED_BODY
 from mockserver.contract.json_body import parse_json_body
-from mockserver.contract.lifecycle import TransitionError
+from mockserver.contract.lifecycle import JobView, Task, TransitionError
 from mockserver.contract.replies import Incoming, Outgoing, json_reply
 
-if TYPE_CHECKING:
-    from mockserver.contract.engine import ContractEngine
-
-_TASK = re.compile(r"^/__mock/tasks/(task_[A-Za-z0-9_-]{1,120})$")
+_TASK = re.compile(rf"^{re.escape(ADMIN_PREFIX)}tasks/({TASK_ID_PATTERN.removeprefix('^').removesuffix('$')})$")
 _ACTIONS = ("advance", "complete", "fail", "stall")
-MAX_ADMIN_BODY = 64 * 1024
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_ADMIN_BODY = MAX_STORED_BODY
+#: How many of the newest tasks `GET /__mock/tasks` lists (the store may hold 100 000).
+TASK_LIST_LIMIT = 200
+DASHBOARD_PATHS = frozenset(
+    {ADMIN_PREFIX[:-1], f"{ADMIN_PREFIX}assets/dashboard.js", f"{ADMIN_PREFIX}assets/dashboard.css"}
+)
+#: Serves the dashboard's paths: (method, path, control or None when the caller may not see data).
+#: Given by the live server's face, so the core never imports the page (it is HTML, not contract).
+PageHandler = Callable[[str, str, MockControl | None], Outgoing]
+
+
+def is_admin_path(path: str) -> bool:
+    """Whether `path` belongs to the admin API (`/__mock` and below)."""
+    return path.startswith(ADMIN_PREFIX) or path == ADMIN_PREFIX[:-1]
 
 
 def _is_loopback(address: str | None) -> bool:
@@ -36,15 +51,32 @@ def _is_loopback(address: str | None) -> bool:
         return False
 
 
-def _authorize(engine: ContractEngine, request: Incoming, headers: dict[str, str]) -> None:
+def _refusal(engine: ContractEngine, request: Incoming, headers: dict[str, str]) -> ApiError | None:
     token = engine.settings.admin_token
     if token:
         if not hmac.compare_digest(headers.get("x-mock-admin-token", ""), token):
-            raise ApiError("admin_forbidden", "The admin API needs the X-Mock-Admin-Token header.")
+            return ApiError("admin_forbidden", "The admin API needs the X-Mock-Admin-Token header.")
     elif not _is_loopback(request.remote_addr):
-        raise ApiError(
+        return ApiError(
             "admin_forbidden", "The admin API answers loopback callers only; configure an admin token to allow others."
         )
+    return None
+
+
+def task_json(task: Task, view: JobView) -> dict[str, Any]:
+    """One task as `GET /__mock/tasks` lists it (the video as a path on this server once completed)."""
+    return {
+        "id": task.id,
+        "model": task.model,
+        "mode": task.mode,
+        "status": view.status,
+        "progress": view.progress,
+        "outcome": task.outcome,
+        "lifecycle": task.lifecycle,
+        "created_at": task.created_at,
+        "completed_at": view.completed_at,
+        "video_path": f"{COLLECTION}/{task.id}/content" if view.status == "completed" else None,
+    }
 
 
 def _json_object(request: Incoming) -> dict[str, Any]:
@@ -62,19 +94,33 @@ def _not_allowed(method: str, allowed: str) -> ApiError:
     return ApiError("method_not_allowed", f"{method} is not allowed here; use {allowed}.", allowed)
 
 
-def handle_admin(engine: ContractEngine, request: Incoming, headers: dict[str, str]) -> Outgoing:
+def handle_admin(
+    engine: ContractEngine, request: Incoming, headers: dict[str, str], page: PageHandler | None = None
+) -> Outgoing:
     """Serve one admin request (see "Run it locally" in README.md)."""
-    _authorize(engine, request, headers)
-    control = MockControl(engine)
     method, path = request.method.upper(), request.path.rstrip("/")
-    if path == "/__mock/journal":
+    refusal = _refusal(engine, request, headers)
+    if page is not None and path in DASHBOARD_PATHS and (refusal is None or engine.settings.admin_token):
+        # With a token set, anyone gets the page without data: it asks for the token.
+        return page(method, path, None if refusal else MockControl(engine))
+    if refusal is not None:
+        raise refusal
+    control = MockControl(engine)
+    if request.multiprocess and method not in _READS and not engine.state.shared:
+        raise ApiError(
+            "state_not_shared",
+            f"This server runs several worker processes on in-memory state, so {method} {path[:200]} would "
+            "change one worker only. Start it with --state redis://host:port/db (or VIDU_MOCK_STATE) to share "
+            "the state, or run one process.",
+        )
+    if path == f"{ADMIN_PREFIX}journal":
         if method == "GET":
             return json_reply(200, {"entries": [e.to_json() for e in control.journal]})
         if method == "DELETE":
-            engine.journal.clear()
+            engine.state.clear_journal()
             return json_reply(200, {"entries": []})
         raise _not_allowed(method, "GET, DELETE")
-    if path == "/__mock/failures":
+    if path == f"{ADMIN_PREFIX}failures":
         if method == "GET":
             return json_reply(200, {"rules": [r.to_json() for r in control.pending_failures]})
         if method == "POST":
@@ -85,10 +131,10 @@ def handle_admin(engine: ContractEngine, request: Incoming, headers: dict[str, s
                 raise ApiError("invalid_value", f"Bad failure rule: {exc}") from None
             return json_reply(201, rule.to_json())
         if method == "DELETE":
-            engine.failures.clear()
+            engine.state.clear_failures()
             return json_reply(200, {"rules": []})
         raise _not_allowed(method, "GET, POST, DELETE")
-    if path == "/__mock/jobs":
+    if path == f"{ADMIN_PREFIX}jobs":
         if method == "GET":
             return json_reply(200, {"plans": [p.to_json() for p in control.pending_jobs]})
         if method == "POST":
@@ -99,19 +145,19 @@ def handle_admin(engine: ContractEngine, request: Incoming, headers: dict[str, s
                 raise ApiError("invalid_value", f"Bad job plan: {exc}") from None
             return json_reply(201, plan.to_json())
         if method == "DELETE":
-            engine.job_plans.clear()
+            engine.state.clear_job_plans()
             return json_reply(200, {"plans": []})
         raise _not_allowed(method, "GET, POST, DELETE")
-    if path == "/__mock/reset":
+    if path == f"{ADMIN_PREFIX}reset":
         if method != "POST":
             raise _not_allowed(method, "POST")
         control.reset()
         return json_reply(200, {"reset": True})
-    if path == "/__mock/config":
+    if path == f"{ADMIN_PREFIX}config":
         if method != "GET":
             raise _not_allowed(method, "GET")
         return json_reply(200, engine.settings.public())
-    if path == "/__mock/clock":
+    if path == f"{ADMIN_PREFIX}clock":
         if method == "GET":
             return json_reply(200, {"now": control.now()})
         if method == "POST":
@@ -120,6 +166,11 @@ def handle_admin(engine: ContractEngine, request: Incoming, headers: dict[str, s
                 raise ApiError("invalid_value", 'Send {"advance": seconds} with 0 <= seconds <= 1e7.', "advance")
             return json_reply(200, {"now": control.advance_clock(float(seconds))})
         raise _not_allowed(method, "GET, POST")
+    if path == f"{ADMIN_PREFIX}tasks":
+        if method != "GET":
+            raise _not_allowed(method, "GET")
+        tasks = [task_json(task, view) for task, view in control.tasks(TASK_LIST_LIMIT)]
+        return json_reply(200, {"tasks": tasks, "total": len(engine.store)})
     match = _TASK.match(path)
     if match:
         return _task_action(control, method, match.group(1), request)

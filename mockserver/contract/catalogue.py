@@ -12,8 +12,21 @@ Status = Literal["queued", "in_progress", "completed", "failed"]
 
 MODES: tuple[Mode, ...] = get_args(Mode)
 STATUSES: tuple[Status, ...] = get_args(Status)
+# Reply shapes (`mockserver.contract.dialects`); each has its data in `schemas/dialects/<name>/`.
+DialectName = Literal["uniall", "new-api"]
+DIALECT_NAMES: tuple[DialectName, ...] = get_args(DialectName)
+DEFAULT_DIALECT: DialectName = "uniall"
 
 _data = catalogue_data()
+# The API's collection path (create; task polls and videos sit below it) and the admin API's prefix.
+COLLECTION: str = _data["api"]["collection"]
+ADMIN_PREFIX: str = _data["api"]["admin_prefix"]
+# The publisher's compatibility poll route: `{VIDEOS}/{task_id}` answers like `{COLLECTION}/{task_id}` (rev 2).
+VIDEOS: str = _data["api"]["videos"]
+# What a task id looks like (`^…$`), as the job schema says.
+TASK_ID_PATTERN: str = load_schema("job")["$defs"]["taskId"]["pattern"]
+# The literal start of every task id (`task_`), read off that pattern.
+TASK_ID_PREFIX: str = TASK_ID_PATTERN[1 : TASK_ID_PATTERN.index("[")]
 MODELS: tuple[str, ...] = tuple(load_schema("request")["properties"]["model"]["enum"])
 _OFFPEAK_SUFFIX: str = _data["models"]["offpeak_suffix"]
 _MIX_MARKER: str = _data["models"]["mix_marker"]

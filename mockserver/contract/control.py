@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.contract.catalogue import Status
+from mockserver.contract.engine import ContractEngine
 from mockserver.contract.failures import Endpoint, FailureRule
 from mockserver.contract.job_plans import JobPlan
 from mockserver.contract.journal import JournalEntry
@@ -15,16 +16,14 @@ from mockserver.contract.prefer import Fault
 class MockControl:
     """Inspect and steer a running fake: journal, queued failures, task states and the clock."""
 
-    def __init__(self, engine: Any) -> None:
-        from mockserver.contract.engine import ContractEngine
-
-        self.engine: ContractEngine = engine
+    def __init__(self, engine: ContractEngine) -> None:
+        self.engine = engine
 
     # -- the journal -------------------------------------------------------------------
     @property
     def journal(self) -> list[JournalEntry]:
         """Every journaled request, oldest first (bearer tokens redacted)."""
-        return self.engine.journal.entries()
+        return self.engine.state.journal()
 
     def requests(self, endpoint: str | None = None, **match: Any) -> list[JournalEntry]:
         """Journal entries for `endpoint` (`create`/`poll`/`content`) whose fields equal `match`."""
@@ -74,7 +73,7 @@ class MockControl:
         `after=n` lets the first n matching requests through normally first (rules queued later wait behind it).
         """
         rule = FailureRule(None if error is None else str(error), times, model, mode, endpoint, fault, delay_ms, after)
-        self.engine.failures.add(rule)
+        self.engine.state.add_failure(rule)
         return rule
 
     def inject_fault(self, fault: Fault, *, times: int = 1, endpoint: Endpoint = "create", **match: Any) -> FailureRule:
@@ -90,7 +89,7 @@ class MockControl:
     @property
     def pending_failures(self) -> list[FailureRule]:
         """Queued failure rules not yet used up."""
-        return self.engine.failures.pending()
+        return self.engine.state.pending_failures()
 
     # -- how the next jobs end -----------------------------------------------------------
     def plan_job(self, outcome: Outcome = "succeed", *, polls: int = DEFAULT_STEPS) -> JobPlan:
@@ -99,13 +98,13 @@ class MockControl:
         Under the step lifecycle its `polls`-th poll shows the final state. `Prefer: job=` still wins.
         """
         plan = JobPlan(outcome, polls)
-        self.engine.job_plans.add(plan)
+        self.engine.state.add_job_plan(plan)
         return plan
 
     @property
     def pending_jobs(self) -> list[JobPlan]:
         """Job plans not yet used by a created job, next first."""
-        return self.engine.job_plans.pending()
+        return self.engine.state.pending_job_plans()
 
     # -- tasks and time ------------------------------------------------------------------
     def task(self, task_id: str) -> Task:
@@ -115,19 +114,24 @@ class MockControl:
             raise KeyError(f"no task {task_id!r}")
         return task
 
+    def tasks(self, limit: int = 200) -> list[tuple[Task, JobView]]:
+        """The `limit` newest tasks with their current states (no poll counted), oldest first."""
+        now = self.engine.clock.now()
+        return [(task, task.view(now)) for task in self.engine.store.newest(limit)]
+
     def state(self, task_id: str) -> JobView:
         """A task's current state, without counting a poll."""
-        return self.task(task_id).view(self.engine.clock.now())
+        return self.task(task_id).view(self.engine.now())
 
     def force(self, task_id: str, status: Status) -> JobView:
         """Pin a task to `status` (forward only; `TransitionError` otherwise)."""
-        with self.engine.lock:
-            return self.task(task_id).pin(status, self.engine.clock.now())
+        task, now = self.task(task_id), self.engine.now()
+        return self.engine.state.change_task(task, lambda forced: forced.pin(status, now))
 
     def advance(self, task_id: str) -> JobView:
         """Move a task exactly one state forward."""
-        with self.engine.lock:
-            return self.task(task_id).advance(self.engine.clock.now())
+        task, now = self.task(task_id), self.engine.now()
+        return self.engine.state.change_task(task, lambda moved: moved.advance(now))
 
     def complete(self, task_id: str) -> JobView:
         """Finish a task successfully now."""
@@ -143,15 +147,12 @@ class MockControl:
 
     def advance_clock(self, seconds: float) -> float:
         """Move the fake's clock forward; returns the new time. Jobs advance with it."""
-        advance = getattr(self.engine.clock, "advance", None)
-        if advance is None:
-            raise TypeError("this clock cannot be advanced")
-        advance(seconds)
-        return self.engine.clock.now()
+        self.engine.state.advance_clock(self.engine.clock, seconds)
+        return self.engine.now()
 
     def now(self) -> float:
         """The fake's current time (Unix seconds)."""
-        return self.engine.clock.now()
+        return self.engine.now()
 
     def reset(self) -> None:
         """Forget tasks, journal, queued failures and job plans; rewind the clock offset."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mockserver.contract.catalogue import MODES, ErrorSpec, injectable_spec
-from mockserver.contract.prefer import FAULTS, Fault
+from mockserver.contract.injection import FAULTS, MAX_DELAY_MS, Fault, Injection
 
 Endpoint = Literal["create", "poll", "content", "any"]
 _ENDPOINTS = ("create", "poll", "content", "any")
@@ -45,13 +45,18 @@ class FailureRule:
             raise ValueError("times must be a positive integer")
         if not isinstance(self.after, int) or isinstance(self.after, bool) or not 0 <= self.after <= 10_000:
             raise ValueError("after must be an integer from 0 to 10000")
-        if not isinstance(self.delay_ms, int) or not 0 <= self.delay_ms <= 60_000:
-            raise ValueError("delay_ms must be an integer from 0 to 60000")
+        if not isinstance(self.delay_ms, int) or not 0 <= self.delay_ms <= MAX_DELAY_MS:
+            raise ValueError(f"delay_ms must be an integer from 0 to {MAX_DELAY_MS}")
 
     @property
     def spec(self) -> ErrorSpec | None:
         """The catalogue error this rule answers with, if any."""
         return injectable_spec(self.error) if self.error is not None else None
+
+    @property
+    def injection(self) -> Injection:
+        """What one firing of this rule injects."""
+        return Injection(self.spec, self.fault, self.delay_ms, f"rule:{self.error or self.fault or 'delay'}")
 
     def matches(self, endpoint: str, model: str | None, mode: str | None) -> tuple[bool, str]:
         """Whether a request matches, and if not, the first reason why not."""

@@ -12,6 +12,7 @@ SECRET_HEADERS = frozenset(
     {"authorization", "x-mock-admin-token", "cookie", "api-key", "x-api-key", "proxy-authorization"}
 )
 REDACTED = "[redacted]"
+# The largest request body the mock keeps (journal) or reads for itself (admin API).
 MAX_STORED_BODY = 64 * 1024
 
 
@@ -43,6 +44,10 @@ class JournalEntry:
     model: str | None = None
     mode: str | None = None
     injected: str | None = None
+    # How long the mock took to answer, injected delay included (engine time, not the network's).
+    latency_ms: float | None = None
+    # The error message of a refused or failed request (what a client's log would show).
+    message: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready copy."""
@@ -74,12 +79,29 @@ class Journal:
         model: str | None = None,
         mode: str | None = None,
         injected: str | None = None,
+        latency_ms: float | None = None,
+        message: str | None = None,
     ) -> None:
         """Store a new entry, its `headers` redacted; it is built into a `JournalEntry` when first read."""
         clean = redact_headers(headers)
         with self._lock:
             self._seq += 1
-            fields = (self._seq, time, method, path, clean, body, status, endpoint, task_id, model, mode, injected)
+            fields = (
+                self._seq,
+                time,
+                method,
+                path,
+                clean,
+                body,
+                status,
+                endpoint,
+                task_id,
+                model,
+                mode,
+                injected,
+                latency_ms,
+                message,
+            )
             self._entries.append(fields)
 
     def entries(self) -> list[JournalEntry]:

@@ -8,11 +8,12 @@ only), which is how tests and the admin API force outcomes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from mockserver.contract.catalogue import LIFECYCLE_DEFAULTS, Mode, Status
 
 Outcome = Literal["succeed", "fail", "stall"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 LifecycleMode = Literal["time", "step"]
 
 _RANK: dict[Status, int] = {"queued": 0, "in_progress": 1, "completed": 2, "failed": 2}
@@ -29,7 +30,7 @@ class TransitionError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class JobView:
-    """What a poll shows at one moment: status, progress and, when final, their extras."""
+    """What a poll shows at one moment: status, progress and, once final (completed or failed), when it ended."""
 
     status: Status
     progress: int
@@ -57,6 +58,10 @@ class Task:
     polls: int = 0
     pinned: JobView | None = None
     steps: int = DEFAULT_STEPS
+    revision: int = 0  # changes of `polls`/`pinned` so far, for compare-and-set in a shared state
+    # The request's prompt, shown by polls; None when absent, or when this task was derived
+    # from its signed id by a worker that never saw the create (ids do not carry prompts).
+    prompt: str | None = None
 
     def view(self, now: float) -> JobView:
         """The state at time `now`, without counting a poll."""
@@ -93,7 +98,7 @@ class Task:
         elif status == "completed":
             self.pinned = current if current.status == "completed" else JobView("completed", 100, int(now))
         else:
-            self.pinned = current if current.status == "failed" else JobView("failed", current.progress)
+            self.pinned = current if current.status == "failed" else JobView("failed", current.progress, int(now))
         return self.pinned
 
     def advance(self, now: float) -> JobView:
@@ -107,7 +112,7 @@ class Task:
 
     def _final_view(self, now: float) -> JobView:
         if self.outcome == "fail":
-            return JobView("failed", _STEP_PROGRESS)
+            return JobView("failed", _STEP_PROGRESS, int(now))
         return JobView("completed", 100, int(now))
 
     def _step_view(self, now: float) -> JobView:
@@ -127,6 +132,7 @@ class Task:
         if running < self.running_seconds or self.outcome == "stall":
             fraction = min(running / self.running_seconds, 1.0) if self.running_seconds > 0 else 1.0
             return JobView("in_progress", 1 + int(98 * fraction))
+        ended = int(self.created_at + self.queued_seconds + self.running_seconds)
         if self.outcome == "fail":
-            return JobView("failed", 99)
-        return JobView("completed", 100, int(self.created_at + self.queued_seconds + self.running_seconds))
+            return JobView("failed", 99, ended)
+        return JobView("completed", 100, ended)

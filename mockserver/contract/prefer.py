@@ -7,12 +7,12 @@ from typing import Literal, get_args
 
 from mockserver.contract.catalogue import ErrorSpec, injectable_spec
 from mockserver.contract.errors import ApiError
+from mockserver.contract.injection import FAULTS, MAX_DELAY_MS, Fault, Injection
 
-Fault = Literal["reset", "empty", "malformed", "timeout"]
+__all__ = ["FAULTS", "MAX_DELAY_MS", "Fault", "JobPreference", "Preferences", "parse_prefer"]
+
 JobPreference = Literal["fail", "stall"]
-FAULTS: tuple[Fault, ...] = get_args(Fault)
 _JOBS: tuple[JobPreference, ...] = get_args(JobPreference)
-MAX_DELAY_MS = 60_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,11 @@ class Preferences:
     job: JobPreference | None = None
     retry: bool | None = None
     applied: tuple[str, ...] = field(default=())
+
+    @property
+    def injection(self) -> Injection:
+        """What the header asks to inject, as `decide()` takes it."""
+        return Injection.requested(self.error, self.fault, self.delay_ms)
 
 
 def _bad(message: str) -> ApiError:

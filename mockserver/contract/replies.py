@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.contract.catalogue import ErrorSpec
 from mockserver.contract.errors import ApiError
-from mockserver.contract.prefer import Fault
+from mockserver.contract.injection import MALFORMED_BODY, MALFORMED_STATUS, Fault
 
 JSON_TYPE = "application/json"
 # What json.dumps(separators=(",", ":"), ensure_ascii=False) builds on every call, built once.
@@ -31,6 +32,9 @@ class Incoming:
     base_url: str = "http://127.0.0.1"
     remote_addr: str | None = None
     declared_size: int | None = None
+    # The server runs this app in several processes (WSGI's `wsgi.multiprocess`, as gunicorn
+    # sets it): per-process state cannot be steered as one, so admin writes are refused.
+    multiprocess: bool = False
 
     @property
     def size(self) -> int:
@@ -64,11 +68,33 @@ def json_reply(status: int, payload: Any, headers: Mapping[str, str] | None = No
 def error_reply(error: ApiError | ErrorSpec, retry_after_ms: int = 0) -> Outgoing:
     """The §3 error body for `error`, with `Retry-After`/`retry-after-ms` where it calls for them."""
     api_error = error if isinstance(error, ApiError) else ApiError(error.code)
+    headers = error_headers(api_error, retry_after_ms)
+    if "Allow" in headers:
+        api_error.param = None  # the methods go in the header, not in the body's `param`
+    return json_reply(api_error.status, api_error.body(), headers)
+
+
+def error_headers(api_error: ApiError, retry_after_ms: int) -> dict[str, str]:
+    """The headers an error answer carries in every dialect: the retry pair, and `Allow` on a 405."""
     headers: dict[str, str] = {}
     if api_error.retry_after:
         headers["Retry-After"] = str(retry_after_ms // 1000)
         headers["retry-after-ms"] = str(retry_after_ms)
     if api_error.status == 405 and api_error.param:
         headers["Allow"] = api_error.param
-        api_error.param = None
-    return json_reply(api_error.status, api_error.body(), headers)
+    return headers
+
+
+def new_request_id() -> str:
+    """A fresh `x-request-id` (CONTRACT §3): `req_` and 24 random hex digits, without building a UUID."""
+    return "req_" + os.urandom(12).hex()
+
+
+def malformed_reply(reply: Outgoing) -> Outgoing:
+    """`reply` as the `malformed` fault turns it: `MALFORMED_STATUS` JSON whose body is `MALFORMED_BODY`.
+
+    Only the request id survives; `fault` stays set so faces can log what happened.
+    """
+    headers = {k: v for k, v in reply.headers.items() if k.lower() == "x-request-id"}
+    headers["Content-Type"] = JSON_TYPE
+    return Outgoing(MALFORMED_STATUS, headers, MALFORMED_BODY, reply.fault, reply.delay_ms, reply.task_id)

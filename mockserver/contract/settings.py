@@ -1,22 +1,22 @@
 """One typed `Settings` for the CLI, environment, config file and fixtures.
 
-This is the only module that reads `os.environ` (variables named `VIDU_MOCK_<FIELD>`).
+Pure: it describes, coerces and validates settings. Reading them from the environment or
+a config file is `mockserver.config_sources`' job (the core does no I/O).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tomllib
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from mockserver.contract.catalogue import LIFECYCLE_DEFAULTS, injectable_spec
+from mockserver.contract.catalogue import DEFAULT_DIALECT, DIALECT_NAMES, LIFECYCLE_DEFAULTS, injectable_spec
 
-ENV_PREFIX = "VIDU_MOCK_"
+# The longest injected delay, random latency or Retry-After the mock will use (Prefer, rules, settings).
+MAX_DELAY_MS = 60_000
 DEFAULT_SECRET = "vidu-mock-default-secret"  # noqa: S105  # signs task ids only; documented, overridable
+DEFAULT_STATE_PREFIX = "vidu-mock:"
+_STATE_SCHEMES = ("redis", "rediss", "unix")
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,18 @@ class Settings:
     max_journal: int = 1_000
     retry_after_ms: int = 200
     timeout_fault_seconds: float = 30.0
+    # Kept-alive connections: how long one may sit idle between requests, and how long
+    # reading a request may stall before its connection (and thread) is let go.
+    idle_timeout_seconds: float = 15.0
+    read_timeout_seconds: float = 30.0
     admin_token: str | None = field(default=None, repr=False)
     secret: str = field(default=DEFAULT_SECRET, repr=False)
     quiet: bool = False
+    # Where tasks, journal, failure rules, clock offset and epoch live: "memory" (this process)
+    # or a Redis URL every worker and host shares. Out of repr: a URL may carry a password.
+    state: str = field(default="memory", repr=False)
+    state_prefix: str = DEFAULT_STATE_PREFIX
+    dialect: str = DEFAULT_DIALECT
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:
@@ -54,18 +63,28 @@ class Settings:
             except ValueError as exc:
                 raise ValueError(f"error_codes: {exc}") from None
         low, high = self.latency_ms
-        if not 0 <= low <= high <= 60_000:
-            raise ValueError("latency_ms must be MIN,MAX with 0 <= MIN <= MAX <= 60000")
+        if not 0 <= low <= high <= MAX_DELAY_MS:
+            raise ValueError(f"latency_ms must be MIN,MAX with 0 <= MIN <= MAX <= {MAX_DELAY_MS}")
         if self.lifecycle not in ("time", "step"):
             raise ValueError("lifecycle must be 'time' or 'step'")
-        if self.queued_seconds < 0 or self.running_seconds < 0 or self.offpeak_factor < 1:
-            raise ValueError("job timings must be >= 0 and offpeak_factor >= 1")
+        for name in ("queued_seconds", "running_seconds"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        if self.offpeak_factor < 1:
+            raise ValueError("offpeak_factor must be >= 1")
         if not 0 <= self.port <= 65535:
             raise ValueError("port must be 0 to 65535")
-        if self.max_body_bytes < 1 or self.max_tasks < 1 or self.max_journal < 0:
-            raise ValueError("caps must be positive")
-        if not 0 <= self.retry_after_ms <= 60_000:
-            raise ValueError("retry_after_ms must be 0 to 60000")
+        for name, least in (("max_body_bytes", 1), ("max_tasks", 1), ("max_journal", 0)):
+            if getattr(self, name) < least:
+                raise ValueError(f"{name} must be at least {least}")
+        if not (0 < self.idle_timeout_seconds <= 3600 and 0 < self.read_timeout_seconds <= 3600):
+            raise ValueError("idle_timeout_seconds and read_timeout_seconds must be more than 0 and at most 3600")
+        if not 0 <= self.retry_after_ms <= MAX_DELAY_MS:
+            raise ValueError(f"retry_after_ms must be 0 to {MAX_DELAY_MS}")
+        if self.dialect not in DIALECT_NAMES:
+            raise ValueError(f"dialect must be one of {', '.join(DIALECT_NAMES)}, got {self.dialect!r}")
+
+        _check_state(self.state, self.state_prefix)
 
     def with_updates(self, **changes: Any) -> Settings:
         """A copy with `changes` applied, each coerced from text or JSON-like values."""
@@ -77,37 +96,37 @@ class Settings:
         data["secret"] = "[redacted]"  # noqa: S105  # a placeholder, not a secret
         data["admin_token"] = "[redacted]" if self.admin_token else None
         data["tokens"] = ["[redacted]"] * len(self.tokens)
+        data["state"] = redacted_url(self.state)
         return data
 
-    @classmethod
-    def from_sources(
-        cls,
-        *,
-        config_file: str | Path | None = None,
-        environ: Mapping[str, str] | None = None,
-        overrides: Mapping[str, Any] | None = None,
-    ) -> Settings:
-        """Defaults, then the config file (TOML or JSON), then `VIDU_MOCK_*` variables, then `overrides`."""
-        env = os.environ if environ is None else environ
-        settings = cls()
-        path = config_file or env.get(f"{ENV_PREFIX}CONFIG")
-        if path:
-            settings = settings.with_updates(**load_config_file(Path(path)))
-        from_env = {f.name: env[ENV_PREFIX + f.name.upper()] for f in fields(cls) if ENV_PREFIX + f.name.upper() in env}
-        settings = settings.with_updates(**from_env)
-        return settings.with_updates(**{k: v for k, v in (overrides or {}).items() if v is not None})
+
+def _check_state(state: str, prefix: str) -> None:
+    if state != "memory":
+        parts = urlsplit(state)
+        if parts.scheme not in _STATE_SCHEMES:
+            raise ValueError("state must be 'memory' or a redis://, rediss:// or unix:// URL")
+        try:
+            parts.port  # noqa: B018  # parsing it is the check
+        except ValueError:
+            raise ValueError("state: the port must be a number from 0 to 65535") from None
+        if (parts.scheme == "unix" and not parts.path) or (parts.scheme != "unix" and not parts.hostname):
+            raise ValueError("state must name a host (redis://host:port/db) or a socket (unix:///path)")
+    if not 1 <= len(prefix) <= 100 or any(c.isspace() for c in prefix):
+        raise ValueError("state_prefix must be 1 to 100 characters, no spaces")
+
+
+def redacted_url(url: str) -> str:
+    """`url` with any password withheld, for messages and `/__mock/config`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    port = "" if parts.port is None else f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:[redacted]@{host}{port}"))
 
 
 _NAMES = {f.name: f for f in fields(Settings)}
-
-
-def load_config_file(path: Path) -> dict[str, Any]:
-    """Read a TOML (`.toml`) or JSON config file of Settings fields; unknown keys are an error."""
-    text = path.read_text(encoding="utf-8")
-    data: dict[str, Any] = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: the config must be a table/object")
-    return data
 
 
 def _split(value: Any) -> list[str]:
@@ -124,7 +143,7 @@ def _coerce(name: str, value: Any) -> Any:
         if name in ("error_codes", "tokens"):
             return tuple(_split(value))
         if name == "latency_ms":
-            parts = [int(p) for p in _split(value)]
+            parts = [_number(int, p, "MIN,MAX in whole milliseconds") for p in _split(value)]
             return (parts[0], parts[-1]) if parts else (0, 0)
         if isinstance(default, bool):
             if isinstance(value, bool):
@@ -134,13 +153,23 @@ def _coerce(name: str, value: Any) -> Any:
                 raise ValueError(f"expected a boolean, got {value!r}")
             return text in ("1", "true", "yes", "on")
         if name == "seed":
-            return None if value in (None, "") else int(value)
+            return None if value in (None, "") else _number(int, value, "a whole number")
         if name == "admin_token":
             return str(value) if value else None
         if isinstance(default, int):
-            return int(value)
+            return _number(int, value, "a whole number")
         if isinstance(default, float):
-            return float(value)
+            return _number(float, value, "a number")
         return str(value)
     except (TypeError, ValueError, IndexError) as exc:
         raise ValueError(f"setting {name}: {exc}") from None
+
+
+def _number(kind: type[Any], value: Any, expected: str) -> Any:
+    """`kind(value)`, refusing booleans and non-numbers in words a user reads (not `int()`'s)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected {expected}")
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected {expected}") from None

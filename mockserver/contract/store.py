@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from itertools import islice
 
 from mockserver.contract.lifecycle import Task
 
@@ -33,6 +34,13 @@ class TaskStore:
         """Every stored task, oldest first."""
         with self._lock:
             return list(self._tasks.values())
+
+    def newest(self, count: int) -> list[Task]:
+        """The `count` most recently stored tasks, oldest first (a page shows these, not all 100 000)."""
+        with self._lock:
+            newest = list(islice(reversed(self._tasks.values()), max(count, 0)))
+        newest.reverse()
+        return newest
 
     def __len__(self) -> int:
         return len(self._tasks)

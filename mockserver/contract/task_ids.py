@@ -14,14 +14,14 @@ import os
 import struct
 from functools import lru_cache
 
-from mockserver.contract.catalogue import MODELS, MODES, Mode
-from mockserver.contract.lifecycle import Outcome
+from mockserver.contract.catalogue import MODELS, MODES, TASK_ID_PREFIX, Mode
+from mockserver.contract.lifecycle import OUTCOMES, Outcome
 
 _VERSION = 2  # 2: keyed BLAKE2b signatures and owner fingerprints (1 was HMAC-SHA256)
-_OUTCOMES: tuple[Outcome, ...] = ("succeed", "fail", "stall")
+_OUTCOMES = OUTCOMES  # the order is part of the id format
 _LAYOUT = struct.Struct(">BQBBB6s4s")  # version, created ms, model, mode, outcome, owner, nonce
 _SIG_BYTES = 10
-PREFIX = "task_"
+PREFIX = TASK_ID_PREFIX
 
 
 @lru_cache(maxsize=64)

@@ -9,8 +9,9 @@ accepts (jsonschema-rs, one call) skips the field-by-field walk, which only erro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import cache
-from typing import Any
+from typing import Any, TypeAlias
 
 import jsonschema_rs
 from jsonschema.exceptions import ValidationError
@@ -25,6 +26,11 @@ _FIELD_SET = frozenset(FIELDS)
 _DEFAULT_ASPECT: str = _SCHEMA["properties"]["aspect_ratio"]["default"]
 _DEFAULT_DURATION: int = _SCHEMA["properties"]["duration"]["default"]
 _FRAME_FIELDS = ("image", "last_image")
+# "Seconds, 1 to 16; …" in the schema: the message states the schema's own range.
+_DURATION_INTEGER = next(choice for choice in _SCHEMA["properties"]["duration"]["oneOf"] if choice["type"] == "integer")
+_DURATION_RULE = (
+    f"an integer from {_DURATION_INTEGER['minimum']} to {_DURATION_INTEGER['maximum']} seconds (or its string form)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,16 @@ class Problem:
     code: str
     param: str | None
     message: str
+
+
+class _Unclassified(Enum):
+    """Marks a mode not yet classified (None is a classification: no mode)."""
+
+    MODE = 0
+
+
+UNCLASSIFIED = _Unclassified.MODE
+ModeOrUnclassified: TypeAlias = Mode | _Unclassified | None
 
 
 def classify_mode(body: dict[str, Any]) -> Mode | None:
@@ -95,7 +111,7 @@ def _describe(error: ValidationError, name: str) -> str:
     if keyword in ("minimum", "maximum"):
         return f"must be {'at least' if keyword == 'minimum' else 'at most'} {expected}, got {_short(error.instance)}"
     if keyword == "oneOf" and name == "duration":
-        return f"must be an integer from 1 to 16 seconds (or its string form), got {_short(error.instance)}"
+        return f"must be {_DURATION_RULE}, got {_short(error.instance)}"
     return f"is invalid: {_short(error.instance)}"
 
 
@@ -134,9 +150,10 @@ def _field_problems(body: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def _mode_problems(body: dict[str, Any], model_ok: bool) -> list[Problem]:
+def _mode_problems(body: dict[str, Any], model_ok: bool, mode: ModeOrUnclassified) -> list[Problem]:
     problems: list[Problem] = []
-    mode = classify_mode(body)
+    if mode is UNCLASSIFIED:
+        mode = classify_mode(body)
     model = body.get("model")
     mix = model_ok and isinstance(model, str) and is_mix_model(model)
     if mode == "reference-to-video":
@@ -163,8 +180,11 @@ def _mode_problems(body: dict[str, Any], model_ok: bool) -> list[Problem]:
     return problems
 
 
-def find_problems(body: Any, *, strict: bool = False) -> list[Problem]:
-    """Every rule `body` breaks, most important first; empty when it is valid."""
+def find_problems(body: Any, *, strict: bool = False, mode: ModeOrUnclassified = UNCLASSIFIED) -> list[Problem]:
+    """Every rule `body` breaks, most important first; empty when it is valid.
+
+    `mode` is `classify_mode(body)` when the caller already has it.
+    """
     if not isinstance(body, dict):
         return [
             Problem(
@@ -179,7 +199,7 @@ def find_problems(body: Any, *, strict: bool = False) -> list[Problem]:
     field_problems = _field_problems(body)
     problems.extend(field_problems)
     model_ok = "model" in body and not any(p.param == "model" for p in field_problems)
-    problems.extend(_mode_problems(body, model_ok))
+    problems.extend(_mode_problems(body, model_ok, mode))
     if strict:
         for name in body:
             if name not in FIELDS:
@@ -187,22 +207,23 @@ def find_problems(body: Any, *, strict: bool = False) -> list[Problem]:
     return problems
 
 
-def check_create(body: Any, *, strict: bool = False) -> tuple[str, Mode]:
+def check_create(body: Any, *, strict: bool = False, mode: ModeOrUnclassified = UNCLASSIFIED) -> tuple[str, Mode]:
     """The model and mode of a valid create body, or raise the `ApiError` for what is wrong.
 
     What `validate_create` checks, without building the normalized request (the engine
     needs only these two). The error's code and param are those of the first problem;
-    its message names them all.
+    its message names them all. `mode` is `classify_mode(body)` when the caller already has it.
     """
     if type(body) is dict and schema_accepts(body) and not (strict and body.keys() - _FIELD_SET):
         problems: list[Problem] = []
     else:
-        problems = find_problems(body, strict=strict)
+        problems = find_problems(body, strict=strict, mode=mode)
     if problems:
         first = problems[0]
         message = "; ".join(p.message for p in problems)
         raise ApiError(first.code, message, first.param)
-    mode = classify_mode(body)
+    if mode is UNCLASSIFIED:
+        mode = classify_mode(body)
     assert mode is not None  # find_problems rejects last_image alone
     return body["model"], mode
 

@@ -1,0 +1,182 @@
+"""Keep-alive create throughput: the `mockserver` command against WireMock standalone, same run.
+
+wrk holds 16 keep-alive connections (`-t1 -c16`) and posts the four create bodies of
+`bench_http.py` (a unique prompt each time). vidu-mock is the `mockserver` command as a
+user runs it (`--quiet`, one process); WireMock is its standalone jar with one static
+stub answering a fixed job, with its default options (`--journal capped` caps its request
+journal at vidu-mock's 1,000, `--journal off` turns it off). WireMock is warmed first (its
+JIT needs it), then the sides alternate in ABBA order.
+
+WireMock's jar ships in the npm package `wiremock`; nothing here downloads it unless asked:
+
+    npm install --prefix ~/.cache/vidu-mock-bench wiremock     # once (or pass --install)
+    python bench/bench_keepalive.py                             # 6 rounds x 3 s per side, 10 s warm-up
+    python bench/bench_keepalive.py --quick                     # one 1 s round (smoke test)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench_http import CREATE, Load, _free_port, run_wrk, wrk_script
+from fixed_job import FIXED_JOB
+
+TARGET = 0.5
+CACHE = Path(os.environ.get("VIDU_MOCK_BENCH_CACHE", Path.home() / ".cache" / "vidu-mock-bench"))
+MOCKSERVER = Path(sys.executable).with_name("mockserver")
+
+
+def find_wiremock_jar(cache: Path = CACHE) -> Path | None:
+    """The standalone jar of an npm-installed `wiremock` under `cache`, if any."""
+    jars = sorted((cache / "node_modules" / "wiremock").glob("**/wiremock-standalone-*.jar"))
+    return jars[-1] if jars else None
+
+
+def install_wiremock(cache: Path = CACHE) -> Path:
+    """`npm install wiremock` into `cache` and return its jar."""
+    cache.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["npm", "install", "--prefix", str(cache), "--no-audit", "--no-fund", "wiremock"], check=True)
+    jar = find_wiremock_jar(cache)
+    if jar is None:
+        raise SystemExit(f"npm installed wiremock but no standalone jar is under {cache}")
+    return jar
+
+
+def _wait_for(port: int, process: subprocess.Popen[bytes], name: str, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{name} exited during start-up:\n{log.read_text()[-2000:]}")
+        try:
+            if _status(port) == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)  # start-up polling
+    raise SystemExit(f"{name} did not answer within 60 s:\n{log.read_text()[-2000:]}")
+
+
+def _status(port: int) -> int:
+    import urllib.request
+
+    body = json.dumps({"model": "viduq3p-720p", "prompt": "warm-up"}).encode()
+    request = urllib.request.Request(  # loopback only
+        f"http://127.0.0.1:{port}{CREATE}",
+        data=body,
+        headers={"Content-Type": "application/json", "Authorization": "Bearer sk-bench"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        return int(response.status)
+
+
+@contextmanager
+def _process(command: list[str], port: int, name: str, directory: Path) -> Iterator[int]:
+    log = directory / f"{name}.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        _wait_for(port, process, name, log)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def mockserver(directory: Path) -> Iterator[int]:
+    """The `mockserver` command on a free loopback port."""
+    port = _free_port()
+    with _process([str(MOCKSERVER), "--port", str(port), "--quiet"], port, "mockserver", directory) as bound:
+        yield bound
+
+
+@contextmanager
+def wiremock(jar: Path, directory: Path, journal: str = "default") -> Iterator[int]:
+    """WireMock standalone with one static stub for the create endpoint."""
+    root = directory / "wiremock"
+    (root / "mappings").mkdir(parents=True)
+    stub = {
+        "request": {"method": "POST", "url": CREATE},
+        "response": {"status": 200, "headers": {"Content-Type": "application/json"}, "body": FIXED_JOB.decode()},
+    }
+    (root / "mappings" / "create.json").write_text(json.dumps(stub))
+    port = _free_port()
+    command = ["java", "-jar", str(jar), "--port", str(port), "--root-dir", str(root), "--disable-banner"]
+    if journal == "capped":
+        command += ["--max-request-journal-entries", "1000"]  # vidu-mock's default journal cap
+    elif journal == "off":
+        command += ["--no-request-journal"]
+    with _process(command, port, "wiremock", directory) as bound:
+        yield bound
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and print the table; exit 1 on a failed request, 2 when WireMock is unavailable."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one 1 s round per side, 1 s warm-up (smoke test)")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per side per round")
+    parser.add_argument("--warmup", type=float, default=10.0, help="seconds of load on each side before timing")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--jar", type=Path, help="WireMock standalone jar (default: found under the cache)")
+    parser.add_argument("--journal", default="default", choices=("default", "capped", "off"), help="WireMock's journal")
+    parser.add_argument("--install", action="store_true", help=f"npm install wiremock into {CACHE} if missing")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.seconds, args.warmup = 1, 1.0, 1.0
+    jar = args.jar or find_wiremock_jar() or (install_wiremock() if args.install else None)
+    if jar is None or shutil.which("java") is None or shutil.which("wrk") is None:
+        print(f"needs java, wrk and WireMock's jar (npm install --prefix {CACHE} wiremock)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as temp:
+        directory = Path(temp)
+        script = wrk_script(directory)
+        with wiremock(jar, directory, args.journal) as wire_port, mockserver(directory) as mock_port:
+            ports = {"WireMock": wire_port, "vidu-mock": mock_port}
+            for port in ports.values():  # WireMock first: its JIT needs the warm-up most
+                run_wrk(port, args.warmup, args.connections, 1, script)
+            rounds: dict[str, list[Load]] = {label: [] for label in ports}
+            for number in range(args.rounds):
+                order = list(ports) if number % 2 == 0 else list(ports)[::-1]
+                for label in order:
+                    rounds[label].append(run_wrk(ports[label], args.seconds, args.connections, 1, script))
+    print(
+        f"Keep-alive create throughput: wrk -t1 -c{args.connections}; {args.rounds} round(s) x {args.seconds:g} s"
+        f" per side after {args.warmup:g} s warm-up; {jar.name}, journal {args.journal}; {os.cpu_count()} CPUs,"
+        f" load average {os.getloadavg()[0]:.1f}"
+    )
+    print(f"{'side':<10} {'median req/s':>12}  {'non-200':>7} {'errors':>6}  per round (req/s)")
+    for label, runs in rounds.items():
+        print(
+            f"{label:<10} {statistics.median(run.rate for run in runs):>12.0f}  "
+            f"{sum(run.non_200 for run in runs):>7} {sum(run.errors for run in runs):>6}  "
+            + " ".join(f"{run.rate:.0f}" for run in runs)
+        )
+    ratios = [mock.rate / wire.rate for wire, mock in zip(rounds["WireMock"], rounds["vidu-mock"], strict=True)]
+    ratio = statistics.median(ratios)
+    verdict = "meets" if ratio >= TARGET else "MISSES"
+    print(
+        f"ratio vidu-mock / WireMock (median of per-round ratios): {ratio:.2f}  "
+        f"[{', '.join(f'{r:.2f}' for r in ratios)}]  target >= {TARGET}: {verdict}"
+    )
+    failed = sum(run.non_200 + run.errors for runs in rounds.values() for run in runs)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""Two hosts on one Redis: two gunicorn instances, 2 workers each, share everything a test steers.
+
+Failure rules, the journal, step mode, forced states, the clock and resets are each set
+through one host and checked through the other (and through whichever worker answers).
+Last, Redis is killed mid-run: requests get a JSON 503 with Retry-After, no worker dies,
+and the mock works again once Redis is back.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from mockserver.contract.lifecycle import FAILURE_CODE
+from tests.contract_checks import assert_conforms
+from tests.gunicorn_hosts import Host, gunicorn_host
+from tests.redis_server import RedisServer
+
+pytestmark = pytest.mark.slow
+
+AUTH = {"Authorization": "Bearer sk-hosts"}
+MODEL = "viduq3t-720p"
+DEADLINE_SECONDS = 30.0
+Hosts = tuple[str, str]
+
+
+def _hosts(redis_server: RedisServer, **settings: str) -> Iterator[Hosts]:
+    shared = {
+        "state": redis_server.url,
+        "state_prefix": f"hosts-{uuid.uuid4().hex[:8]}:",
+        "secret": "two-hosts-secret",
+        "quiet": "true",
+        **settings,
+    }
+    with gunicorn_host(2, **shared) as first, gunicorn_host(2, **shared) as second:
+        yield first.url, second.url
+
+
+@pytest.fixture(scope="module")
+def step_hosts(redis_server: RedisServer) -> Iterator[Hosts]:
+    yield from _hosts(redis_server, lifecycle="step")
+
+
+@pytest.fixture(scope="module")
+def time_hosts(redis_server: RedisServer) -> Iterator[Hosts]:
+    yield from _hosts(redis_server, lifecycle="time", queued_seconds="1000", running_seconds="1000")
+
+
+@pytest.fixture
+def hosts(step_hosts: Hosts) -> Hosts:
+    """The step-mode pair, reset (through the first host) before each test."""
+    assert requests.post(step_hosts[0] + "/__mock/reset", timeout=10).status_code == 200
+    return step_hosts
+
+
+def _create(url: str, prompt: str = "a lighthouse", **headers: str) -> requests.Response:
+    body = {"model": MODEL, "prompt": prompt}
+    return requests.post(url + "/v1/video/generations", json=body, headers={**AUTH, **headers}, timeout=10)
+
+
+def _created(url: str) -> str:
+    response = _create(url)
+    assert response.status_code == 200, response.text
+    task_id: str = assert_conforms(200, response.content)["id"]
+    return task_id
+
+
+def _poll(url: str, task_id: str) -> dict[str, Any]:
+    response = requests.get(f"{url}/v1/video/generations/{task_id}", headers=AUTH, timeout=10)
+    assert response.status_code == 200, response.text
+    job: dict[str, Any] = assert_conforms(200, response.content)
+    return job
+
+
+def _admin(url: str, method: str, path: str, body: Any = None) -> Any:
+    response = requests.request(method, f"{url}/__mock/{path}", json=body, timeout=10)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def test_failure_rules_are_used_up_once_in_order_across_hosts_and_workers(hosts: Hosts) -> None:
+    first, second = hosts
+    _admin(first, "POST", "failures", {"error": "503", "times": 5})
+    _admin(second, "POST", "failures", {"error": "429", "times": 3})
+    # Concurrent creates through both hosts: several workers answer, each rule fires exactly its times.
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda n: _create(hosts[n % 2], Prefer="delay=20"), range(16)))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == sorted([503] * 5 + [429] * 3 + [200] * 8)
+    assert len({answer.headers["x-mock-worker"] for answer in answers}) >= 3
+    assert _admin(second, "GET", "failures") == {"rules": []}
+    # In queue order, whichever host asks.
+    _admin(second, "POST", "failures", {"error": "500"})
+    _admin(first, "POST", "failures", {"error": "429"})
+    assert [_create(hosts[n % 2]).status_code for n in range(3)] == [500, 429, 200]
+
+
+def test_the_journal_is_complete_and_ordered_on_every_host(hosts: Hosts) -> None:
+    prompts = [f"take {n}" for n in range(12)]
+    for number, prompt in enumerate(prompts):  # one after another: the journal's order is known
+        assert _create(hosts[number % 2], prompt).status_code == 200
+    with ThreadPoolExecutor(4) as pool:  # and read back through several workers of both hosts
+        journals = list(pool.map(lambda n: _admin(hosts[n % 2], "GET", "journal")["entries"], range(8)))
+    for entries in journals:
+        assert [entry["seq"] for entry in entries] == list(range(1, 13))
+        assert [entry["body"]["prompt"] for entry in entries] == prompts
+        assert all(entry["headers"]["authorization"] == "Bearer [redacted]" for entry in entries)
+    _admin(hosts[1], "DELETE", "journal")
+    assert _admin(hosts[0], "GET", "journal") == {"entries": []}
+
+
+def test_a_step_task_moves_once_per_poll_whichever_host_answers(hosts: Hosts) -> None:
+    first, second = hosts
+    task_id = _created(first)
+    assert _poll(second, task_id)["status"] == "in_progress"
+    assert _poll(first, task_id)["status"] == "completed"
+    # Two polls at the same moment on different hosts still count as two.
+    for _ in range(5):
+        task_id = _created(second)
+        with ThreadPoolExecutor(2) as pool:
+            jobs = list(pool.map(_poll, hosts, [task_id] * 2))
+        assert sorted(job["status"] for job in jobs) == ["completed", "in_progress"]
+        assert _admin(first, "GET", f"tasks/{task_id}")["status"] == "completed"
+
+
+def test_forced_states_apply_on_every_host(hosts: Hosts) -> None:
+    first, second = hosts
+    failing, stalled = _created(first), _created(first)
+    assert _admin(second, "POST", f"tasks/{failing}", {"status": "failed"})["status"] == "failed"
+    assert _admin(second, "POST", f"tasks/{stalled}", {"action": "stall"})["status"] == "in_progress"
+    job = _poll(first, failing)
+    assert (job["status"], job["error"]["code"]) == ("failed", FAILURE_CODE)
+    for number in range(3):
+        assert _poll(hosts[number % 2], stalled)["status"] == "in_progress"
+    backwards = requests.post(f"{first}/__mock/tasks/{failing}", json={"status": "queued"}, timeout=10)
+    assert (backwards.status_code, backwards.json()["error"]["code"]) == (409, "invalid_state_transition")
+
+
+def test_clock_moves_apply_on_every_host(time_hosts: Hosts) -> None:
+    first, second = time_hosts
+    _admin(first, "POST", "reset")
+    task_id = _created(first)
+    assert _poll(second, task_id)["status"] == "queued"
+    before = _admin(first, "GET", "clock")["now"]
+    _admin(second, "POST", "clock", {"advance": 1500})
+    assert _admin(first, "GET", "clock")["now"] >= before + 1500
+    job = _poll(first, task_id)
+    assert job["status"] == "in_progress" and 40 <= job["progress"] <= 60
+    _admin(first, "POST", "clock", {"advance": 600})
+    job = _poll(second, task_id)
+    assert job["status"] == "completed" and job["completed_at"] == job["created_at"] + 2000
+    # A reset rewinds the clock everywhere and the old task is gone on both hosts.
+    _admin(second, "POST", "reset")
+    assert _admin(first, "GET", "clock")["now"] < before + 1500
+    for url in time_hosts:
+        gone = requests.get(f"{url}/v1/video/generations/{task_id}", headers=AUTH, timeout=10)
+        assert gone.status_code == 404
+
+
+def test_a_reset_through_one_host_clears_everything_on_the_other(hosts: Hosts) -> None:
+    first, second = hosts
+    task_id = _created(first)
+    _admin(first, "POST", "failures", {"error": "503", "times": 3})
+    _admin(second, "POST", "reset")
+    assert _admin(first, "GET", "journal") == {"entries": []}
+    assert _admin(first, "GET", "failures") == {"rules": []}
+    gone = requests.get(f"{first}/v1/video/generations/{task_id}", headers=AUTH, timeout=10)
+    assert gone.status_code == 404
+    assert _create(first).status_code == 200  # no rule left to fire
+    assert [entry["seq"] for entry in _admin(second, "GET", "journal")["entries"]] == [1, 2]
+
+
+def _until(check: Callable[[], bool], what: str) -> None:
+    """Retry `check` until it holds, for at most `DEADLINE_SECONDS`."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while not check():
+        assert time.monotonic() < deadline, f"{what} within {DEADLINE_SECONDS} s"
+        time.sleep(0.05)
+
+
+def test_redis_killed_and_restarted_mid_run(tmp_path: Path) -> None:
+    redis = RedisServer(tmp_path).start()
+    try:
+        with gunicorn_host(2, state=redis.url, secret="outage-secret", quiet="true") as host:
+            _check_outage(host, redis)
+    finally:
+        redis.stop()
+
+
+def _check_outage(host: Host, redis: RedisServer) -> None:
+    workers = host.workers()
+    assert len(workers) == 2
+    task_id = _created(host.url)
+    _admin(host.url, "POST", "failures", {"error": "429"})
+    redis.kill()
+    calls: list[Callable[[], requests.Response]] = [
+        lambda: _create(host.url),
+        lambda: requests.get(f"{host.url}/v1/video/generations/{task_id}", headers=AUTH, timeout=10),
+        lambda: requests.get(f"{host.url}/__mock/journal", timeout=10),
+        lambda: requests.post(f"{host.url}/__mock/failures", json={"error": "503"}, timeout=10),
+        lambda: requests.post(f"{host.url}/__mock/reset", timeout=10),
+    ]
+    for call in calls * 3:  # several times each, so every worker meets the outage
+        answer = call()
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["Content-Type"] == "application/json"
+        assert answer.json()["error"]["code"] == "state_unavailable"
+        assert int(answer.headers["Retry-After"]) >= 1
+    redis.start()  # empty again: no persistence, like a replaced Redis
+    _until(lambda: _create(host.url).status_code == 200, "creates succeed again")
+    _admin(host.url, "POST", "failures", {"error": "503", "times": 2})
+    assert [_create(host.url).status_code for _ in range(3)] == [503, 503, 200]
+    assert host.master.poll() is None and host.workers() == workers  # no worker died or was replaced

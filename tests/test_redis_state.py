@@ -1,0 +1,293 @@
+"""`RedisState` against a real redis-server: the semantics many workers rely on, checked directly.
+
+Two `RedisState`s with their own connections stand for two processes; threads hammer them
+at once where atomicity matters.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import pytest
+import redis
+
+from mockserver.contract import ContractEngine, Incoming, ManualClock, MockControl, Mode, Outgoing, Settings
+from mockserver.contract.failures import FailureRule
+from mockserver.contract.lifecycle import JobView, Outcome, Task
+from mockserver.contract.state import JournalFields, StateUnavailable, Turn
+from mockserver.redis_state import KEY_TTL_SECONDS, RedisState, redacted_url
+from tests.redis_server import RedisServer
+
+pytestmark = pytest.mark.slow
+
+MODEL = "viduq3p-720p"
+MODE: Mode = "text-to-video"
+Pair = tuple[RedisState, RedisState]
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture
+def pair(redis_server: RedisServer, prefix: str) -> Iterator[Pair]:
+    """Two states on one Redis and prefix, as two worker processes would have."""
+    first = RedisState.from_url(redis_server.url, prefix=prefix, max_journal=1000)
+    second = RedisState.from_url(redis_server.url, prefix=prefix, max_journal=1000)
+    yield first, second
+    first.client.close()
+    second.client.close()
+
+
+def _fields(path: str, status: int = 200) -> JournalFields:
+    headers = {"authorization": "Bearer sk-secret", "content-type": "application/json"}
+    return ("POST", path, headers, {"n": path}, status, "create", None, MODEL, MODE, None, 1.5, None)
+
+
+def _task(outcome: Outcome = "succeed") -> Task:
+    return Task(f"task_{uuid.uuid4().hex}", "0" * 12, MODEL, MODE, 1_000.0, outcome, 0.0, 0.0, lifecycle="step")
+
+
+def _taken(state: RedisState) -> str | None:
+    rule = state.begin("create", MODEL, MODE, state.epoch).rule
+    return None if rule is None else rule.error
+
+
+def test_failure_rules_are_used_up_exactly_once_under_concurrent_workers(pair: Pair) -> None:
+    first, second = pair
+    first.add_failure(FailureRule("503", times=7))
+    second.add_failure(FailureRule("429", times=5))
+    barrier = threading.Barrier(8)
+
+    def worker(index: int) -> list[str | None]:
+        state = pair[index % 2]
+        barrier.wait()
+        return [_taken(state) for _ in range(10)]
+
+    with ThreadPoolExecutor(8) as pool:
+        taken = Counter(error for batch in pool.map(worker, range(8)) for error in batch)
+    assert taken == Counter({"503": 7, "429": 5, None: 80 - 12})
+    assert first.pending_failures() == second.pending_failures() == []
+
+
+def test_failure_rules_fire_in_queue_order_whichever_worker_asks(pair: Pair) -> None:
+    first, second = pair
+    first.add_failure(FailureRule("503", times=2))
+    second.add_failure(FailureRule("429", times=1))
+    first.add_failure(FailureRule("500", times=1, model="viduq3t-720p"))  # never matches MODEL
+    assert [_taken(pair[i % 2]) for i in range(5)] == ["503", "503", "429", None, None]
+    assert [rule.to_json() for rule in second.pending_failures()] == [
+        FailureRule("500", model="viduq3t-720p").to_json()
+    ]
+    # Partly used rules show what is left, to every worker.
+    first.clear_failures()
+    first.add_failure(FailureRule("503", times=3, endpoint="any"))
+    assert second.begin("poll", MODEL, MODE, second.epoch).rule == FailureRule("503", times=3, endpoint="any")
+    assert [rule.times for rule in first.pending_failures()] == [2]
+
+
+def test_the_journal_is_complete_ordered_and_capped(redis_server: RedisServer, prefix: str) -> None:
+    states = [RedisState.from_url(redis_server.url, prefix=prefix, max_journal=5) for _ in range(2)]
+    clock = ManualClock(5_000.0)
+    for number in range(8):
+        states[number % 2].record(clock.now() + number, _fields(f"/p{number}"))
+    entries = states[1].journal()
+    assert [(entry.seq, entry.path, entry.time) for entry in entries] == [
+        (seq, f"/p{seq - 1}", 5_000.0 + seq - 1) for seq in range(4, 9)
+    ]
+    assert entries[0].headers == {"authorization": "Bearer [redacted]", "content-type": "application/json"}
+    assert entries[0].body == {"n": "/p3"} and entries[0].model == MODEL and entries[0].status == 200
+    states[0].clear_journal()
+    states[1].record(1.0, _fields("/again"))
+    assert [(entry.seq, entry.path) for entry in states[0].journal()] == [(1, "/again")]
+
+
+def test_concurrent_journal_writes_are_numbered_without_gaps(pair: Pair) -> None:
+    def worker(index: int) -> None:
+        for number in range(25):
+            pair[index % 2].record(1.0, _fields(f"/w{index}/{number}"))
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(worker, range(4)))
+    entries = pair[0].journal()
+    assert [entry.seq for entry in entries] == list(range(1, 101))
+    assert len({entry.path for entry in entries}) == 100
+    for index in range(4):  # each writer's own entries keep its order
+        mine = [entry.path for entry in entries if entry.path.startswith(f"/w{index}/")]
+        assert mine == [f"/w{index}/{number}" for number in range(25)]
+
+
+def _poll_from(state: RedisState, task_id: str, outcome: Outcome, barrier: threading.Barrier) -> JobView:
+    task = _task(outcome)
+    task.id = task_id
+    state.begin("poll", MODEL, MODE, state.epoch, task)
+    barrier.wait()
+    return state.change_task(task, lambda t: t.poll(2_000.0))
+
+
+@pytest.mark.parametrize("outcome", ["succeed", "fail"])
+def test_a_step_task_moves_once_per_poll_whichever_worker_answers(pair: Pair, outcome: Outcome) -> None:
+    for _ in range(10):
+        task_id = _task().id
+        barrier = threading.Barrier(2)
+        with ThreadPoolExecutor(2) as pool:
+            views = list(pool.map(_poll_from, pair, [task_id] * 2, [outcome] * 2, [barrier] * 2))
+        final = "completed" if outcome == "succeed" else "failed"
+        assert sorted(view.status for view in views) == sorted(["in_progress", final])
+        later = _task(outcome)
+        later.id = task_id
+        pair[0].load_task(later)
+        assert (later.polls, later.revision, later.view(3_000.0).status) == (2, 2, final)
+
+
+def test_forced_states_are_shared_and_stay_forward_only(pair: Pair) -> None:
+    first, second = pair
+    task = _task()
+    first.change_task(task, lambda t: t.pin("in_progress", 1_000.0))
+    seen = _task()
+    seen.id = task.id
+    second.begin("poll", MODEL, MODE, second.epoch, seen)
+    assert seen.view(1_000.0) == JobView("in_progress", 1)
+    second.change_task(seen, lambda t: t.pin("completed", 1_234.0))
+    stale = _task()
+    stale.id = task.id
+    first.load_task(stale)
+    assert stale.view(9_999.0) == JobView("completed", 100, 1_234)
+    with pytest.raises(ValueError, match="already completed"):
+        first.change_task(stale, lambda t: t.pin("failed", 2_000.0))
+
+
+def test_a_change_made_on_a_stale_read_is_redone_on_the_current_record(pair: Pair) -> None:
+    first, second = pair
+    task_id = _task().id
+    old, new = _task(), _task()
+    old.id = new.id = task_id
+    first.load_task(old)
+    second.change_task(new, lambda t: t.poll(1.0))  # queued -> in_progress elsewhere
+    assert first.change_task(old, lambda t: t.poll(2.0)).status == "completed"  # moved on from in_progress
+    assert old.polls == 2
+
+
+def test_clock_moves_and_resets_reach_every_worker(pair: Pair) -> None:
+    first, second = pair
+    clock = ManualClock()
+    first.advance_clock(clock, 90.5)
+    assert second.begin("create", MODEL, MODE, second.epoch).clock_offset == 90.5
+    assert second.refresh() == (0, 90.5)
+    second.add_failure(FailureRule("503"))
+    second.record(1.0, _fields("/before"))
+    first.reset(clock)
+    # A worker still on the old epoch uses nothing up and learns the new one.
+    turn = second.begin("create", MODEL, MODE, 0)
+    assert (turn.epoch, turn.clock_offset, turn.rule) == (1, 0.0, None)
+    assert second.epoch == 1 and second.pending_failures() == [] and second.journal() == []
+    with pytest.raises(ValueError, match="forward"):
+        first.advance_clock(clock, -1)
+
+
+def test_every_key_lives_under_the_prefix_and_expires(pair: Pair, redis_server: RedisServer, prefix: str) -> None:
+    first, second = pair
+    client = redis.Redis(host="127.0.0.1", port=redis_server.port)
+    before = {key for key in client.scan_iter() if not key.startswith(prefix.encode())}
+    first.advance_clock(ManualClock(), 1)
+    first.add_failure(FailureRule("503", times=2))
+    second.begin("create", MODEL, MODE, second.epoch)
+    first.record(1.0, _fields("/x"))
+    first.change_task(_task(), lambda t: t.poll(1.0))
+    second.reset(ManualClock())
+    second.record(1.0, _fields("/y"))
+    second.add_failure(FailureRule("429"))
+    second.change_task(_task(), lambda t: t.poll(1.0))
+    mine = list(client.scan_iter(match=prefix + "*"))
+    assert {key.decode()[len(prefix) :].split(":")[0] for key in mine} == {
+        "epoch",
+        "journal",
+        "journal-seq",
+        "failures",
+        "task",
+    }
+    for key in mine:
+        assert 0 < client.ttl(key) <= KEY_TTL_SECONDS, key
+    assert {key for key in client.scan_iter() if not key.startswith(prefix.encode())} == before
+    client.close()
+
+
+def test_an_unreachable_redis_is_state_unavailable_for_every_operation() -> None:
+    from tests.redis_server import free_port
+
+    state = RedisState.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    calls: list[Callable[[], object]] = [
+        state.refresh,
+        lambda: state.begin("create", MODEL, MODE, 0),
+        lambda: state.record(1.0, _fields("/x")),
+        state.journal,
+        state.clear_journal,
+        lambda: state.add_failure(FailureRule("503")),
+        state.pending_failures,
+        state.clear_failures,
+        lambda: state.advance_clock(ManualClock(), 1),
+        lambda: state.reset(ManualClock()),
+        lambda: state.load_task(_task()),
+        lambda: state.change_task(_task(), lambda t: t.poll(1.0)),
+    ]
+    for call in calls:
+        with pytest.raises(StateUnavailable) as raised:
+            call()
+        assert (raised.value.status, raised.value.code, raised.value.retry_after) == (503, "state_unavailable", True)
+
+
+def test_passwords_never_show_in_a_redacted_url() -> None:
+    assert redacted_url("redis://:hunter2@10.0.0.5:6380/2") == "redis://:[redacted]@10.0.0.5:6380/2"
+    assert redacted_url("redis://user:pw@[::1]/0") == "redis://user:[redacted]@[::1]/0"
+    assert redacted_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+def test_a_commit_journals_only_while_its_guess_holds_and_no_rule_matches(pair: Pair) -> None:
+    first, second = pair
+    create = ("create", MODEL, MODE)
+    assert first.commit(first.guess() or _no_guess(), create, 1.0, _fields("/fast"))
+    second.add_failure(FailureRule("503", model="viduq3t-720p"))  # matches another model only
+    assert first.commit(first.guess() or _no_guess(), create, 1.0, _fields("/other-rule"))
+    second.add_failure(FailureRule("429"))
+    assert not first.commit(first.guess() or _no_guess(), create, 1.0, _fields("/matching-rule"))
+    assert [rule.error for rule in second.pending_failures()] == ["503", "429"]  # nothing used up
+    assert first.commit(first.guess() or _no_guess(), None, 1.0, _fields("/no-rules-asked"))
+    second.clear_failures()
+    second.advance_clock(ManualClock(), 30)
+    stale = first.guess() or _no_guess()
+    assert not first.commit(stale, create, 1.0, _fields("/stale-offset"))
+    assert first.guess() == replace(stale, clock_offset=30.0)  # learned from the refusal
+    second.reset(ManualClock())
+    assert not first.commit(first.guess() or _no_guess(), create, 1.0, _fields("/stale-epoch"))
+    assert first.commit(first.guess() or _no_guess(), create, 1.0, _fields("/fresh"))
+    assert [(entry.seq, entry.path) for entry in second.journal()] == [(1, "/fresh")]
+
+
+def _no_guess() -> Turn:
+    raise AssertionError("a shared state always has a guess")
+
+
+def test_engines_on_one_redis_answer_as_one_mock(pair: Pair) -> None:
+    clock = ManualClock(1_800_000_000.0)
+    first, second = (ContractEngine(Settings(lifecycle="step"), clock, state=state) for state in pair)
+    auth = {"authorization": "Bearer sk-two", "content-type": "application/json"}
+
+    def create(engine: ContractEngine) -> Outgoing:
+        body = json.dumps({"model": MODEL, "prompt": "a fox"}).encode()
+        return engine.handle(Incoming("POST", "/v1/video/generations", auth, body))
+
+    MockControl(first).advance_clock(100)
+    job = create(second).json()
+    assert job["created_at"] == 1_800_000_100  # the clock move reached the other engine's first request
+    MockControl(second).queue_failure("503")
+    assert [create(engine).status for engine in (first, second, first)] == [503, 200, 200]
+    poll = Incoming("GET", f"/v1/video/generations/{job['id']}", auth)
+    assert [first.handle(poll).json()["status"], second.handle(poll).json()["status"]] == ["in_progress", "completed"]
+    assert [entry.status for entry in MockControl(first).journal] == [200, 503, 200, 200, 200, 200]
