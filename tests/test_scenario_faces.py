@@ -10,6 +10,7 @@ import openai
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from mockserver.contract.catalogue import COLLECTION
 from pytest_plugin import VideoAPI, VideoServer
 from pytest_plugin.scenario import Scenario
 from pytest_plugin.strategies import scenarios
@@ -89,3 +90,27 @@ def test_openai_sdk_retries_ride_out_429_and_503_scenarios(
     injected = [e.status for e in video_api.journal if e.injected]
     assert all(status in (429, 503) for status in injected)
     assert waits == [0.001] * len(injected)  # one retry per injected answer, each waiting retry-after-ms
+
+
+@pytest.mark.video_api(base_url=API_BASE, dialect="new-api")
+def test_a_scenario_plays_in_the_new_api_dialect(video_api: VideoAPI) -> None:
+    scenario = Scenario.parse(
+        "create: 429 then ok; poll: 503 then ok; content: 503 then ok; job 1: completes after 1 poll"
+    )
+    with httpx.Client(base_url=API_BASE, headers=AUTH, verify=TLS) as http, video_api.play(scenario):
+        statuses = [http.post(COLLECTION, json={"model": "viduq3p-720p", "prompt": "a fox"}).status_code]
+        created = http.post(COLLECTION, json={"model": "viduq3p-720p", "prompt": "a fox"})
+        task_id = created.json()["id"]
+        statuses += [created.status_code] + [http.get(f"{COLLECTION}/{task_id}").status_code for _ in range(2)]
+        statuses += [http.get(f"{COLLECTION}/{task_id}/content").status_code for _ in range(2)]
+    assert statuses == [429, 200, 503, 200, 503, 200]
+    assert video_api.task(task_id).view(video_api.now()).status == "completed"
+    journal = [(e.endpoint, e.status, e.injected is not None) for e in video_api.journal]
+    assert journal == [
+        ("create", 429, True),
+        ("create", 200, False),
+        ("poll", 503, True),
+        ("poll", 200, False),
+        ("content", 503, True),
+        ("content", 200, False),
+    ]
