@@ -4,7 +4,8 @@ Install with `pip install 'vidu-mock[redis]'` and start the mock with
 `--state redis://host:port/db` (see "Scale out" in README.md). Every change is one
 atomic server-side script, so any number of processes agree:
 
-- a queued failure rule is used up exactly once, in queue order (`_BEGIN`);
+- a queued failure rule is used up exactly once, in queue order, after letting its
+  `after` matching requests through (`_BEGIN`);
 - the journal is one capped list, numbered by one counter (`_RECORD`);
 - a task's poll count and forced state change by compare-and-set on a revision
   (`_CHANGE_TASK`): a step-mode task moves once per poll, whichever worker answers;
@@ -24,7 +25,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from mockserver.contract.clock import Clock
+from mockserver.contract.errors import ApiError
 from mockserver.contract.failures import FailureRule
+from mockserver.contract.job_plans import JobPlan
 from mockserver.contract.journal import JournalEntry, redact_headers
 from mockserver.contract.lifecycle import JobView, Task
 from mockserver.contract.settings import DEFAULT_STATE_PREFIX, redacted_url
@@ -63,6 +66,13 @@ if count > 0 then
   for index, raw in ipairs(rules) do
     local rule = cjson.decode(raw)
     if matches(rule, ARGV[2], ARGV[3], ARGV[4]) then
+      if (tonumber(rule.after) or 0) > 0 then
+        -- `after`: this request goes through untouched, counted; rules behind wait too
+        rule.after = rule.after - 1
+        redis.call('LSET', KEYS[3], index - 1, cjson.encode(rule))
+        redis.call('EXPIRE', KEYS[3], ARGV[6])
+        break
+      end
       rule.times = rule.times - 1
       if rule.times <= 0 then
         redis.call('LSET', KEYS[3], index - 1, '\\0used')
@@ -372,6 +382,26 @@ class RedisState:
         """Drop every queued rule."""
         with self._talking():
             self.client.delete(self._failures_key)
+
+    # -- job plans ----------------------------------------------------------------------
+    def add_job_plan(self, plan: JobPlan) -> None:
+        """Refused: a plan sets a job's poll count, which a task derived from its id on another worker would not know."""
+        raise ApiError(
+            "bad_request",
+            "Job plans (plan_job, /__mock/jobs, scenarios' job ends) need the in-memory state; "
+            "this mock keeps its state in Redis. Use Prefer: job=fail|stall per request instead.",
+        )
+
+    def take_job_plan(self) -> JobPlan | None:
+        """None: no plan is ever queued here."""
+        return None
+
+    def pending_job_plans(self) -> list[JobPlan]:
+        """Empty: no plan is ever queued here."""
+        return []
+
+    def clear_job_plans(self) -> None:
+        """Nothing to drop."""
 
     # -- clock and reset ----------------------------------------------------------------
     def advance_clock(self, clock: Clock, seconds: float) -> None:

@@ -8,19 +8,30 @@ aspect ratios, limits and the error catalogue are never restated here.
   `catalogue_bodies()` lists those bodies.
 - `invalid_create_requests()`: invalid bodies, each with the exact error to expect.
 - `jobs()` and `error_bodies()`: response bodies, for testing response parsers.
+- `scenarios()`: scripts of server behaviour (errors, faults, delays, job ends) to play
+  with `video_api.play(...)` / `video_server.play(...)`; `steps()` and `job_ends()` are
+  their parts, for stateful tests (`pytest_plugin.scenario_machine.ScenarioMachine`). See docs/scenarios.md.
 """
 
 from pytest_plugin.catalogue_examples import catalogue_bodies, every_model_and_mode
 from pytest_plugin.invalid_bodies import InvalidRequest, invalid_create_requests
 from pytest_plugin.response_bodies import error_bodies, jobs
+from pytest_plugin.scenario import JobEnd, Scenario, Step
+from pytest_plugin.scenario_strategy import job_ends, scenarios, steps
 from pytest_plugin.valid_bodies import create_requests
 
 __all__ = [
     "InvalidRequest",
+    "JobEnd",
+    "Scenario",
+    "Step",
     "catalogue_bodies",
     "create_requests",
     "error_bodies",
     "every_model_and_mode",
     "invalid_create_requests",
+    "job_ends",
     "jobs",
+    "scenarios",
+    "steps",
 ]

@@ -7,9 +7,11 @@ a `ContractEngine`, the same one the Flask server wraps.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import respx
@@ -24,6 +26,9 @@ from pytest_plugin.fake_host_guard import guard_fake_host, release_fake_host
 from pytest_plugin.httpx_bridge import to_incoming, to_response
 from pytest_plugin.options import DEFAULT_SETTINGS, new_clock
 from pytest_plugin.url_scope import ApiScope
+
+if TYPE_CHECKING:
+    from pytest_plugin.scenario import Scenario
 
 __all__ = ["RecordedDelay", "VideoAPI"]
 
@@ -128,6 +133,22 @@ class VideoAPI(MockControl):
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.stop()
+
+    def reset(self) -> None:
+        """Forget tasks, journal, queued failures, job plans and recorded delays."""
+        super().reset()
+        self.delays.clear()
+
+    @contextmanager
+    def play(self, scenario: Scenario) -> Iterator[VideoAPI]:
+        """Reset the fake and play `scenario` for the block (see docs/scenarios.md); yields self.
+
+        Safe in a `@given` test with the function-scoped fixture: every example starts afresh.
+        """
+        from pytest_plugin.scenario import playing
+
+        with playing(self, scenario):
+            yield self
 
     def _answer(self, request: httpx.Request) -> httpx.Response | httpx.Request | None:
         if any(scope.split(request.url) is not None for scope in self._let_through):

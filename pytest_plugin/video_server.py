@@ -7,6 +7,8 @@ Flask is imported only when a server is built, so users of the in-process fake n
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,7 @@ from pytest_plugin.options import DEFAULT_SETTINGS, new_clock
 
 if TYPE_CHECKING:
     from mockserver.live import LiveServer
+    from pytest_plugin.scenario import Scenario
 
 __all__ = ["VideoServer", "VideoServerPool"]
 
@@ -66,6 +69,17 @@ class VideoServer(MockControl):
             if clock is not None:
                 self.engine.clock = clock
             super().reset()
+
+    @contextmanager
+    def play(self, scenario: Scenario) -> Iterator[VideoServer]:
+        """Reset the server's state and play `scenario` for the block (see docs/scenarios.md); yields self.
+
+        The clock keeps running as it was. Safe in a `@given` test with the function-scoped fixture.
+        """
+        from pytest_plugin.scenario import playing
+
+        with playing(self, scenario):
+            yield self
 
     def __enter__(self) -> VideoServer:
         return self.start()

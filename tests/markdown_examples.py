@@ -29,6 +29,13 @@ class CodeBlock:
         return match.group(1) if match else None
 
     @property
+    def failing_module(self) -> str | None:
+        """The file name a pytest example that must fail declares (`# test_x.py  (expected to fail)`), if any."""
+        first = self.text.splitlines()[0] if self.text else ""
+        match = re.fullmatch(r"#\s*(test_\w+\.py)\s+\(expected to fail\)\s*", first)
+        return match.group(1) if match else None
+
+    @property
     def id(self) -> str:
         """A readable test id: `README.md:42`."""
         return f"{self.path.relative_to(ROOT)}:{self.line}"

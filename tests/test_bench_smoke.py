@@ -97,6 +97,14 @@ def test_strategies_bench_prints_all_three_rows() -> None:
     assert "create_requests() generates" in output
 
 
+@pytest.mark.slow
+def test_scenarios_bench_prints_each_side_and_the_verdict() -> None:
+    output = run_quick("bench_scenarios.py")
+    assert [line.split()[0] for line in output.splitlines()[2:5]] == ["scenarios", "all", "bare"], output
+    assert "requests per scenario (scenarios side): mean" in output
+    assert "scenarios/s (median):" in output and "target >= 200" in output
+
+
 @pytest.mark.skipif(
     shutil.which("wrk") is None or shutil.which("redis-server") is None, reason="wrk or redis-server is not installed"
 )

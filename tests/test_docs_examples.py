@@ -14,8 +14,11 @@ from tests.markdown_examples import ROOT, CodeBlock, code_blocks
 pytestmark = pytest.mark.slow
 
 PYTHON = code_blocks(language="python")
-SCRIPTS = [b for b in PYTHON if b.test_module is None]
+SCRIPTS = [b for b in PYTHON if b.test_module is None and b.failing_module is None]
 MODULES = [b for b in PYTHON if b.test_module is not None]
+# A pytest example that must fail, each with the text block after it: lines its report must hold.
+ALL_BLOCKS = code_blocks()
+FAILING = [(block, ALL_BLOCKS[ALL_BLOCKS.index(block) + 1]) for block in ALL_BLOCKS if block.failing_module is not None]
 
 
 def test_readme_opens_with_the_ci_test_command() -> None:
@@ -45,3 +48,17 @@ def test_pytest_example_passes(block: CodeBlock, pytester: pytest.Pytester) -> N
     outcomes = result.parseoutcomes()
     assert result.ret == 0 and outcomes.get("passed", 0) >= 1, result.stdout.str()
     assert not re.search(r"\b(failed|error)", result.stdout.str().splitlines()[-1])
+
+
+@pytest.mark.parametrize(("block", "report"), FAILING, ids=[b.id for b, _ in FAILING])
+def test_failing_pytest_example_fails_with_the_report_shown(
+    block: CodeBlock, report: CodeBlock, pytester: pytest.Pytester
+) -> None:
+    assert block.failing_module is not None and report.language == "text"
+    pytester.makepyfile(**{block.failing_module.removesuffix(".py"): block.text})
+    # schemathesis' pytest plugin (a test dependency) blanks Hypothesis' printed arguments.
+    result = pytester.runpytest_subprocess("-q", "-p", "no:schemathesis")
+    assert result.ret == 1 and result.parseoutcomes().get("failed") == 1, result.stdout.str()
+    output = result.stdout.str().splitlines()
+    for line in report.text.strip().splitlines():
+        assert any(line.strip() in seen for seen in output), f"{line!r} not in the report:\n{result.stdout.str()}"

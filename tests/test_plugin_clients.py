@@ -88,7 +88,7 @@ def test_httpx2_client_is_intercepted_too(video_api: VideoAPI) -> None:
         video = client.get(f"/v1/video/generations/{task_id}/content")
     assert statuses == ["in_progress", "completed"]
     assert_is_the_sample_video(video.status_code, video.headers["content-type"], video.content)
-    assert [e.endpoint for e in video_api.journal] == ["create", "poll", "poll"]
+    assert [e.endpoint for e in video_api.journal] == ["create", "poll", "poll", "content"]
 
 
 HTTPX2_FAULTS = [

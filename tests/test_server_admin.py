@@ -142,3 +142,44 @@ def test_unknown_admin_paths_and_methods(server: LiveServer) -> None:
     assert admin(server, "GET", "nothing-here").status_code == 404
     wrong = admin(server, "PUT", "journal")
     assert wrong.status_code == 405 and wrong.headers["Allow"] == "GET, DELETE"
+
+
+def test_a_rule_with_after_lets_that_many_through_and_holds_the_rules_behind_it(server: LiveServer) -> None:
+    assert admin(server, "POST", "failures", {"error": "503", "after": 2}).json()["after"] == 2
+    admin(server, "POST", "failures", {"error": "429"})
+    assert admin(server, "GET", "failures").json()["rules"][0]["after"] == 2
+    assert [create(server).status_code for _ in range(5)] == [200, 200, 503, 429, 200]
+    assert admin(server, "GET", "failures").json() == {"rules": []}
+
+
+def test_a_content_rule_fails_the_download_of_a_completed_video(server: LiveServer) -> None:
+    task_id = create(server).json()["id"]
+    admin(server, "POST", f"tasks/{task_id}", {"action": "complete"})
+    admin(server, "POST", "failures", {"error": "503", "endpoint": "content", "after": 1})
+    content = f"{server.url}{CREATE}/{task_id}/content"
+    assert [requests.get(content, timeout=5).status_code for _ in range(3)] == [200, 503, 200]
+    journal = admin(server, "GET", "journal").json()["entries"]
+    assert [(e["endpoint"], e["status"]) for e in journal if e["endpoint"] == "content"] == [
+        ("content", 200),
+        ("content", 503),
+        ("content", 200),
+    ]
+
+
+def test_job_plans_run_on_memory_and_are_refused_clearly_on_redis(server: LiveServer) -> None:
+    planned = admin(server, "POST", "jobs", {"outcome": "fail", "polls": 1})
+    if isinstance(server.engine.state, RedisState):
+        # A plan sets a poll count a worker deriving the task from its id would not know: refused, not ignored.
+        assert planned.status_code == 400
+        assert_conforms(400, planned.content)
+        assert "need the in-memory state" in planned.json()["error"]["message"]
+        assert admin(server, "GET", "jobs").json() == {"plans": []}
+        return
+    assert planned.status_code == 201
+    assert admin(server, "GET", "jobs").json() == {"plans": [{"outcome": "fail", "polls": 1}]}
+    task_id = create(server).json()["id"]
+    assert admin(server, "GET", "jobs").json() == {"plans": []}
+    assert admin(server, "GET", f"tasks/{task_id}").json()["status"] in ("queued", "in_progress", "failed")
+    admin(server, "POST", "clock", {"advance": 1000})
+    polled = requests.get(f"{server.url}{CREATE}/{task_id}", headers=AUTH, timeout=5)
+    assert polled.json()["status"] == "failed"

@@ -134,6 +134,20 @@ def handle_admin(
             engine.state.clear_failures()
             return json_reply(200, {"rules": []})
         raise _not_allowed(method, "GET, POST, DELETE")
+    if path == f"{ADMIN_PREFIX}jobs":
+        if method == "GET":
+            return json_reply(200, {"plans": [p.to_json() for p in control.pending_jobs]})
+        if method == "POST":
+            body = _json_object(request)
+            try:
+                plan = control.plan_job(**body)
+            except (TypeError, ValueError) as exc:
+                raise ApiError("invalid_value", f"Bad job plan: {exc}") from None
+            return json_reply(201, plan.to_json())
+        if method == "DELETE":
+            engine.state.clear_job_plans()
+            return json_reply(200, {"plans": []})
+        raise _not_allowed(method, "GET, POST, DELETE")
     if path == f"{ADMIN_PREFIX}reset":
         if method != "POST":
             raise _not_allowed(method, "POST")

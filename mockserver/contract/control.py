@@ -7,8 +7,9 @@ from typing import Any
 from mockserver.contract.catalogue import Status
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.failures import Endpoint, FailureRule
+from mockserver.contract.job_plans import JobPlan
 from mockserver.contract.journal import JournalEntry
-from mockserver.contract.lifecycle import JobView, Task
+from mockserver.contract.lifecycle import DEFAULT_STEPS, JobView, Outcome, Task
 from mockserver.contract.prefer import Fault
 
 
@@ -25,7 +26,7 @@ class MockControl:
         return self.engine.state.journal()
 
     def requests(self, endpoint: str | None = None, **match: Any) -> list[JournalEntry]:
-        """Journal entries for `endpoint` (`create`/`poll`) whose fields equal `match`."""
+        """Journal entries for `endpoint` (`create`/`poll`/`content`) whose fields equal `match`."""
         return [e for e in self.journal if _mismatch(e, endpoint, match) is None]
 
     def assert_requested(
@@ -65,9 +66,13 @@ class MockControl:
         endpoint: Endpoint = "create",
         fault: Fault | None = None,
         delay_ms: int = 0,
+        after: int = 0,
     ) -> FailureRule:
-        """Answer the next `times` matching requests with catalogue `error` (status or code), a fault or a delay."""
-        rule = FailureRule(None if error is None else str(error), times, model, mode, endpoint, fault, delay_ms)
+        """Answer the next `times` matching requests with catalogue `error` (status or code), a fault or a delay.
+
+        `after=n` lets the first n matching requests through normally first (rules queued later wait behind it).
+        """
+        rule = FailureRule(None if error is None else str(error), times, model, mode, endpoint, fault, delay_ms, after)
         self.engine.state.add_failure(rule)
         return rule
 
@@ -85,6 +90,21 @@ class MockControl:
     def pending_failures(self) -> list[FailureRule]:
         """Queued failure rules not yet used up."""
         return self.engine.state.pending_failures()
+
+    # -- how the next jobs end -----------------------------------------------------------
+    def plan_job(self, outcome: Outcome = "succeed", *, polls: int = DEFAULT_STEPS) -> JobPlan:
+        """The next created job (after those already planned) ends with `outcome` (`succeed`, `fail`, `stall`).
+
+        Under the step lifecycle its `polls`-th poll shows the final state. `Prefer: job=` still wins.
+        """
+        plan = JobPlan(outcome, polls)
+        self.engine.state.add_job_plan(plan)
+        return plan
+
+    @property
+    def pending_jobs(self) -> list[JobPlan]:
+        """Job plans not yet used by a created job, next first."""
+        return self.engine.state.pending_job_plans()
 
     # -- tasks and time ------------------------------------------------------------------
     def task(self, task_id: str) -> Task:
@@ -135,7 +155,7 @@ class MockControl:
         return self.engine.now()
 
     def reset(self) -> None:
-        """Forget tasks, journal and queued failures; rewind the clock offset."""
+        """Forget tasks, journal, queued failures and job plans; rewind the clock offset."""
         self.engine.reset()
 
 

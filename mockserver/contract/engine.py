@@ -24,6 +24,7 @@ from mockserver.contract.errors import ApiError
 from mockserver.contract.failures import FailureQueue, FailureRule
 from mockserver.contract.injected import injected_error
 from mockserver.contract.injection import Injection, decide
+from mockserver.contract.job_plans import JobPlanQueue
 from mockserver.contract.journal import MAX_STORED_BODY, Journal
 from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.lifecycle import JobView, LifecycleMode, Outcome, Task
@@ -125,6 +126,11 @@ class ContractEngine:
         """The in-memory failure queue (memory state only)."""
         return self._memory().failures
 
+    @property
+    def job_plans(self) -> JobPlanQueue:
+        """The in-memory job-plan queue (memory state only)."""
+        return self._memory().job_plans
+
     # -- routing -----------------------------------------------------------------------
     def _route(self, request: Incoming, headers: dict[str, str], prefs: Preferences, request_id: str) -> Outgoing:
         method = request.method.upper()
@@ -139,7 +145,7 @@ class ContractEngine:
                 raise ApiError("method_not_allowed", f"{method} is not allowed here; use GET.", "GET, HEAD")
             generations, task_id, content = match.groups()
             if content:
-                return self._video(task_id, request_id)
+                return self._video(request, headers, prefs, task_id, request_id)
             route: Route = "generations" if generations else "videos"
             return self._poll(request, headers, prefs, task_id, route, request_id)
         raise ApiError(
@@ -301,12 +307,16 @@ class ContractEngine:
         self, model: str, mode: Mode, owner: str, job: JobPreference | None, turn: Turn, prompt: str | None
     ) -> dict[str, Any]:
         now = self.clock.now() + turn.clock_offset
-        outcome: Outcome = job or "succeed"
+        # The next queued plan belongs to this job, used up even when `Prefer: job=` overrides it.
+        plan = self.state.take_job_plan()
+        outcome: Outcome = job or (plan.outcome if plan is not None else "succeed")
         task_id = encode_task_id(
             self._signing_key(turn.epoch), created_at=now, model=model, mode=mode, outcome=outcome, owner=owner
         )
         task = self._task_from_facts(task_id, now, model, mode, outcome, owner)
         task.prompt = prompt
+        if plan is not None:
+            task.steps = plan.polls
         self.state.add_task(task)
         # CONTRACT §1: the create response is always `queued`, even with zero job timings.
         return self.dialect.created(JobFacts.of(task, _QUEUED))
@@ -417,13 +427,48 @@ class ContractEngine:
         self.state.record(self.clock.now(), fields)
         return reply
 
-    def _video(self, task_id: str, request_id: str) -> Outgoing:
-        task = self.find_task(task_id)
-        status = None if task is None else task.view(self.now()).status
-        if status != "completed":
-            return self.dialect.video_unavailable(status, request_id)
-        video = sample_video()
-        return Outgoing(200, {"Content-Type": "video/mp4", "Content-Length": str(len(video))}, video)
+    def _video(
+        self, request: Incoming, headers: dict[str, str], prefs: Preferences, task_id: str, request_id: str
+    ) -> Outgoing:
+        started = perf_counter()
+        model = mode = message = None
+        injected = None
+        try:
+            task = self.find_task(task_id)
+            status = None if task is None else task.view(self.now()).status
+            if task is None or status != "completed":
+                # Not yet there: the dialect's 404, and no failure rule is used up.
+                reply = self.dialect.video_unavailable(status, request_id)
+            else:
+                model, mode = task.model, task.mode
+                injection = self._injection(self._begin("content", model, mode).rule, prefs)
+                injected = injection.source
+                if injection.error is not None:
+                    refused = injected_error(injection.error, injected)
+                    reply = self.dialect.error(refused, self.settings.retry_after_ms, request_id)
+                    message = refused.message
+                else:
+                    video = sample_video()
+                    reply = Outgoing(200, {"Content-Type": "video/mp4", "Content-Length": str(len(video))}, video)
+                reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
+        except ApiError as api_error:
+            reply = self.dialect.error(api_error, retry_after_ms(api_error, self.settings.retry_after_ms), request_id)
+            message = api_error.message
+        reply.task_id = task_id[:130]
+        fields = self._journal_fields(
+            request,
+            headers,
+            reply,
+            "content",
+            task_id=task_id[:130],
+            model=model,
+            mode=mode,
+            injected=injected,
+            started=started,
+            message=message,
+        )
+        self.state.record(self.clock.now(), fields)
+        return reply
 
 
 def video_url(base_url: str, task_id: str) -> str:

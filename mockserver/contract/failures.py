@@ -9,13 +9,17 @@ from typing import Any, Literal
 from mockserver.contract.catalogue import MODES, ErrorSpec, injectable_spec
 from mockserver.contract.injection import FAULTS, MAX_DELAY_MS, Fault, Injection
 
-Endpoint = Literal["create", "poll", "any"]
-_ENDPOINTS = ("create", "poll", "any")
+Endpoint = Literal["create", "poll", "content", "any"]
+_ENDPOINTS = ("create", "poll", "content", "any")
 
 
 @dataclass(slots=True)
 class FailureRule:
-    """Answer the next `times` matching requests with `error` (a status or code) or `fault`."""
+    """Answer the next `times` matching requests with `error` (a status or code) or `fault`.
+
+    With `after`, the first `after` matching requests are answered normally first: the rule
+    holds their place in the queue, so rules queued behind it wait too (a script by position).
+    """
 
     error: str | None = None
     times: int = 1
@@ -24,6 +28,7 @@ class FailureRule:
     endpoint: Endpoint = "create"
     fault: Fault | None = None
     delay_ms: int = 0
+    after: int = 0
 
     def __post_init__(self) -> None:
         if self.error is None and self.fault is None and not self.delay_ms:
@@ -38,6 +43,8 @@ class FailureRule:
             raise ValueError(f"endpoint must be one of {', '.join(_ENDPOINTS)}")
         if not isinstance(self.times, int) or isinstance(self.times, bool) or self.times < 1:
             raise ValueError("times must be a positive integer")
+        if not isinstance(self.after, int) or isinstance(self.after, bool) or not 0 <= self.after <= 10_000:
+            raise ValueError("after must be an integer from 0 to 10000")
         if not isinstance(self.delay_ms, int) or not 0 <= self.delay_ms <= MAX_DELAY_MS:
             raise ValueError(f"delay_ms must be an integer from 0 to {MAX_DELAY_MS}")
 
@@ -71,6 +78,7 @@ class FailureRule:
             "endpoint": self.endpoint,
             "fault": self.fault,
             "delay_ms": self.delay_ms,
+            "after": self.after,
         }
 
 
@@ -90,12 +98,18 @@ class FailureQueue:
             self._rules.append(rule)
 
     def take(self, endpoint: str, model: str | None, mode: str | None) -> FailureRule | None:
-        """Use up one firing of the first rule matching this request, if any."""
+        """Use up one firing of the first rule matching this request, if any.
+
+        A first match still letting requests through (`after`) counts this one and answers None.
+        """
         if not self._rules:
             return None  # the usual case, without the lock: a rule queued meanwhile serves the next request
         with self._lock:
             for rule in self._rules:
                 if rule.matches(endpoint, model, mode)[0]:
+                    if rule.after:
+                        rule.after -= 1
+                        return None
                     rule.times -= 1
                     if rule.times == 0:
                         self._rules.remove(rule)

@@ -20,6 +20,8 @@ _RANK: dict[Status, int] = {"queued": 0, "in_progress": 1, "completed": 2, "fail
 FAILURE_CODE = str(LIFECYCLE_DEFAULTS["failure_code"])
 FAILURE_MESSAGE = str(LIFECYCLE_DEFAULTS["failure_message"])
 _STEP_PROGRESS = 50
+DEFAULT_STEPS = 2  # step lifecycle: polls until a job shows its final state
+MAX_STEPS = 100
 
 
 class TransitionError(ValueError):
@@ -55,6 +57,7 @@ class Task:
     lifecycle: LifecycleMode = "time"
     polls: int = 0
     pinned: JobView | None = None
+    steps: int = DEFAULT_STEPS
     revision: int = 0  # changes of `polls`/`pinned` so far, for compare-and-set in a shared state
     # The request's prompt, shown by polls; None when absent, or when this task was derived
     # from its signed id by a worker that never saw the create (ids do not carry prompts).
@@ -69,12 +72,12 @@ class Task:
         return self._time_view(now)
 
     def poll(self, now: float) -> JobView:
-        """Count one poll (step mode advances one state per poll) and return the new state."""
+        """Count one poll (step mode: the `steps`-th shows the final state, those before `in_progress`)."""
         if self.pinned is None and self.lifecycle == "step":
             current = self._step_view(now)
             if not current.final and not (self.outcome == "stall" and current.status == "in_progress"):
                 self.polls += 1
-                if self.polls >= 2 and self.outcome != "stall":
+                if self.polls >= self.steps and self.outcome != "stall":
                     # Remember the moment it ended so completed_at never changes afterwards.
                     self.pinned = self._final_view(now)
         return self.view(now)
@@ -115,8 +118,10 @@ class Task:
     def _step_view(self, now: float) -> JobView:
         if self.polls == 0:
             return JobView("queued", 0)
-        if self.polls == 1 or self.outcome == "stall":
+        if self.outcome == "stall":
             return JobView("in_progress", _STEP_PROGRESS)
+        if self.polls < self.steps:
+            return JobView("in_progress", max(1, 100 * self.polls // self.steps))
         return self._final_view(now)
 
     def _time_view(self, now: float) -> JobView:

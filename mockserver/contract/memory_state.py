@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from mockserver.contract.clock import Clock
 from mockserver.contract.failures import FailureQueue, FailureRule
+from mockserver.contract.job_plans import JobPlan, JobPlanQueue
 from mockserver.contract.journal import Journal, JournalEntry
 from mockserver.contract.lifecycle import JobView, Task
 from mockserver.contract.state import JournalFields, Turn
@@ -14,7 +15,7 @@ from mockserver.contract.store import TaskStore
 
 
 class MemoryState:
-    """Task objects, journal, failure queue and epoch in memory; the clock keeps its own offset.
+    """Task objects, journal, failure and job-plan queues and epoch in memory; the clock keeps its own offset.
 
     Nothing here is seen by another process: under a multi-process server each worker has
     its own (see "Scale out" in README.md).
@@ -26,6 +27,7 @@ class MemoryState:
         self.store = TaskStore(max_tasks)
         self.journal_log = Journal(max_journal)
         self.failures = FailureQueue()
+        self.job_plans = JobPlanQueue()
         self.lock = threading.RLock()
         self._epoch = 0
         self._turn = Turn(0, 0.0)  # the answer when no rule fires: built once per epoch, not per request
@@ -96,6 +98,22 @@ class MemoryState:
         """Drop every rule."""
         self.failures.clear()
 
+    def add_job_plan(self, plan: JobPlan) -> None:
+        """Queue a plan."""
+        self.job_plans.add(plan)
+
+    def take_job_plan(self) -> JobPlan | None:
+        """The next plan, used up."""
+        return self.job_plans.take()
+
+    def pending_job_plans(self) -> list[JobPlan]:
+        """Plans still queued."""
+        return self.job_plans.pending()
+
+    def clear_job_plans(self) -> None:
+        """Drop every plan."""
+        self.job_plans.clear()
+
     def advance_clock(self, clock: Clock, seconds: float) -> None:
         """Move `clock` itself; `TypeError` if it cannot be moved."""
         advance = getattr(clock, "advance", None)
@@ -109,6 +127,7 @@ class MemoryState:
             self.store.clear()
             self.journal_log.clear()
             self.failures.clear()
+            self.job_plans.clear()
             self._epoch += 1
             self._turn = Turn(self._epoch, 0.0)
             reset_clock = getattr(clock, "reset", None)

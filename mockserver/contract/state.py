@@ -1,7 +1,7 @@
 """The state interface: where everything the admin API and the fixtures steer lives.
 
 Tasks (forced states, step-mode poll counts), the request journal, queued failure rules,
-the clock offset and the reset epoch sit behind one `MockState`. The engine talks only
+queued job plans, the clock offset and the reset epoch sit behind one `MockState`. The engine talks only
 to this interface, so the same contract runs on per-process memory (`MemoryState`, the
 default) or on a store every worker and host shares (`mockserver.redis_state`, outside
 this pure core because it does I/O).
@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from mockserver.contract.clock import Clock
 from mockserver.contract.errors import ApiError
 from mockserver.contract.failures import FailureRule
+from mockserver.contract.job_plans import JobPlan
 from mockserver.contract.journal import JournalEntry
 from mockserver.contract.lifecycle import JobView, Task
 
@@ -144,13 +145,31 @@ class MockState(Protocol):
         """Drop every queued rule."""
         ...
 
+    # -- job plans (how the next created jobs end) ----------------------------------------
+    def add_job_plan(self, plan: JobPlan) -> None:
+        """Queue `plan` for the job created after those already planned; a backend that
+        cannot keep plans raises `ApiError` (400 `bad_request`) rather than ignore them."""
+        ...
+
+    def take_job_plan(self) -> JobPlan | None:
+        """Use up the plan for the job being created, if one is queued."""
+        ...
+
+    def pending_job_plans(self) -> list[JobPlan]:
+        """The plans not yet used, next first."""
+        ...
+
+    def clear_job_plans(self) -> None:
+        """Drop every queued plan."""
+        ...
+
     # -- clock and reset ----------------------------------------------------------------
     def advance_clock(self, clock: Clock, seconds: float) -> None:
         """Move the mock's time forward by `seconds` for every request from now on."""
         ...
 
     def reset(self, clock: Clock) -> None:
-        """Forget tasks, journal and failure rules, rewind the clock offset, start a new epoch."""
+        """Forget tasks, journal, failure rules and job plans, rewind the clock offset, start a new epoch."""
         ...
 
 

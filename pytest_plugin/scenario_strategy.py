@@ -1,0 +1,160 @@
+"""`scenarios()`: a Hypothesis strategy of `Scenario` values that shrinks toward "everything normal".
+
+Every choice is drawn so that its simplest value is the normal one: each step is `one_of`
+with `ok` first, each script and job list shrinks toward empty (which is all normal), and a
+job's poll count toward the default. A failing client's counterexample is therefore the
+shortest, plainest script that still breaks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from mockserver.contract.catalogue import injectable_spec
+from mockserver.contract.lifecycle import DEFAULT_STEPS, MAX_STEPS, Outcome
+from mockserver.contract.prefer import FAULTS, MAX_DELAY_MS
+from pytest_plugin.scenario import ENDPOINTS, MAX_SCRIPT, OK, JobEnd, Scenario, ScriptedEndpoint, Step
+
+__all__ = ["DEFAULT_ERRORS", "OUTCOMES", "job_ends", "scenarios", "steps"]
+
+# The errors a client of a job API meets in the wild: rate limits, quota, and the 5xx family.
+DEFAULT_ERRORS: tuple[str, ...] = ("429", "500", "502", "503", "504", "insufficient_quota")
+# Story words for how a job ends, with the core's names accepted too.
+OUTCOMES: dict[str, Outcome] = {
+    "completes": "succeed",
+    "fails": "fail",
+    "stalls": "stall",
+    "succeed": "succeed",
+    "fail": "fail",
+    "stall": "stall",
+}
+
+
+def _names(argument: str, value: Any) -> tuple[str, ...]:
+    """A bare string is one name; anything else must be an iterable of names."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return (str(value),)
+    try:
+        return tuple(str(v) for v in value)
+    except TypeError:
+        raise InvalidArgument(f"{argument} must be a name or an iterable of names, got {value!r}") from None
+
+
+def _bounded(argument: str, value: Any, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise InvalidArgument(f"{argument} must be an integer from {low} to {high}, got {value!r}")
+    return value
+
+
+def _one_of_each(argument: str, given: tuple[str, ...], known: Iterable[str]) -> tuple[str, ...]:
+    allowed = tuple(known)
+    for name in given:
+        if name not in allowed:
+            raise InvalidArgument(f"{argument}: unknown {name!r}; choose from {', '.join(allowed)}")
+    return tuple(dict.fromkeys(given))
+
+
+def steps(
+    *,
+    errors: Iterable[str | int] | str | int = DEFAULT_ERRORS,
+    faults: Iterable[str] | str = FAULTS,
+    max_delay_ms: int = 50,
+) -> st.SearchStrategy[Step]:
+    """One request's answer: `ok` (the simplest), else an error, a fault or a delay of 1..`max_delay_ms`."""
+    error_names = _names("errors", errors)
+    for name in error_names:
+        try:
+            injectable_spec(name)
+        except ValueError as exc:
+            raise InvalidArgument(f"errors: {exc}") from None
+    fault_names = _one_of_each("faults", _names("faults", faults), FAULTS)
+    delay_limit = _bounded("max_delay_ms", max_delay_ms, 0, MAX_DELAY_MS)
+    # One choice among ok, the errors and the faults (ok first, so the simplest): cheaper to
+    # draw than a choice of kind and then of value, and it shrinks the same way.
+    fixed = [OK, *(Step(error=e) for e in dict.fromkeys(error_names))]
+    fixed += [Step(fault=f) for f in fault_names]  # type: ignore[arg-type]
+    branches: list[st.SearchStrategy[Step]] = [st.sampled_from(fixed)]
+    if delay_limit:
+        branches.append(st.integers(1, delay_limit).map(lambda ms: Step(delay_ms=ms)))
+    return st.one_of(branches)
+
+
+def job_ends(
+    *, outcomes: Iterable[str] | str = ("completes", "fails", "stalls"), max_polls: int = 4
+) -> st.SearchStrategy[JobEnd]:
+    """How one job ends, among `outcomes`; a poll count from 1 to `max_polls`, the default first."""
+    chosen = [OUTCOMES[o] for o in _one_of_each("outcomes", _names("outcomes", outcomes), OUTCOMES)]
+    if not chosen:
+        raise InvalidArgument("outcomes must name at least one of completes, fails, stalls")
+    limit = _bounded("max_polls", max_polls, 1, MAX_STEPS)
+    polls = sorted(range(1, limit + 1), key=lambda n: (n != DEFAULT_STEPS, n))
+    ends: list[JobEnd] = []
+    for outcome in ("succeed", "fail", "stall"):
+        if outcome in chosen:
+            ends += [JobEnd("stall")] if outcome == "stall" else [JobEnd(outcome, n) for n in polls]
+    # One choice among them all, simplest first: a shorter draw would otherwise count as simpler.
+    return st.sampled_from(ends)
+
+
+def scenarios(
+    *,
+    endpoints: Iterable[str] | str = ENDPOINTS,
+    errors: Iterable[str | int] | str | int = DEFAULT_ERRORS,
+    faults: Iterable[str] | str = FAULTS,
+    max_delay_ms: int = 50,
+    outcomes: Iterable[str] | str = ("completes", "fails", "stalls"),
+    max_steps: int = 3,
+    max_jobs: int = 2,
+    max_polls: int = 4,
+) -> st.SearchStrategy[Scenario]:
+    """Scenarios for a client of the job API, narrowed by the keyword arguments.
+
+    - `endpoints`: which of `create`, `poll`, `content` may misbehave.
+    - `errors`: catalogue errors to inject (statuses or codes); `faults`: of `reset`, `empty`,
+      `malformed`, `timeout`; `max_delay_ms`: the longest delay (0: no delays).
+    - `max_steps`: at most this many misbehaving requests in all (0: only job ends vary).
+    - `outcomes`: of `completes`, `fails`, `stalls`, for each of the first `max_jobs` jobs, with
+      `max_polls` the most polls a job may take (without `completes`, every one of those
+      jobs ends another way; jobs after them complete after two polls).
+
+    Bad arguments raise `hypothesis.errors.InvalidArgument` here, not at the first draw.
+    """
+    scripted = _one_of_each("endpoints", _names("endpoints", endpoints), ENDPOINTS)
+    step = steps(errors=errors, faults=faults, max_delay_ms=max_delay_ms)
+    end = job_ends(outcomes=outcomes, max_polls=max_polls)
+    budget = _bounded("max_steps", max_steps, 0, MAX_SCRIPT // 2)
+    jobs_limit = _bounded("max_jobs", max_jobs, 0, MAX_SCRIPT)
+    completes = "succeed" in {OUTCOMES[o] for o in _names("outcomes", outcomes)}
+    # A script can hold normal steps between misbehaving ones: twice what is left of the
+    # budget is room enough, and nothing is drawn once it is spent (fewer draws, faster).
+    scripts = [st.lists(step, max_size=2 * left) for left in range(budget + 1)]
+    ends = st.lists(end, max_size=jobs_limit) if completes else st.lists(end, min_size=jobs_limit, max_size=jobs_limit)
+
+    @st.composite
+    def draw_scenario(draw: st.DrawFn) -> Scenario:
+        left = budget
+        drawn: dict[ScriptedEndpoint, list[Step]] = {}
+        # Drawn last to first: among scripts equally short, Hypothesis then prefers the earliest endpoint's.
+        for endpoint in reversed(ENDPOINTS):
+            if endpoint not in scripted:
+                continue
+            kept: list[Step] = []
+            for one in draw(scripts[left]) if left else ():
+                if not one.ok:
+                    if not left:
+                        break  # the budget is spent: the rest of this script is normal
+                    left -= 1
+                kept.append(one)
+            drawn[endpoint] = kept
+        return Scenario(
+            tuple(drawn.get("create", ())),
+            tuple(drawn.get("poll", ())),
+            tuple(drawn.get("content", ())),
+            tuple(draw(ends)),
+        )
+
+    return draw_scenario()
