@@ -17,7 +17,7 @@ from importlib.resources import files
 from time import perf_counter
 from typing import Any
 
-from mockserver.contract.catalogue import COLLECTION, TASK_ID_PATTERN, VIDEOS, Mode, is_offpeak_model
+from mockserver.contract.catalogue import COLLECTION, TASK_ID_PATTERN, VIDEOS, ErrorSpec, Mode, is_offpeak_model
 from mockserver.contract.clock import Clock, SystemClock
 from mockserver.contract.dialects import Dialect, JobFacts, Route, dialect_named
 from mockserver.contract.errors import ApiError
@@ -78,7 +78,7 @@ class ContractEngine:
             prefs = parse_prefer(prefer) if prefer else _NO_PREFERENCES
             reply = self._route(request, headers, prefs, request_id)
         except ApiError as error:
-            reply = self.dialect.error(error, retry_after_ms(error, self.settings.retry_after_ms), request_id)
+            reply = self._refusal(error, request_id)
         reply.headers["x-request-id"] = request_id
         if prefs.applied:
             reply.headers["Preference-Applied"] = ", ".join(prefs.applied)
@@ -186,6 +186,45 @@ class ContractEngine:
         """What to inject into this request (see `injection.decide`), given the queued rule it used up."""
         return decide(prefs.injection, None if rule is None else rule.injection, self.settings, self._rng, self.lock)
 
+    def _refusal(self, error: ApiError, request_id: str) -> Outgoing:
+        """A refused request's answer in the dialect's shape (a state outage asks for a longer wait)."""
+        return self.dialect.error(error, retry_after_ms(error, self.settings.retry_after_ms), request_id)
+
+    def _injected_error(self, spec: ErrorSpec, source: str | None, request_id: str) -> tuple[Outgoing, str]:
+        """An injected error's answer, worded to say it was injected, and its message for the journal."""
+        refused = injected_error(spec, source)
+        return self.dialect.error(refused, self.settings.retry_after_ms, request_id), refused.message
+
+    def _journaled(
+        self,
+        request: Incoming,
+        headers: dict[str, str],
+        reply: Outgoing,
+        endpoint: str,
+        task_id: str,
+        model: str | None,
+        mode: str | None,
+        injected: str | None,
+        started: float,
+        message: str | None,
+    ) -> Outgoing:
+        """Journal a poll or download of `task_id` (cut to its longest valid form) and return `reply`."""
+        reply.task_id = task_id[:130]
+        fields = self._journal_fields(
+            request,
+            headers,
+            reply,
+            endpoint,
+            task_id=reply.task_id,
+            model=model,
+            mode=mode,
+            injected=injected,
+            started=started,
+            message=message,
+        )
+        self.state.record(self.clock.now(), fields)
+        return reply
+
     def _journal_fields(
         self,
         request: Incoming,
@@ -266,9 +305,7 @@ class ContractEngine:
             injection = self._injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                refused = injected_error(injection.error, injected)
-                reply = self.dialect.error(refused, self.settings.retry_after_ms, request_id)
-                message = refused.message
+                reply, message = self._injected_error(injection.error, injected, request_id)
             else:
                 content_type = headers.get("content-type", "").split(";")[0].strip().lower()
                 if content_type != "application/json" and not content_type.endswith("+json"):
@@ -284,7 +321,7 @@ class ContractEngine:
                 task_id = job["id"]
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
-            reply = self.dialect.error(api_error, retry_after_ms(api_error, self.settings.retry_after_ms), request_id)
+            reply = self._refusal(api_error, request_id)
             injected = task_id = None
             message = api_error.message
         reply.task_id = task_id
@@ -399,9 +436,7 @@ class ContractEngine:
             injection = self._injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                refused = injected_error(injection.error, injected)
-                reply = self.dialect.error(refused, self.settings.retry_after_ms, request_id)
-                message = refused.message
+                reply, message = self._injected_error(injection.error, injected, request_id)
             else:
                 now = self.clock.now() + turn.clock_offset
                 view = self.state.change_task(task, lambda polled: polled.poll(now))
@@ -409,23 +444,9 @@ class ContractEngine:
                 reply = json_reply(200, self.dialect.job(route, facts))
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
-            reply = self.dialect.error(api_error, retry_after_ms(api_error, self.settings.retry_after_ms), request_id)
+            reply = self._refusal(api_error, request_id)
             message = api_error.message
-        reply.task_id = task_id[:130]
-        fields = self._journal_fields(
-            request,
-            headers,
-            reply,
-            "poll",
-            task_id=task_id[:130],
-            model=model,
-            mode=mode,
-            injected=injected,
-            started=started,
-            message=message,
-        )
-        self.state.record(self.clock.now(), fields)
-        return reply
+        return self._journaled(request, headers, reply, "poll", task_id, model, mode, injected, started, message)
 
     def _video(
         self, request: Incoming, headers: dict[str, str], prefs: Preferences, task_id: str, request_id: str
@@ -444,31 +465,15 @@ class ContractEngine:
                 injection = self._injection(self._begin("content", model, mode).rule, prefs)
                 injected = injection.source
                 if injection.error is not None:
-                    refused = injected_error(injection.error, injected)
-                    reply = self.dialect.error(refused, self.settings.retry_after_ms, request_id)
-                    message = refused.message
+                    reply, message = self._injected_error(injection.error, injected, request_id)
                 else:
                     video = sample_video()
                     reply = Outgoing(200, {"Content-Type": "video/mp4", "Content-Length": str(len(video))}, video)
                 reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
-            reply = self.dialect.error(api_error, retry_after_ms(api_error, self.settings.retry_after_ms), request_id)
+            reply = self._refusal(api_error, request_id)
             message = api_error.message
-        reply.task_id = task_id[:130]
-        fields = self._journal_fields(
-            request,
-            headers,
-            reply,
-            "content",
-            task_id=task_id[:130],
-            model=model,
-            mode=mode,
-            injected=injected,
-            started=started,
-            message=message,
-        )
-        self.state.record(self.clock.now(), fields)
-        return reply
+        return self._journaled(request, headers, reply, "content", task_id, model, mode, injected, started, message)
 
 
 def video_url(base_url: str, task_id: str) -> str:
