@@ -4,66 +4,28 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests.contract_checks import assert_conforms
+from tests.gunicorn_hosts import gunicorn_host
 
 # Subprocesses or real servers per test: left out of the fast inner loop (-m 'not slow').
 pytestmark = pytest.mark.slow
 
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 WORKERS = 4
 AUTH = {"Authorization": "Bearer sk-scale"}
 BODY = {"model": "viduq3t-720p", "prompt": "a lighthouse at dusk"}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "gunicorn exited during start-up"
-        try:
-            requests.get(url + "/__mock/config", timeout=5)
-            return
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.05)  # start-up polling, not a timed assertion
-    raise AssertionError("gunicorn did not start within 60 s")
-
-
 @pytest.fixture(scope="module")
 def gunicorn_url() -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        # Jobs finish at once, so polls show the final state without waiting.
-        "VIDU_MOCK_QUEUED_SECONDS": "0",
-        "VIDU_MOCK_RUNNING_SECONDS": "0",
-        "VIDU_MOCK_SECRET": "scale-out-test-secret",
-    }
-    command = [str(GUNICORN), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}", "mockserver.wsgi:app"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(url, process)
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+    # Jobs finish at once, so polls show the final state without waiting.
+    with gunicorn_host(WORKERS, queued_seconds="0", running_seconds="0", secret="scale-out-test-secret") as host:
+        yield host.url
 
 
 def _create(url: str, **headers: str) -> tuple[str, str]:
