@@ -2,62 +2,34 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PAGE", "PAGE_BODIES", "page_curl_commands"]
+from mockserver.verify.samples import PAGE_EXAMPLES
+
+__all__ = ["PAGE", "PAGE_BODIES", "page_curl_bodies", "page_curl_commands"]
 
 # A verbatim copy of the original page; docs/spec/PROVENANCE.md says where it came from.
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "spec" / "create-video-task-old.txt"
 
-# (body, the mode CONTRACT §1 assigns it), copied from the page's JSON examples.
-PAGE_BODIES: list[tuple[dict[str, Any], str]] = [
-    (
-        {
-            "model": "viduq3p-720p",
-            "prompt": " camera, and, slow camera push-in. ",
-            "aspect_ratio": "16:9",
-            "duration": 5,
-            "extra_body": {"audio": False, "seed": 42, "bgm": False},
-        },
-        "text-to-video",
-    ),
-    (
-        {
-            "model": "viduq3t-540p",
-            "prompt": " camera, natural motion, camera. ",
-            "image": "https://example.com/source.png",
-            "duration": 5,
-            "extra_body": {"seed": 42},
-        },
-        "image-to-video",
-    ),
-    (
-        {
-            "model": "viduq3p-1080p-offpeak",
-            "prompt": ", keep identity stable, action. ",
-            "image": "https://example.com/head.png",
-            "last_image": "https://example.com/tail.png",
-            "duration": 6,
-        },
-        "first-and-last-frame",
-    ),
-    (
-        {
-            "model": "viduq3p-mix-720p",
-            "prompt": "A @Image1 walking through a beach in the visual style of @Image2",
-            "reference_image_urls": ["https://example.com/ref-1.png", "https://example.com/ref-2.png"],
-            "aspect_ratio": "16:9",
-            "duration": 5,
-            "extra_body": {"audio": False, "seed": 42},
-        },
-        "reference-to-video",
-    ),
-]
+# (body, the mode CONTRACT §1 assigns it): the copy `mockserver verify` ships, checked
+# against the page's own curl commands by `page_curl_bodies` (tests/test_verify_units.py).
+PAGE_BODIES: list[tuple[dict[str, Any], str]] = [(example.body, example.mode) for example in PAGE_EXAMPLES]
 
 
 def page_curl_commands() -> list[str]:
     """The page's four curl commands, verbatim (still holding `{BASE_URL}`)."""
     text = PAGE.read_text(encoding="utf-8")
     return re.findall(r"^curl .*?}'$", text, flags=re.MULTILINE | re.DOTALL)
+
+
+def page_curl_bodies() -> list[Any]:
+    """The JSON bodies (`-d '...'`) of the page's curl commands, parsed, in page order."""
+    bodies: list[Any] = []
+    for command in page_curl_commands():
+        data = re.search(r"-d '(.*)'$", command, flags=re.DOTALL)
+        assert data is not None, command
+        bodies.append(json.loads(data.group(1)))
+    return bodies
