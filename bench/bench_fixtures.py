@@ -86,7 +86,7 @@ def import_video_server() -> None:
     """What `video_server`'s first use imports: the plugin (loaded at pytest start-up), then the server."""
     import pytest_plugin.plugin
     import pytest_plugin.video_server  # noqa: F401
-    from mockserver import live  # noqa: F401
+    from mockserver.live import server as live  # noqa: F401
 
 
 Ready = Callable[[], tuple[float, float, Callable[[], None]]]

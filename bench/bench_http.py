@@ -125,7 +125,7 @@ SIDES = (
     Side("Flask, dict", "bench_http:idiomatic_app()", {}),
     Side(
         "vidu-mock",
-        "mockserver.wsgi:app",
+        "mockserver.live.wsgi:app",
         {"VIDU_MOCK_TOKENS": TOKEN, "VIDU_MOCK_SECRET": "bench-secret", "VIDU_MOCK_QUIET": "true"},
     ),
 )

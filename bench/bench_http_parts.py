@@ -26,12 +26,12 @@ from bench_http import MOCK, Side
 from fixed_job import FIXED_JOB
 from flask import Flask
 
-from mockserver.app import create_app, engine_of
 from mockserver.config_sources import settings_from_sources
 from mockserver.contract import engine as engine_module
 from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.replies import Incoming, Outgoing, json_reply
 from mockserver.contract.validation import find_problems, schema_accepts
+from mockserver.live.app import create_app, engine_of
 
 
 def _answering(check: Any) -> Flask:

@@ -1,6 +1,6 @@
 """Create throughput and p99 latency with Redis state vs memory state, both under gunicorn, one run.
 
-The same mock (`mockserver.wsgi:app`) runs twice under gunicorn with the same workers: once
+The same mock (`mockserver.live.wsgi:app`) runs twice under gunicorn with the same workers: once
 on in-memory state (the default) and once with `VIDU_MOCK_STATE=redis://...` on a
 redis-server this script starts on a free loopback port (no persistence, in a temporary
 folder). Rounds alternate between the two (ABBA) with the same wrk load and create bodies

@@ -43,7 +43,7 @@ def in_process_server(settings: dict[str, Any]) -> Target:
     from mockserver.live import LiveServer
 
     counter = _ErrorCounter()
-    for name in ("mockserver.app", "werkzeug"):
+    for name in ("mockserver.live.app", "werkzeug"):
         logging.getLogger(name).addHandler(counter)
     server = LiveServer(Settings(port=0, quiet=True, **settings)).start()
     engine = server.engine

@@ -1,8 +1,8 @@
 """vidu-mock: a contract-faithful fake of the Vidu Q3 video-generation API.
 
 - `mockserver.contract`: the pure core (validation, lifecycle, errors, the engine).
-- `mockserver.app`: `create_app(settings)`, the Flask face; `mockserver.wsgi:app` for gunicorn.
-- `mockserver.live`: `LiveServer`, the one way to serve the app on a port (CLI, fixtures, benches).
+- `mockserver.live`: the live face (the Flask app, its HTTP server, `LiveServer`, network faults);
+  `mockserver.live.wsgi:app` for gunicorn (`mockserver.wsgi:app` still works).
 - `mockserver.config_sources`: `settings_from_sources()`, settings from the environment and a config file.
 - `mockserver.openapi_doc`: the OpenAPI document (build time; `tools/generate_openapi.py`).
 - `mockserver.cli`: the `mockserver` command.

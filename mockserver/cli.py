@@ -14,12 +14,12 @@ from importlib import metadata
 from types import FrameType
 from typing import Any, TextIO
 
-from mockserver.app import REQUEST_LOG
 from mockserver.config_sources import settings_from_sources
 from mockserver.contract.catalogue import COLLECTION
 from mockserver.contract.settings import Settings, redacted_url
 from mockserver.contract.state import StateUnavailable
 from mockserver.live import LiveServer
+from mockserver.live.app import REQUEST_LOG
 
 __all__ = ["banner", "build_parser", "exposed_warning", "is_loopback", "main", "settings_from_args"]
 

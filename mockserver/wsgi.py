@@ -1,11 +1,5 @@
-"""WSGI entry for production servers: `gunicorn 'mockserver.wsgi:app'`.
+"""Kept so that `gunicorn 'mockserver.wsgi:app'` in existing scripts still works; see `mockserver.live.wsgi`."""
 
-Configured from `VIDU_MOCK_*` variables (and `VIDU_MOCK_CONFIG`). With several worker
-processes, set the same `VIDU_MOCK_SECRET` for all (gunicorn forks one app, so they
-share it): task ids are signed, so any worker serves a task another created.
-"""
+from mockserver.live.wsgi import app
 
-from mockserver.app import create_app
-from mockserver.config_sources import settings_from_sources
-
-app = create_app(settings_from_sources())
+__all__ = ["app"]

@@ -49,10 +49,10 @@ class Host:
 
 @contextmanager
 def gunicorn_host(workers: int, **settings: str) -> Iterator[Host]:
-    """`gunicorn --workers N mockserver.wsgi:app` on a free loopback port with `VIDU_MOCK_<NAME>` settings."""
+    """`gunicorn --workers N mockserver.live.wsgi:app` on a free loopback port with `VIDU_MOCK_<NAME>` settings."""
     port = free_port()
     env = {**os.environ, **{f"VIDU_MOCK_{name.upper()}": value for name, value in settings.items()}}
-    command = [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "mockserver.wsgi:app"]
+    command = [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "mockserver.live.wsgi:app"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

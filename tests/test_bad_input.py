@@ -313,7 +313,7 @@ def gunicorn_port() -> Iterator[int]:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     process = subprocess.Popen(
-        [str(GUNICORN), "--bind", f"127.0.0.1:{port}", "--workers", "1", "mockserver.wsgi:app"],
+        [str(GUNICORN), "--bind", f"127.0.0.1:{port}", "--workers", "1", "mockserver.live.wsgi:app"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from mockserver.app import REQUEST_LOG, create_app
 from mockserver.cli import _configure_logging
 from mockserver.contract import Settings
-from mockserver.log_text import printable
+from mockserver.live.app import REQUEST_LOG, create_app
+from mockserver.live.log_text import printable
 
 FORGED = "/v1/video/generations/abc%0A17:00:00%20POST%20/v1/video/generations%20-%3E%20200%1b%5b31m%E2%80%A8x%5C"
 

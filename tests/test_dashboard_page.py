@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from mockserver.app import REQUEST_LOG, create_app
 from mockserver.cli import banner
 from mockserver.contract import ContractEngine, ManualClock, Settings
 from mockserver.contract.admin import TASK_LIST_LIMIT
 from mockserver.dashboard import JOURNAL_ROWS, render_page
+from mockserver.live.app import REQUEST_LOG, create_app
 from tests.contract_checks import assert_conforms
 from tests.live_servers import CREATE, TEXT
 

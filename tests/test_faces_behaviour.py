@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from mockserver.contract.lifecycle import TransitionError
-from mockserver.faults import MALFORMED_BODY
+from mockserver.live.faults import MALFORMED_BODY
 from pytest_plugin import VideoAPI, VideoServer
 from tests.contract_checks import assert_conforms
 

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from werkzeug.test import EnvironBuilder
 
-from mockserver.app import _host_url, create_app
 from mockserver.contract.ecma_regex import ecma_patterns
 from mockserver.contract.errors import ApiError
 from mockserver.contract.journal import Journal, JournalEntry
@@ -19,6 +18,7 @@ from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.schemas import _registry, inline_local_refs, load_schema, subschema_validator
 from mockserver.contract.settings import Settings
 from mockserver.contract.validation import FIELDS, check_create, find_problems, schema_accepts
+from mockserver.live.app import _host_url, create_app
 from tests.contract_checks import assert_conforms
 
 URLS = [

@@ -15,7 +15,7 @@ import pytest
 import requests
 import respx
 
-from mockserver.faults import MALFORMED_BODY
+from mockserver.live.faults import MALFORMED_BODY
 from pytest_plugin import VideoAPI, VideoServer
 from tests.contract_checks import assert_conforms
 

@@ -23,11 +23,11 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from mockserver.app import create_app
 from mockserver.cli import settings_from_args
 from mockserver.config_sources import settings_from_sources
 from mockserver.contract import ContractEngine, ManualClock, Settings
 from mockserver.live import LiveServer
+from mockserver.live.app import create_app
 from tests.contract_checks import assert_conforms
 from tests.live_servers import CREATE, live_server
 from tests.no_outbound import OUTBOUND, is_loopback, no_outbound_connections, watch

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import requests
 
-from mockserver.app import create_app
 from mockserver.contract import Settings
 from mockserver.live import LiveServer
+from mockserver.live.app import create_app
 from mockserver.redis_state import RedisState
 from tests.contract_checks import assert_conforms
 from tests.live_servers import AUTH, CREATE, TEXT, live_server

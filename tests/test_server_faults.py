@@ -9,8 +9,8 @@ import httpx
 import pytest
 import requests
 
-from mockserver.faults import MALFORMED_BODY
 from mockserver.live import LiveServer
+from mockserver.live.faults import MALFORMED_BODY
 from tests.contract_checks import assert_conforms
 from tests.live_servers import AUTH, CREATE, TEXT, live_server
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.serving import SHARED_CONNECTION_THREADS, ConnectionThreads
+from mockserver.live.serving import SHARED_CONNECTION_THREADS, ConnectionThreads
 from tests.live_servers import CREATE, live_server
 
 WAIT = 10.0  # seconds; a bound on waiting for an event, never a timing assertion

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from mockserver.app import create_app
 from mockserver.contract import Settings
 from mockserver.contract.memory_state import MemoryState
+from mockserver.live.app import create_app
 from mockserver.redis_state import RedisState
 from mockserver.state_backends import open_state
 from tests.redis_server import RedisServer, free_port

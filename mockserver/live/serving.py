@@ -23,8 +23,13 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler, get_sockadd
 from mockserver.contract.catalogue import error_spec
 from mockserver.contract.errors import ApiError
 from mockserver.contract.replies import new_request_id
-from mockserver.faults import wants_reset
-from mockserver.keepalive import DEFAULT_IDLE_SECONDS, DEFAULT_READ_SECONDS, KeepAliveHandler, close_open_connections
+from mockserver.live.faults import wants_reset
+from mockserver.live.keepalive import (
+    DEFAULT_IDLE_SECONDS,
+    DEFAULT_READ_SECONDS,
+    KeepAliveHandler,
+    close_open_connections,
+)
 
 __all__ = [
     "HTTP_LAYER_ERRORS",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
-from mockserver.app import create_app, shutdown_event
 from mockserver.contract.clock import Clock
 from mockserver.contract.control import MockControl
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.settings import Settings
-from mockserver.serving import MockWSGIServer, make_mock_server
+from mockserver.live.app import create_app, shutdown_event
+from mockserver.live.serving import MockWSGIServer, make_mock_server
 from mockserver.state_backends import open_state
 
 __all__ = ["LiveServer"]

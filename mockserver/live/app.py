@@ -25,8 +25,8 @@ from mockserver.contract.replies import Incoming, Outgoing, error_reply, new_req
 from mockserver.contract.router import Router
 from mockserver.contract.settings import Settings
 from mockserver.dashboard import dashboard_reply
-from mockserver.faults import FaultMiddleware, act_out_delay, mark_dropped
-from mockserver.log_text import printable
+from mockserver.live.faults import FaultMiddleware, act_out_delay, mark_dropped
+from mockserver.live.log_text import printable
 from mockserver.state_backends import open_state
 
 __all__ = ["EXTENSION", "create_app", "engine_of", "shutdown_event", "REQUEST_LOG"]
