@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mockserver.contract import ContractEngine, Incoming, ManualClock, Settings
-from mockserver.contract import engine as engine_module
+from mockserver.contract import engine_steps as engine_module
 
 PACKAGED = Path(str(files("mockserver.contract") / "media" / "sample.mp4"))
 
