@@ -4,14 +4,24 @@ Strict clients (Node's fetch, Stoplight Prism, strict proxies) refuse an answer 
 `Content-Length` headers, a length that differs from the bytes sent, or a body after a HEAD;
 lenient Python clients hide all three. One script walks every route the mock serves (the
 API, the admin API, the dashboard) through the statuses they answer, and checks each answer
-with `assert_well_framed`; HEAD answers carry the GET's headers and no body. No route of the
-mock answers 204 or 304 (nothing is conditional, nothing is empty), so the checks for those
+with `assert_well_framed`; HEAD answers carry the GET's headers and no body. It runs on
+`LiveServer` (both dialects), the `mockserver` command and gunicorn (sync and gthread
+workers), so any HTTP server put behind them meets the same checks; requests the server's own
+parser refuses (414, 431) are checked too, on the mock's own servers. No route of the mock
+answers 204 or 304 (nothing is conditional, nothing is empty), so the checks for those
 statuses never come into play here.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -160,12 +170,55 @@ def live(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
         yield server
 
 
+def assert_refusals_framed(port: int) -> None:
+    """What the server's own parser refuses before the app (no app headers) is framed the same way."""
+    for target, headers, status in (("/" + "a" * 100_000, {}, 414), ("/x", {"X-Big": "a" * 65536}, 431)):
+        connection = StrictConnection("127.0.0.1", port)
+        try:
+            answer = connection.request("GET", target, headers)
+        finally:
+            connection.close()
+        assert_well_framed(answer)
+        assert answer.status == status
+
+
 def test_every_answer_of_the_live_server_is_strictly_framed(live: LiveServer) -> None:
     connection = StrictConnection("127.0.0.1", live.port)
     try:
         assert_walked(walk(connection, keep_alive=True), keep_alive=True)
     finally:
         connection.close()
+    assert_refusals_framed(live.port)
+
+
+@contextmanager
+def mockserver_command(dialect: str) -> Iterator[int]:
+    """The `mockserver` command in a subprocess with `SETTINGS`; yields its port."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("VIDU_MOCK_")}
+    env["VIDU_MOCK_ADMIN_TOKEN"] = SETTINGS["admin_token"]  # read from the environment only
+    command = [str(Path(sys.executable).with_name("mockserver")), "--host", "127.0.0.1", "--port", "0", "--quiet"]
+    command += ["--dialect", dialect, "--lifecycle", "step", "--max-body-bytes", str(MAX_BODY)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()  # printed once it listens
+        match = re.search(r"serving http://127\.0\.0\.1:(\d+)", banner)
+        assert match, f"mockserver did not start: {banner!r}"
+        yield int(match.group(1))
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+
+
+@pytest.mark.slow  # a mockserver subprocess
+def test_every_answer_of_the_mockserver_command_is_strictly_framed() -> None:
+    with mockserver_command("new-api") as port:
+        connection = StrictConnection("127.0.0.1", port)
+        try:
+            assert_walked(walk(connection, keep_alive=True), keep_alive=True)
+        finally:
+            connection.close()
+        assert_refusals_framed(port)
 
 
 # gunicorn's sync worker (the default) closes every connection; its gthread worker keeps them.
