@@ -38,14 +38,14 @@ class ExchangeLog:
         """Take one exchange from the client (numbered now, written once its check has a verdict)."""
         endpoint, task_id = exchange.endpoint, None
         path = exchange.path.removeprefix(self._prefix) if endpoint != "content" else exchange.path
-        if exchange.method == "POST" and path == COLLECTION:
+        if endpoint == "content":  # a video download (the client names it), wherever the URL points
+            task_id = self._task
+        elif exchange.method == "POST" and path == COLLECTION:
             endpoint = "create"
             task_id = task_id_of(exchange.response_json()) if 200 <= exchange.status < 300 else None
         elif exchange.method == "GET" and path.startswith((f"{COLLECTION}/", f"{VIDEOS}/")):
             endpoint, task_id = "poll", path.rsplit("/", 1)[-1]
             self._task = task_id
-        elif endpoint == "content":
-            task_id = self._task
         self._pending.append(replace(exchange, seq=self.writer.next_seq(), endpoint=endpoint, task_id=task_id))
 
     def verdict(self, result: CheckResult) -> None:
