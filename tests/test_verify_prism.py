@@ -58,6 +58,8 @@ def test_prism_on_the_shipped_document_is_named_a_static_mock(tmp_path: Path) ->
         prism.terminate()
         prism.wait(timeout=10)
         reader.join(timeout=10)
+        if prism.stdout is not None:
+            prism.stdout.close()
     drift = {c["check"] for c in run.rows("DRIFT")}
     assert {"creates: a new task id each", "create #2: model echoed", "poll #1: progress moves"} <= drift, drift
     assert run.code == 1 and run.report["jobs_caused"] <= 2
