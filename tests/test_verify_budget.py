@@ -10,9 +10,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from mockserver.contract import MODELS
-from mockserver.verify.budget import NEEDS_BUDGET
-from mockserver.verify.probes import free_probes
+from mockserver.verify.budget import NEEDS_BUDGET, JobBudget, task_id_of
+from mockserver.verify.probes import AUTH_PROBE, free_probes
 from tests.verify_fakes import Exchange, fake_gateway, run_verify, serve
 
 RISKY = [p.name for p in free_probes() if p.cost == "risky"]
@@ -60,6 +62,39 @@ def lenient_gateway() -> Iterator[Lenient]:
         yield gateway
 
 
+def test_only_requests_no_gateway_can_start_a_job_for_are_free() -> None:
+    free = [p.name for p in free_probes() if p.cost == "free"]
+    assert free == [
+        "no key: 401",
+        "wrong key: 401",
+        "bad body: body not JSON",
+        "bad body: model not in the catalogue",
+        "bad body: model not a string",
+        "unknown task id",
+        "unknown path: 404",
+    ]
+    assert AUTH_PROBE["model"] not in MODELS
+    for probe in free_probes():
+        body = probe.json_body
+        names_a_model = isinstance(body, dict) and body.get("model") in MODELS
+        assert not (probe.cost == "free" and names_a_model), probe.name
+        assert probe.cost == "free" or probe.invalid_body, "only invalid bodies are risky"
+
+
+def test_the_budget_says_why_a_check_is_not_sent() -> None:
+    budget = JobBudget(1)
+    assert budget.why_not("risky") is None and budget.why_not("create") is None
+    budget.spend("bad body: prompt blank", "task_1")
+    budget.lenient_on = "bad body: prompt blank"
+    assert budget.left == 0 and budget.why_not("free") is None
+    assert budget.why_not("create") == "the budget (--creates 1) is spent (bad body: prompt blank)"
+    why = budget.why_not("free", invalid_body=True)
+    assert why is not None and why.startswith("the gateway accepted an invalid body (bad body: prompt blank)")
+    assert JobBudget(0).why_not("risky") == NEEDS_BUDGET
+    assert task_id_of({"task_id": "task_a", "id": "x"}) == "task_a" and task_id_of({"data": {"id": "t"}}) == "t"
+    assert task_id_of([1]) is None and task_id_of({"task_id": 7}) is None
+
+
 def test_creates_0_causes_no_job_and_says_why_each_risky_check_was_not_sent(tmp_path: Path) -> None:
     with lenient_gateway() as gateway:
         run = run_verify(gateway.url, tmp_path, "--creates", "0")
@@ -101,6 +136,7 @@ def test_the_budget_left_goes_to_the_page_examples(tmp_path: Path) -> None:
     assert run.report["creates_sent"] == 2
 
 
+@pytest.mark.slow  # the mock behind a proxy, two jobs polled to the end
 def test_against_a_strict_gateway_every_check_runs_and_the_jobs_are_the_creates(tmp_path: Path) -> None:
     with fake_gateway() as fake:
         run = run_verify(fake.url, tmp_path, "--creates", "2")

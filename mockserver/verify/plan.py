@@ -73,8 +73,9 @@ def render_plan(options: VerifyOptions) -> str:
             label += ", not sent"
         count = f"<= {step.requests}" if step.requests > 1 else "1"
         lines.append(f"  [{label}] {step.what}: {step.request} x {count}")
-    total = sum(s.requests for s in steps)
-    seconds = math.ceil(sum(1 for s in steps if s.cost != "create" and s.requests == 1) / options.rps)
+    sent = [s for s in steps if s.cost != "risky" or options.creates > 0]
+    total = sum(s.requests for s in sent)
+    seconds = math.ceil(sum(1 for s in sent if s.cost != "create" and s.requests == 1) / options.rps)
     if options.creates == 0:
         risky_line = f"the {risky} risky checks are not sent (each needs --creates 1 or more)"
     else:
