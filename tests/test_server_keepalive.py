@@ -142,7 +142,9 @@ def test_timeouts_must_be_positive_and_at_most_an_hour(name: str, value: float) 
 
 def test_a_client_leaving_mid_body_after_a_refusal_is_let_go_quietly(capfd: pytest.CaptureFixture[str]) -> None:
     # Over the size cap the answer comes before the body; the client then hangs up mid-body.
-    oversized = b"POST /v1/video/generations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50000000\r\n\r\n" + b" " * 1000
+    oversized = (
+        b"POST /v1/video/generations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50000000\r\n\r\n" + b" " * 1000
+    )
     with live_server(max_body_bytes=100) as server:
         with socket.create_connection(("127.0.0.1", server.port), timeout=WAIT) as sock:
             sock.sendall(oversized)

@@ -12,7 +12,7 @@ a guard (the in-process face gives none: no browser can reach it):
   a page on another origin can send a "simple" POST (form, `no-cors` fetch, beacon)
   without asking first, but never with `Content-Type: application/json`. So a write must
   carry that type, and when `Origin` or `Sec-Fetch-Site` is present it must name the
-  mock's own origin.
+  mock's own origin (`Sec-Fetch-Site`, the browser's own verdict, decides when sent).
 
 Both refuse with a 403 in the §3 shape whose message says why and what to do instead.
 """
@@ -49,7 +49,7 @@ def host_name(host: str) -> str | None:
     else:
         name, _, port = host.partition(":")
         rest = f":{port}" if _ else ""
-    if rest and not (rest[0] == ":" and rest[1:].isdigit() and len(rest) <= 6):
+    if rest and not (rest[0] == ":" and (rest[1:].isdigit() or rest == ":") and len(rest) <= 6):
         return None
     name = name.rstrip(".") if not name.startswith("[") else name
     return name or None
@@ -134,9 +134,13 @@ def cross_site_refusal(request: Incoming) -> ApiError | None:
             "From curl add -H 'Content-Type: application/json' (the body may be {} or empty); requests and "
             "httpx send it with json=.",
         )
+    # The browser's own verdict, when it gives one, decides: it holds behind a proxy that
+    # changes the scheme or the name the mock sees, where comparing Origin could not.
     fetch_site = _header(headers, "sec-fetch-site")
-    if fetch_site is not None and fetch_site.strip().lower() not in _OWN_SITE:
-        return _foreign_page(f"Sec-Fetch-Site: {_shown(fetch_site)}")
+    if fetch_site is not None:
+        return (
+            None if fetch_site.strip().lower() in _OWN_SITE else _foreign_page(f"Sec-Fetch-Site: {_shown(fetch_site)}")
+        )
     origin = _header(headers, "origin")
     if origin is not None and not _same_origin(origin, request.base_url):
         return _foreign_page(f"Origin: {_shown(origin)}")
@@ -152,7 +156,7 @@ def _foreign_page(evidence: str) -> ApiError:
     )
 
 
-def _origin_key(url: str) -> tuple[str, int | None] | None:
+def _origin_key(url: str) -> tuple[str, str, int | None] | None:
     try:
         parts = urlsplit(url.strip().lower())
         port = parts.port
@@ -161,10 +165,10 @@ def _origin_key(url: str) -> tuple[str, int | None] | None:
     if not parts.hostname:
         return None
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return host.rstrip("."), _DEFAULT_PORTS.get(parts.scheme) if port is None else port
+    return parts.scheme, host.rstrip("."), _DEFAULT_PORTS.get(parts.scheme) if port is None else port
 
 
 def _same_origin(origin: str, base_url: str) -> bool:
-    """Whether `Origin` names the host and port the request reached (`null` and garbage do not)."""
+    """Whether `Origin` names the scheme, host and port the request reached (`null` and garbage do not)."""
     mine = _origin_key(base_url)
     return mine is not None and _origin_key(origin) == mine
