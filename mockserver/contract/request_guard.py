@@ -22,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from mockserver.contract.errors import ApiError
@@ -36,6 +37,7 @@ _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _OWN_SITE = frozenset({"same-origin", "none"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SHOWN = 100  # characters of a client's value echoed back
+_LONGEST_HOST = 260
 
 
 def host_name(host: str) -> str | None:
@@ -99,10 +101,8 @@ class RequestGuard:
         if self.names is None:
             return None
         host = _header(headers, "host")
-        if host is None:
-            return None
-        name = host_name(host)
-        if name is not None and (name in self.names or is_loopback_name(name)):
+        # A longer value is no host name (253 characters and a port), and is not remembered.
+        if host is None or (len(host) <= _LONGEST_HOST and _answers_to(self.names, host)):
             return None
         return ApiError(
             "host_not_allowed",
@@ -112,6 +112,17 @@ class RequestGuard:
             + ". To serve it under another name (a container, a CI service alias), start it with "
             "--allow-host NAME (or VIDU_MOCK_ALLOW_HOST=NAME).",
         )
+
+
+@lru_cache(maxsize=512)
+def _answers_to(names: frozenset[str], host: str) -> bool:
+    """Whether a server answering to `names` (and the loopback ones) answers to `Host: host`.
+
+    Remembered: clients send the same few Host headers, and parsing an address costs more
+    than the rest of the check.
+    """
+    name = host_name(host)
+    return name is not None and (name in names or is_loopback_name(name))
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
