@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from mockserver.config_sources import settings_from_sources
 from mockserver.contract.catalogue import COLLECTION
+from mockserver.contract.request_guard import LOOPBACK_NAMES
 from mockserver.contract.settings import Settings, redacted_url
 from mockserver.contract.state import StateUnavailable
 from mockserver.live import LiveServer
@@ -121,7 +122,7 @@ def _names_line(settings: Settings) -> str:
     given = settings.allow_host
     if "*" in given or (not given and not is_loopback(settings.host)):
         return "answers to any Host name; --allow-host NAME limits it to the names you give\n"
-    names = ", ".join(("127.0.0.1", "localhost", "[::1]", *given))
+    names = ", ".join((*LOOPBACK_NAMES, *given))
     return (
         f"answers to the names {names}; to serve it under another (a container, a CI service alias) "
         "add --allow-host NAME\n"

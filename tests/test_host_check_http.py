@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.cli import settings_from_args
+from mockserver.cli import banner, settings_from_args
 from mockserver.contract import ContractEngine, ManualClock, Settings
 from mockserver.live import LiveServer
 from mockserver.live.app import create_app
@@ -112,3 +112,12 @@ def test_a_value_that_is_not_a_host_name_stops_the_command_with_one_line(
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("mockserver: --allow-host") and "not a host name" in err and err.count("\n") == 1
+
+
+def test_the_banner_says_which_names_it_answers_to_and_how_to_serve_under_another() -> None:
+    url = "http://127.0.0.1:8000"
+    default = banner(url, Settings()).splitlines()[1]
+    assert "127.0.0.1, localhost, [::1];" in default and "--allow-host NAME" in default and "CI service" in default
+    assert "127.0.0.1, localhost, [::1], mock;" in banner(url, Settings(allow_host=("mock",)))
+    exposed = banner("http://0.0.0.0:8000", Settings(host="0.0.0.0"))  # the case under test
+    assert "answers to any Host name; --allow-host NAME limits it" in exposed

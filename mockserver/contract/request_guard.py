@@ -45,15 +45,15 @@ def host_name(host: str) -> str | None:
     host = host.strip().lower()
     if host.startswith("["):
         end = host.find("]")
-        name, rest = host[: end + 1], host[end + 1 :]
         if end < 0:
             return None
+        name, rest = host[: end + 1], host[end + 1 :]
     else:
-        name, _, port = host.partition(":")
-        rest = f":{port}" if _ else ""
-    if rest and not (rest[0] == ":" and (rest[1:].isdigit() or rest == ":") and len(rest) <= 6):
+        name, colon, port = host.partition(":")
+        name, rest = name.rstrip("."), colon + port
+    # What may follow the name: nothing, or ":" and a port of up to 5 digits (RFC 3986 allows none).
+    if rest and not (rest[0] == ":" and len(rest) <= 6 and (rest[1:].isdigit() or rest == ":")):
         return None
-    name = name.rstrip(".") if not name.startswith("[") else name
     return name or None
 
 
@@ -107,9 +107,8 @@ class RequestGuard:
         return ApiError(
             "host_not_allowed",
             f"This mock does not answer to the name {_shown(host)!r}: a web page can reach a loopback server "
-            "under its own name (DNS rebinding). It answers to 127.0.0.1, localhost and [::1]"
-            + (f" and {', '.join(sorted(self.names))}" if self.names else "")
-            + ". To serve it under another name (a container, a CI service alias), start it with "
+            f"under its own name (DNS rebinding). It answers to {', '.join((*LOOPBACK_NAMES, *sorted(self.names)))}"
+            ". To serve it under another name (a container, a CI service alias), start it with "
             "--allow-host NAME (or VIDU_MOCK_ALLOW_HOST=NAME).",
         )
 
