@@ -144,10 +144,12 @@ class RecordingProxy:
             reason = f"{type(error).__name__}" if isinstance(error, httpx.HTTPError) else str(error)
             self._tell(f"{method} {path} -> the upstream did not answer ({reason}); nothing recorded")
             return _refuse(start_response, 502, "upstream_unavailable", f"the upstream did not answer ({reason})")
-        kept, rest = _read_capped(response, self.max_video_bytes)
+        endpoint, task_id = self._classify(method, path)
+        kept, rest = _read_capped(response, self._cap(endpoint, response))
+        if endpoint == "create" and kept is not None:
+            task_id = _created_id(kept)
         elapsed = round((perf_counter() - started) * 1000)
         answer_headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _ANSWER_HOP]
-        endpoint, task_id = self._classify(method, path, kept)
         exchange = Exchange(
             seq=0,
             method=method,
@@ -174,13 +176,18 @@ class RecordingProxy:
         start_response(status_line, answer_headers)
         return _relay(response, rest)
 
-    def _classify(self, method: str, path: str, body: bytes | None) -> tuple[str, str | None]:
+    def _classify(self, method: str, path: str) -> tuple[str, str | None]:
         endpoint, task_id = endpoint_of(method, path)
         if endpoint == "other" and method in ("GET", "HEAD") and path in self._videos:
             return "content", self._videos[path]
-        if endpoint == "create" and body is not None:
-            task_id = _created_id(body)
         return endpoint, task_id
+
+    def _cap(self, endpoint: str, response: httpx.Response) -> int:
+        """How much of an answer is kept: `max_video_bytes` of a video, up to 16 MiB of anything else."""
+        content_type = response.headers.get("content-type", "").lower()
+        if endpoint == "content" or content_type.startswith(("video/", "application/octet-stream")):
+            return self.max_video_bytes
+        return MAX_REQUEST_BYTES
 
     # -- writing -----------------------------------------------------------------------
     def _record(self, exchange: Exchange) -> None:
@@ -194,11 +201,13 @@ class RecordingProxy:
             )
         )
         notes = exchange.notes
-        if exchange.response_body is None:
+        if exchange.response_body is None and exchange.endpoint == "content":
             notes += (
-                f"answer over the {self.max_video_bytes}-byte cap (--max-video-bytes): not kept; "
-                "replay serves the mock's sample MP4 for a video",
+                f"a video over {self.max_video_bytes} bytes (--max-video-bytes): not kept; "
+                "replay serves the mock's sample MP4",
             )
+        elif exchange.response_body is None:
+            notes += (f"an answer over {MAX_REQUEST_BYTES} bytes: not kept",)
         digest = None
         if exchange.endpoint == "content" and exchange.status == 200 and exchange.response_body:
             digest = hashlib.sha256(exchange.response_body).hexdigest()
@@ -240,7 +249,7 @@ class RecordingProxy:
         started = perf_counter()
         try:
             with self._client.stream("GET", self.upstream.url_for(raw_path, query), headers=auth) as response:
-                kept, _ = _read_capped(response, self.max_video_bytes)  # the rest is not read
+                kept, _ = _read_capped(response, self._cap("content", response))  # the rest is not read
                 answer_headers = _joined(
                     [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _ANSWER_HOP]
                 )
