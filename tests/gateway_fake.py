@@ -13,14 +13,18 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import httpx
+
 from mockserver.live.serving import MockWSGIServer, make_mock_server
 
-__all__ = ["TASK_ID", "VIDEO", "FakeGateway"]
+__all__ = ["CREATE", "REFUSED", "TASK_ID", "VIDEO", "FakeGateway", "client_run"]
 
 TASK_ID = "task_fakegateway0001"
 VIDEO = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00" + b"the fake gateway's own video " * 4
 _CREATED_AT = 1_767_225_600
 _STATES = ("in_progress", "completed")
+CREATE = {"model": "viduq3p-720p", "prompt": "a fox"}
+REFUSED = {"model": "viduq3p-720p"}  # no prompt: the gateway answers 400 and echoes the key
 
 
 class FakeGateway:
@@ -112,3 +116,18 @@ def _json(start_response: Callable[..., Any], status: int, payload: Any) -> list
         [("Content-Type", "application/json"), ("Content-Length", str(len(data))), ("Set-Cookie", "session=s3cr3t")],
     )
     return [data]
+
+
+def client_run(client: httpx.Client, base_url: str) -> tuple[list[tuple[int, Any]], bytes]:
+    """A client's part: create, poll three times (the last after completion), download, a refused body."""
+    answers: list[tuple[int, Any]] = []
+    created = client.post(f"{base_url}/v1/video/generations", json=CREATE)
+    answers.append((created.status_code, created.json()))
+    for _ in range(3):
+        polled = client.get(f"{base_url}/v1/video/generations/{created.json()['id']}")
+        answers.append((polled.status_code, polled.json()))
+    video = client.get(f"{base_url}/v1/video/generations/{created.json()['id']}/content")
+    assert video.status_code == 200
+    refused = client.post(f"{base_url}/v1/video/generations", json=REFUSED)
+    answers.append((refused.status_code, refused.json()))
+    return answers, video.content

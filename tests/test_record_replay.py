@@ -20,12 +20,10 @@ from mockserver.recordings import read_recordings
 from mockserver.verify.dialects import NEW_API, UNIALL
 from pytest_plugin.video_api import VideoAPI
 from pytest_plugin.video_server import VideoServer
-from tests.gateway_fake import TASK_ID, VIDEO, FakeGateway
+from tests.gateway_fake import CREATE, TASK_ID, VIDEO, FakeGateway, client_run
 
 KEY = "sk-live-recording-key-4711"
 TRACE = "trace-token-0815"
-CREATE = {"model": "viduq3p-720p", "prompt": "a fox"}
-REFUSED = {"model": "viduq3p-720p"}  # no prompt: the gateway answers 400 and echoes the key
 
 
 @dataclass
@@ -39,21 +37,6 @@ class Session:
     lines: list[str]
 
 
-def _client_run(client: httpx.Client, base_url: str) -> tuple[list[tuple[int, Any]], bytes]:
-    """The client's part: create, poll three times (the last after completion), download, a refused body."""
-    answers: list[tuple[int, Any]] = []
-    created = client.post(f"{base_url}/v1/video/generations", json=CREATE)
-    answers.append((created.status_code, created.json()))
-    for _ in range(3):
-        polled = client.get(f"{base_url}/v1/video/generations/{created.json()['id']}")
-        answers.append((polled.status_code, polled.json()))
-    video = client.get(f"{base_url}/v1/video/generations/{created.json()['id']}/content")
-    assert video.status_code == 200
-    refused = client.post(f"{base_url}/v1/video/generations", json=REFUSED)
-    answers.append((refused.status_code, refused.json()))
-    return answers, video.content
-
-
 def _record(folder: Path, *, drifting: bool = False, max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES) -> Session:
     lines: list[str] = []
     with FakeGateway(drifting=drifting) as gateway:
@@ -63,7 +46,7 @@ def _record(folder: Path, *, drifting: bool = False, max_video_bytes: int = DEFA
         with RecordingServer(proxy) as recorder:
             headers = {"Authorization": f"Bearer {KEY}", "X-Trace-Token": TRACE}
             with httpx.Client(headers=headers) as client:
-                answers, video = _client_run(client, recorder.url)
+                answers, video = client_run(client, recorder.url)
         url = gateway.url
     return Session(folder, url, answers, video, lines)
 
@@ -117,7 +100,7 @@ def test_the_key_and_other_secrets_appear_in_no_file(recorded: Session) -> None:
 def test_video_api_replays_what_the_client_saw(recorded: Session) -> None:
     with VideoAPI() as api, api.replay(recorded.folder):
         client = httpx.Client(headers={"Authorization": "Bearer sk-anything"})
-        answers, video = _client_run(client, "https://api.example.com")
+        answers, video = client_run(client, "https://api.example.com")
         assert answers == _as_replayed(recorded, "https://api.example.com")
         assert answers[0][1]["id"] == TASK_ID and video == VIDEO
         # The video URL in the completed poll leads to the recorded bytes too.
@@ -142,7 +125,7 @@ def test_video_api_replays_what_the_client_saw(recorded: Session) -> None:
 def test_video_server_replays_what_the_client_saw(recorded: Session) -> None:
     with VideoServer() as server, server.replay(recorded.folder):
         with httpx.Client(headers={"Authorization": "Bearer sk-anything"}) as client:
-            answers, video = _client_run(client, server.url)
+            answers, video = client_run(client, server.url)
             assert answers == _as_replayed(recorded, server.url)
             assert video == VIDEO
             assert client.get(answers[2][1]["video_url"]).content == VIDEO
