@@ -7,6 +7,7 @@ tests/test_readme_record_replay.py, which runs the README's commands.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -251,9 +252,15 @@ def test_the_upstream_is_the_only_host_the_proxy_reaches() -> None:
         Upstream("https://user:pw@gateway.example")
 
 
-def test_bad_options_stop_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_options_stop_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
+) -> None:
     from mockserver.cli import main
+    from mockserver.live.app import REQUEST_LOG
 
+    # `main` points the request log at this test's captured stderr: give it back afterwards.
+    handlers, propagate, level = list(REQUEST_LOG.handlers), REQUEST_LOG.propagate, REQUEST_LOG.level
+    request.addfinalizer(lambda: _restore_log(handlers, propagate, level))
     assert main(["record", "--upstream", "ftp://x", "--out", str(tmp_path / "r"), "--port", "0"]) == 2
     assert main(["--replay", str(tmp_path / "missing"), "--port", "0"]) == 2
     with pytest.raises(SystemExit) as refused:
@@ -263,3 +270,10 @@ def test_bad_options_stop_with_one_line(tmp_path: Path, capsys: pytest.CaptureFi
     assert err[0] == "mockserver record: --upstream must be an http(s) URL with a host, got 'ftp://x'"
     assert err[1] == f"mockserver: {tmp_path / 'missing'}: not a folder of recordings"
     assert err[2] == "mockserver: --replay-match = 'fuzzy': replay_match must be 'exact' or 'loose', got 'fuzzy'"
+
+
+def _restore_log(handlers: list[logging.Handler], propagate: bool, level: int) -> None:
+    from mockserver.live.app import REQUEST_LOG
+
+    REQUEST_LOG.handlers[:], REQUEST_LOG.propagate = handlers, propagate
+    REQUEST_LOG.setLevel(level)
