@@ -277,3 +277,26 @@ def _restore_log(handlers: list[logging.Handler], propagate: bool, level: int) -
 
     REQUEST_LOG.handlers[:], REQUEST_LOG.propagate = handlers, propagate
     REQUEST_LOG.setLevel(level)
+
+
+def test_replay_is_a_setting_like_any_other(tmp_path: Path) -> None:
+    from mockserver.config_sources import settings_from_sources
+
+    config = tmp_path / "mock.toml"
+    config.write_text('replay = "from-file"\nreplay_match = "loose"\n', encoding="utf-8")
+    from_file = settings_from_sources(config_file=config, environ={})
+    assert (from_file.replay, from_file.replay_match) == ("from-file", "loose")
+    from_env = settings_from_sources(config_file=config, environ={"VIDU_MOCK_REPLAY": "from-env"})
+    assert (from_env.replay, from_env.replay_match) == ("from-env", "loose")
+    assert settings_from_sources(environ={"VIDU_MOCK_REPLAY": ""}).replay is None
+
+
+def test_an_upstream_that_does_not_answer_gets_a_502_and_nothing_is_written(tmp_path: Path) -> None:
+    with FakeGateway() as gateway:
+        gone = gateway.url  # a loopback port nobody listens on once the gateway stops
+    lines: list[str] = []
+    with RecordingServer(RecordingProxy(gone, tmp_path / "out", say=lines.append)) as recorder:
+        answer = httpx.post(f"{recorder.url}/v1/video/generations", json=CREATE, headers={"Authorization": f"B {KEY}"})
+    assert answer.status_code == 502 and answer.json()["error"]["code"] == "upstream_unavailable"
+    assert list((tmp_path / "out").iterdir()) == []
+    assert lines == ["POST /v1/video/generations -> the upstream did not answer (ConnectError); nothing recorded"]
