@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
 
+from mockserver.cassettes import CASSETTE_SUFFIXES, read_cassettes
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.replay import Replay
 from mockserver.recordings import read_recordings
@@ -19,8 +20,17 @@ __all__ = ["attach_replay", "load_replay", "replaying"]
 
 
 def load_replay(folder: str | PathLike[str], match: str = "exact") -> Replay:
-    """A `Replay` of the recordings in `folder`; `RecordingFormatError` names a file that is wrong."""
-    return Replay(read_recordings(Path(folder)), match)
+    """A `Replay` of the recordings in `folder`; `RecordingFormatError` names a file that is wrong.
+
+    A vcrpy or pytest-recording cassette (a `.yaml` file, or a folder of them and no
+    recordings) is read as recordings too (`mockserver.cassettes`).
+    """
+    path = Path(folder)
+    if path.suffix in CASSETTE_SUFFIXES and path.is_file():
+        return Replay(read_cassettes(path), match)
+    if path.is_dir() and not any(path.glob("[0-9]*-*.json")) and any(path.rglob("*.y*ml")):
+        return Replay(read_cassettes(path), match)
+    return Replay(read_recordings(path), match)
 
 
 def attach_replay(engine: ContractEngine) -> None:

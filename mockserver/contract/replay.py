@@ -31,7 +31,7 @@ from mockserver.contract.recorded import Exchange, exchange_file_name
 from mockserver.contract.replies import Incoming, Outgoing
 from mockserver.contract.validation import classify_mode
 
-__all__ = ["MATCH_MODES", "Found", "MatchMode", "Replay", "endpoint_of"]
+__all__ = ["MATCH_MODES", "Found", "MatchMode", "Replay", "created_task_id", "endpoint_of", "video_url_in"]
 
 MatchMode = Literal["exact", "loose"]
 MATCH_MODES: tuple[MatchMode, ...] = ("exact", "loose")
@@ -40,6 +40,8 @@ _TASK_PATH = re.compile(rf"^(?:{re.escape(COLLECTION)}|{re.escape(VIDEOS)})/([^/
 _SHOWN_DIFFERENCES = 3
 _SHOWN_VALUE = 60
 _NO_BODY = object()
+# Where answers put a finished job's video (uniall's `video_url`, new-api's `result_url`, OpenAI's `url`).
+_VIDEO_URL_KEYS = ("video_url", "result_url", "url")
 
 
 def endpoint_of(method: str, path: str) -> tuple[str, str | None]:
@@ -256,3 +258,31 @@ def _model_and_mode(body: Any) -> tuple[str | None, str | None]:
 def _show(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= _SHOWN_VALUE else text[: _SHOWN_VALUE - 3] + "..."
+
+
+def created_task_id(body: bytes) -> str | None:
+    """The task id a create's answer gives: `task_id` or `id`, at the top or under `data`."""
+    try:
+        job = json.loads(body)
+    except ValueError:
+        return None
+    for part in (job, job.get("data") if isinstance(job, dict) else None):
+        if isinstance(part, dict):
+            for key in ("task_id", "id"):
+                if isinstance(part.get(key), str) and part[key]:
+                    return str(part[key])
+    return None
+
+
+def video_url_in(answer: Any) -> str | None:
+    """The first video URL in a poll's answer (`video_url`, `result_url` or `url`, depth first), or None."""
+    if isinstance(answer, dict):
+        for key in _VIDEO_URL_KEYS:
+            value = answer.get(key)
+            if isinstance(value, str) and value.startswith(("http://", "https://")):
+                return value
+        for value in answer.values():
+            found = video_url_in(value)
+            if found:
+                return found
+    return None

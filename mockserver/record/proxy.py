@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from mockserver.contract.recorded import Exchange, exchange_file_name
-from mockserver.contract.replay import endpoint_of
+from mockserver.contract.replay import created_task_id, endpoint_of, video_url_in
 from mockserver.record.drift import drift_of
 from mockserver.recordings import RecordingWriter, Redactor
 from mockserver.verify.dialects import DIALECTS
@@ -44,8 +44,6 @@ _ANSWER_HOP = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "trailer", "transfer-encoding", "upgrade"}
     | {"content-length", "content-encoding", "server", "date"}
 )
-# Where answers put a finished job's video (uniall's `video_url`, new-api's `result_url`, OpenAI's `url`).
-_VIDEO_URL_KEYS = ("video_url", "result_url", "url")
 _MAX_KNOWN_VIDEOS = 10_000
 
 
@@ -147,7 +145,7 @@ class RecordingProxy:
         endpoint, task_id = self._classify(method, path)
         kept, rest = _read_capped(response, self._cap(endpoint, response))
         if endpoint == "create" and kept is not None:
-            task_id = _created_id(kept)
+            task_id = created_task_id(kept)
         elapsed = round((perf_counter() - started) * 1000)
         answer_headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _ANSWER_HOP]
         exchange = Exchange(
@@ -234,7 +232,7 @@ class RecordingProxy:
 
     def _fetch_video(self, poll: Exchange, headers: Mapping[str, str]) -> None:
         """Download, once, the video a poll's answer points to, if it is on the upstream."""
-        url = _video_url(poll.response_json())
+        url = video_url_in(poll.response_json())
         where = self.upstream.path_of(url) if url else None
         if where is None or not poll.task_id:
             return
@@ -338,30 +336,3 @@ def _refuse(start_response: Callable[..., Any], status: int, code: str, message:
     reason = {413: "PAYLOAD TOO LARGE", 502: "BAD GATEWAY"}[status]
     start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
-
-
-def _created_id(body: bytes) -> str | None:
-    try:
-        job = json.loads(body)
-    except ValueError:
-        return None
-    for part in (job, job.get("data") if isinstance(job, dict) else None):
-        if isinstance(part, dict):
-            for key in ("task_id", "id"):
-                if isinstance(part.get(key), str) and part[key]:
-                    return str(part[key])
-    return None
-
-
-def _video_url(answer: Any) -> str | None:
-    """The first video URL in a poll's answer (depth first), or None."""
-    if isinstance(answer, dict):
-        for key in _VIDEO_URL_KEYS:
-            value = answer.get(key)
-            if isinstance(value, str) and value.startswith(("http://", "https://")):
-                return value
-        for value in answer.values():
-            found = _video_url(value)
-            if found:
-                return found
-    return None
