@@ -22,8 +22,8 @@ from mockserver.contract.replay import created_task_id, endpoint_of, video_url_i
 __all__ = ["CASSETTE_SUFFIXES", "read_cassette", "read_cassettes"]
 
 CASSETTE_SUFFIXES = (".yaml", ".yml")
-# A compressed body (vcrpy keeps what the server sent) is inflated up to this size, no further.
-_MAX_INFLATED = 64 * 1024 * 1024
+# A compressed body (vcrpy keeps what the server sent) is inflated up to what the recorder keeps, no further.
+_MAX_INFLATED = 16 * 1024 * 1024
 _MAX_INTERACTIONS = 100_000
 
 
