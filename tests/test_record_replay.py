@@ -246,6 +246,9 @@ def test_the_upstream_is_the_only_host_the_proxy_reaches() -> None:
     )
     assert upstream.path_of("http://cdn.example/gateway/v1/x") is None
     assert upstream.path_of("https://127.0.0.1:9/gateway/v1/x") is None
+    default_port = Upstream("https://gateway.example:443")
+    assert str(default_port.url_for("/v1/x", "")) == "https://gateway.example/v1/x"
+    assert default_port.path_of("https://gateway.example/v1/x") == ("/v1/x", "")
     with pytest.raises(ValueError, match="http"):
         Upstream("file:///etc/passwd")
     with pytest.raises(ValueError, match="credentials"):

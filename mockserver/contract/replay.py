@@ -40,6 +40,8 @@ _TASK_PATH = re.compile(rf"^(?:{re.escape(COLLECTION)}|{re.escape(VIDEOS)})/([^/
 _SHOWN_DIFFERENCES = 3
 _SHOWN_VALUE = 60
 _NO_BODY = object()
+# Headers the replaying mock writes itself (its request id, which worker answered).
+_FACE_HEADERS = frozenset({"x-request-id", "x-mock-worker"})
 # Where answers put a finished job's video (uniall's `video_url`, new-api's `result_url`, OpenAI's `url`).
 _VIDEO_URL_KEYS = ("video_url", "result_url", "url")
 
@@ -139,7 +141,7 @@ class Replay:
         if exchange is None:
             raise ValueError("nothing was found to replay")
         # A redacted cookie or key means nothing to a client: such headers are not sent.
-        headers = {k: v for k, v in exchange.response_headers.items() if REDACTED not in v and k != "x-request-id"}
+        headers = {k: v for k, v in exchange.response_headers.items() if REDACTED not in v and k not in _FACE_HEADERS}
         body = exchange.response_body
         if body is None:
             body = sample_video() if exchange.endpoint == "content" else b""

@@ -26,6 +26,7 @@ import httpx
 
 from mockserver.contract.recorded import Exchange, exchange_file_name
 from mockserver.contract.replay import created_task_id, endpoint_of, video_url_in
+from mockserver.live.log_text import printable
 from mockserver.record.drift import drift_of
 from mockserver.recordings import RecordingWriter, Redactor
 from mockserver.verify.dialects import DIALECTS
@@ -60,7 +61,7 @@ class Upstream:
             raise ValueError(f"--upstream must be an http(s) URL with a host, got {url!r}")
         if parts.username or parts.password or parts.query or parts.fragment:
             raise ValueError("--upstream takes no credentials, query or fragment (the client's key passes through)")
-        self.scheme, self.host, self.port = parts.scheme, parts.hostname, port
+        self.scheme, self.host, self.port = parts.scheme, parts.hostname, _port(parts.scheme, port)
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.origin = f"{self.scheme}://{host}{'' if port is None else f':{port}'}"
         self.prefix = parts.path.rstrip("/")
@@ -69,7 +70,7 @@ class Upstream:
     def url_for(self, raw_path: str, query: str) -> httpx.URL:
         """The upstream URL for a request target; refuses anything that would leave the upstream's origin."""
         url = httpx.URL(self.origin + self.prefix + raw_path + (f"?{query}" if query else ""))
-        if (url.scheme, url.host, url.port) != (self.scheme, self.host, self.port):
+        if (url.scheme, url.host, _port(url.scheme, url.port)) != (self.scheme, self.host, self.port):
             raise ValueError("the request target leaves the upstream")
         return url
 
@@ -80,11 +81,16 @@ class Upstream:
             port = parts.port
         except ValueError:
             return None
-        if (parts.scheme, parts.hostname, port) != (self.scheme, self.host, self.port):
+        if (parts.scheme, parts.hostname, _port(parts.scheme, port)) != (self.scheme, self.host, self.port):
             return None
         if not parts.path.startswith(self.prefix + "/"):
             return None
         return parts.path[len(self.prefix) :], parts.query
+
+
+def _port(scheme: str, port: int | None) -> int:
+    """The port a URL reaches (80 or 443 when it names none): `http://h` and `http://h:80` are one origin."""
+    return port if port is not None else 443 if scheme == "https" else 80
 
 
 class RecordingProxy:
@@ -272,7 +278,8 @@ class RecordingProxy:
         self._record(fetched)
 
     def _tell(self, line: str) -> None:
-        self._say(self.writer.redactor.text(line))
+        # Paths come from clients: control characters escaped, as the mock's request log does.
+        self._say(printable(self.writer.redactor.text(line), 500))
 
 
 def _target(environ: Mapping[str, Any]) -> tuple[str, str]:
