@@ -15,7 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
+from mockserver.contract import ManualClock, Settings
 from mockserver.contract.engine_steps import sample_video
+from mockserver.live import LiveServer
 from mockserver.record import DEFAULT_MAX_VIDEO_BYTES, RecordingProxy, RecordingServer, Upstream
 from mockserver.recordings import read_recordings
 from mockserver.verify.dialects import NEW_API, UNIALL
@@ -303,3 +305,29 @@ def test_an_upstream_that_does_not_answer_gets_a_502_and_nothing_is_written(tmp_
     assert answer.status_code == 502 and answer.json()["error"]["code"] == "upstream_unavailable"
     assert list((tmp_path / "out").iterdir()) == []
     assert lines == ["POST /v1/video/generations -> the upstream did not answer (ConnectError); nothing recorded"]
+
+
+@pytest.mark.parametrize("dialect", ["uniall", "new-api"])
+def test_the_mock_itself_records_without_drift_in_its_dialect(tmp_path: Path, dialect: str) -> None:
+    """The mock as the upstream: every answer fits its own dialect, and the other dialect names drift."""
+    settings = Settings(port=0, lifecycle="step", dialect=dialect, tokens=(KEY,))
+    other = "uniall" if dialect == "new-api" else "new-api"
+    lines: dict[str, list[str]] = {dialect: [], other: []}
+    creates: dict[str, Any] = {}
+    with LiveServer(settings, clock=ManualClock()) as upstream:
+        for checked in (dialect, other):
+            proxy = RecordingProxy(upstream.url, tmp_path / checked, dialect=checked, say=lines[checked].append)
+            with RecordingServer(proxy) as recorder, httpx.Client(headers={"Authorization": f"Bearer {KEY}"}) as client:
+                created = creates[checked] = client.post(f"{recorder.url}/v1/video/generations", json=CREATE).json()
+                for route in ("/v1/video/generations", "/v1/video/generations", "/v1/videos"):
+                    client.get(f"{recorder.url}{route}/{created['id']}")
+                client.get(f"{recorder.url}/v1/video/generations/{created['id']}/content")
+                client.post(f"{recorder.url}/v1/video/generations", json={"model": "viduq3p-720p"})
+                client.get(f"{recorder.url}/v1/video/generations/task_unknown")
+    assert not [line for line in lines[dialect] if "DRIFT" in line], lines[dialect]
+    assert [line for line in lines[other] if "DRIFT" in line]
+    with VideoAPI(Settings(lifecycle="step", dialect=dialect)) as api, api.replay(tmp_path / dialect):
+        auth = {"Authorization": "Bearer sk-any"}
+        replayed = httpx.post("https://a.test/v1/video/generations", json=CREATE, headers=auth).json()
+        polled = httpx.get(f"https://a.test/v1/videos/{replayed['id']}", headers=auth)
+    assert replayed == creates[dialect] and polled.status_code == 200
