@@ -59,13 +59,14 @@ def endpoint_of(method: str, path: str) -> tuple[str, str | None]:
 
 @dataclass(frozen=True)
 class Found:
-    """What a request matched: the recorded `exchange`, or None with the near-miss `miss` message.
+    """The recordings a request matches (in order), or none and the near-miss `miss` message.
 
     `endpoint`, `task_id`, `model` and `mode` describe the request for the journal and for
-    failure rules (a poll's model and mode are its recorded create's).
+    failure rules (a poll's model and mode are its recorded create's). Nothing has been
+    used up yet: `Replay.take` picks the recording that answers and moves its sequence on.
     """
 
-    exchange: Exchange | None
+    matching: tuple[Exchange, ...]
     endpoint: str
     task_id: str | None
     model: str | None
@@ -90,6 +91,14 @@ class Replay:
                 self._facts.setdefault(exchange.task_id, _model_and_mode(exchange.request_json()))
             if exchange.endpoint == "content":
                 self._downloads.add(exchange.path)
+        # Read once, not per request: each recording's body as JSON, and which answers hold a download's URL
+        # (keyed by the exchange object: a hand-edited folder may repeat a `seq`).
+        self._bodies = {id(e): _parsed(e.request_body) for e in self.exchanges}
+        self._linking = {
+            id(e)
+            for e in self.exchanges
+            if e.response_body and any(path.encode() in e.response_body for path in self._downloads)
+        }
         # Where each sequence of matching recordings stands; bounded by the recording's size.
         self._cursors: dict[tuple[int, ...], int] = {}
         self._lock = threading.Lock()
@@ -101,7 +110,7 @@ class Replay:
 
     # -- matching ----------------------------------------------------------------------
     def find(self, request: Incoming) -> Found:
-        """The recording that answers `request` (advancing its sequence), or the near miss."""
+        """The recordings that match `request`, or the near miss; no sequence moves yet."""
         method = _method(request.method)
         endpoint, task_id = endpoint_of(method, request.path)
         body = _parsed(request.body)
@@ -112,34 +121,36 @@ class Replay:
             if self._same_body(e, request.body, body, endpoint)
         ]
         if not matching:
-            return Found(
-                None, endpoint, task_id, model, mode, self._near_miss(method, request.path, request.body, body)
-            )
+            miss = self._near_miss(method, request.path, request.body, body)
+            return Found((), endpoint, task_id, model, mode, miss)
         has_key = any(name.lower() == "authorization" for name in request.headers)
         # A recording made with a key answers a request with one before one made without (a 401).
         matching = [e for e in matching if ("authorization" in e.request_headers) == has_key] or matching
-        key = tuple(e.seq for e in matching)
+        first = matching[0]
+        if first.task_id and endpoint != "create":
+            model, mode = self._facts.get(first.task_id, (model, mode))
+        return Found(tuple(matching), first.endpoint, first.task_id or task_id, model, mode)
+
+    def take(self, found: Found) -> Exchange:
+        """The recording that answers now, moving its sequence one step on (staying on the last)."""
+        if not found.matching:
+            raise ValueError("nothing was found to replay")
+        key = tuple(id(e) for e in found.matching)
         with self._lock:
             step = self._cursors.get(key, 0)
-            self._cursors[key] = min(step + 1, len(matching))
-        chosen = matching[min(step, len(matching) - 1)]
-        if chosen.task_id and endpoint != "create":
-            model, mode = self._facts.get(chosen.task_id, (model, mode))
-        return Found(chosen, chosen.endpoint, chosen.task_id or task_id, model, mode)
+            self._cursors[key] = min(step + 1, len(found.matching))
+        return found.matching[min(step, len(found.matching) - 1)]
 
     def _same_body(self, recorded: Exchange, raw: bytes, parsed: Any, endpoint: str) -> bool:
         if self.match == "loose" and endpoint == "create":
-            return _model_and_mode(parsed) == _model_and_mode(recorded.request_json())
+            return _model_and_mode(parsed) == _model_and_mode(self._bodies.get(id(recorded)))
         if parsed is _NO_BODY or not raw:
             return raw == recorded.request_body
-        return bool(parsed == _parsed(recorded.request_body))
+        return bool(parsed == self._bodies.get(id(recorded), _NO_BODY))
 
     # -- answering ---------------------------------------------------------------------
-    def reply(self, found: Found, base_url: str) -> Outgoing:
-        """The recorded answer of `found.exchange`, as the replaying server sends it."""
-        exchange = found.exchange
-        if exchange is None:
-            raise ValueError("nothing was found to replay")
+    def reply(self, exchange: Exchange, base_url: str) -> Outgoing:
+        """The recorded answer of `exchange`, as the replaying server sends it."""
         # A redacted cookie or key means nothing to a client: such headers are not sent.
         headers = {k: v for k, v in exchange.response_headers.items() if REDACTED not in v and k not in _FACE_HEADERS}
         body = exchange.response_body
@@ -147,11 +158,9 @@ class Replay:
             body = sample_video() if exchange.endpoint == "content" else b""
             if exchange.endpoint == "content":
                 headers["content-type"] = "video/mp4"
-        elif self._downloads and "json" in headers.get("content-type", ""):
+        elif id(exchange) in self._linking and "json" in headers.get("content-type", ""):
             body = self._pointed_here(body, base_url)
-        reply = Outgoing(exchange.status, headers, body)
-        reply.task_id = found.task_id
-        return reply
+        return Outgoing(exchange.status, headers, body, task_id=exchange.task_id)
 
     def _pointed_here(self, body: bytes, base_url: str) -> bytes:
         """`body` with each URL of a recorded download pointed at `base_url` (the replaying server)."""

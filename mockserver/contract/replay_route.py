@@ -35,11 +35,11 @@ class ReplayRoute(EngineSteps):
         message = None
         if injection.error is not None:
             reply, message = self._injected_error(injection.error, injection.source, request_id)
-        elif found.exchange is None:
+        elif not found.matching:
             message = found.miss
             reply = self._refusal(ApiError("not_found", message), request_id)
-        else:
-            reply = replay.reply(found, request.base_url)
+        else:  # only a replayed answer moves the sequence on, as only a real poll moves a mock's task
+            reply = replay.reply(replay.take(found), request.base_url)
         reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         reply.task_id = found.task_id
         try:
