@@ -6,6 +6,7 @@ tests/test_readme_record_replay.py, which runs the README's commands.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from dataclasses import dataclass
@@ -331,3 +332,22 @@ def test_the_mock_itself_records_without_drift_in_its_dialect(tmp_path: Path, di
         replayed = httpx.post("https://a.test/v1/video/generations", json=CREATE, headers=auth).json()
         polled = httpx.get(f"https://a.test/v1/videos/{replayed['id']}", headers=auth)
     assert replayed == creates[dialect] and polled.status_code == 200
+
+
+def test_what_verify_records_replays_too(tmp_path: Path) -> None:
+    """`mockserver verify --record` writes the same format: its run against the mock replays."""
+    from mockserver.verify.cli import main as verify
+
+    out, err = io.StringIO(), io.StringIO()
+    with LiveServer(Settings(port=0, tokens=(KEY,), lifecycle="step"), clock=ManualClock()) as upstream:
+        argv = ["--base-url", upstream.url, "--rps", "1000", "--poll-interval", "0.01", "--record", str(tmp_path)]
+        assert verify(argv, environ={"VIDU_API_KEY": KEY}, stdout=out, stderr=err) == 0, out.getvalue()
+    [create] = [e for e in read_recordings(tmp_path) if e.endpoint == "create" and e.status == 200]
+    auth = {"Authorization": "Bearer sk-any", "Content-Type": "application/json"}
+    with VideoAPI() as api, api.replay(tmp_path):
+        created = httpx.post("https://a.test/v1/video/generations", content=create.request_body, headers=auth)
+        states = [httpx.get(f"https://a.test/v1/video/generations/{create.task_id}").json()["status"] for _ in range(3)]
+        video = httpx.get(f"https://a.test/v1/video/generations/{create.task_id}/content")
+    assert created.json() == create.response_json()
+    assert states == ["in_progress", "completed", "completed"]
+    assert video.status_code == 200 and video.content[4:8] == b"ftyp"

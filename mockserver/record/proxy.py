@@ -39,7 +39,7 @@ MAX_REQUEST_BYTES = 16 * 1024 * 1024
 # Headers of one hop: not passed on, not recorded (httpx and the serving handler write their own).
 _REQUEST_HOP = frozenset(
     {"host", "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
-    | {"content-length"}
+    | {"content-length", "expect"}  # this server answers `Expect: 100-continue` itself
 )
 _ANSWER_HOP = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "trailer", "transfer-encoding", "upgrade"}
