@@ -53,6 +53,9 @@ _HELP = {
     "dialect": "reply shapes: 'uniall' (the publisher's, default) or 'new-api' (the upstream gateway software's)",
     "allow_host": "a name besides 127.0.0.1, localhost and [::1] that clients reach the mock by (the Host header), "
     "e.g. a container or CI service alias; repeat it or separate names with commas; '*' for any name",
+    "replay": "answer from the recordings in this folder (written by 'mockserver record'; docs/recordings.md)",
+    "replay_match": "how a create matches a recording: 'exact' (the whole JSON body, default) or 'loose' "
+    "(model and mode)",
 }
 # Flags that may be given more than once (their values add up).
 _REPEATABLE = frozenset({"allow_host"})
@@ -106,6 +109,8 @@ def banner(url: str, settings: Settings) -> str:
     """What the server prints on start: where it listens, its dashboard and a curl command to paste."""
     token = "YOUR_TOKEN" if settings.tokens else "sk-test"
     warning = "" if is_loopback(settings.host) else exposed_warning(settings.host)
+    if settings.replay:
+        warning += f"replaying the recordings in {settings.replay} (match={settings.replay_match})\n"
     return (
         f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; dialect={settings.dialect}; "
         f"state={redacted_url(settings.state)}; Ctrl-C stops)\n{warning}{_names_line(settings)}"
@@ -167,12 +172,16 @@ def _check_state(server: LiveServer) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the server until Ctrl-C or SIGTERM (or `verify ...`: check a gateway); returns the exit status."""
+    """Serve until Ctrl-C or SIGTERM (`verify ...` checks a gateway, `record ...` records one); returns the exit status."""
     words = list(sys.argv[1:] if argv is None else argv)
     if words[:1] == ["verify"]:
         from mockserver.verify.cli import main as verify  # only when asked: serving never loads it
 
         return verify(words[1:])
+    if words[:1] == ["record"]:
+        from mockserver.record.cli import main as record  # likewise: only `mockserver record` loads httpx
+
+        return record(words[1:])
     settings = settings_from_args(argv)
     _configure_logging(settings, sys.stderr)
     try:

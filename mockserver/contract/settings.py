@@ -61,6 +61,10 @@ class Settings:
     # Names the live server answers to besides the loopback ones (the Host header's name);
     # see `mockserver.contract.request_guard`.
     allow_host: tuple[str, ...] = ()
+    # A folder of recordings to answer from instead of the contract (docs/recordings.md), and
+    # how a create matches one: its whole JSON body ("exact") or its model and mode ("loose").
+    replay: str | None = None
+    replay_match: str = "exact"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:
@@ -91,6 +95,8 @@ class Settings:
             raise ValueError(f"retry_after_ms must be 0 to {MAX_DELAY_MS}")
         if self.dialect not in DIALECT_NAMES:
             raise ValueError(f"dialect must be one of {', '.join(DIALECT_NAMES)}, got {self.dialect!r}")
+        if self.replay_match not in ("exact", "loose"):
+            raise ValueError(f"replay_match must be 'exact' or 'loose', got {self.replay_match!r}")
 
         _check_state(self.state, self.state_prefix)
         for name in self.allow_host:
@@ -170,7 +176,7 @@ def _coerce(name: str, value: Any) -> Any:
             return text in ("1", "true", "yes", "on")
         if name == "seed":
             return None if value in (None, "") else _number(int, value, "a whole number")
-        if name == "admin_token":
+        if name in ("admin_token", "replay"):
             return str(value) if value else None
         if isinstance(default, int):
             return _number(int, value, "a whole number")
