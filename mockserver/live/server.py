@@ -75,8 +75,12 @@ class LiveServer:
         return self
 
     def start(self) -> LiveServer:
-        """Bind and serve in a daemon thread; returns self."""
-        server = self.bind()._server
+        """Bind (unless `bind()` did) and serve in a daemon thread; returns self."""
+        if self._thread is not None:
+            raise RuntimeError("the server is already running")
+        if self._server is None:
+            self.bind()
+        server = self._server
         assert server is not None
         try:
             self._thread = server.serve_in_thread(f"vidu-mock:{self.port}")
