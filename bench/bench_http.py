@@ -311,9 +311,7 @@ def run_wrk(port: int, seconds: float, connections: int, threads: int, script: P
         f"http://127.0.0.1:{port}{CREATE}",
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    match = re.search(
-        r"VIDU_BENCH responses=(\d+) non200=(\d+) errors=(\d+) micros=(\d+) p99=(\d+) p50=(\d+)", output
-    )
+    match = re.search(r"VIDU_BENCH responses=(\d+) non200=(\d+) errors=(\d+) micros=(\d+) p99=(\d+) p50=(\d+)", output)
     if match is None:
         raise SystemExit(f"wrk printed no summary:\n{output}")
     responses, non_200, errors, micros, p99, p50 = (int(group) for group in match.groups())

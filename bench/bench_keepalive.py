@@ -211,7 +211,9 @@ def _report(
         f"[{', '.join(f'{r:.2f}' for r in ratios)}]  target >= {TARGET} (goal 1.0): "
         f"{'meets' if ratio >= TARGET else 'MISSES'}"
     )
-    latency = [_p50_us(mock) / max(_p50_us(wire), 1.0) for wire, mock in zip(one["WireMock"], one["vidu-mock"], strict=True)]
+    latency = [
+        _p50_us(mock) / max(_p50_us(wire), 1.0) for wire, mock in zip(one["WireMock"], one["vidu-mock"], strict=True)
+    ]
     slower = statistics.median(latency)
     print(
         f"1-connection p50 latency, vidu-mock / WireMock (median of per-round ratios): {slower:.2f}  "

@@ -153,7 +153,7 @@ class Connection(asyncio.Protocol):
                     self._answer(head, b"")
                     continue
             body = self._body()
-            if body is None:
+            if body is None or self._head is None:
                 if not self._draining and self._transport is not None:
                     self._close_in(self._shared.read_seconds)
                 return
@@ -372,4 +372,3 @@ def _handle(handle: Callable[[Incoming], Outgoing], request: Incoming) -> Outgoi
 def _unreadable(reason: str) -> Outgoing:
     # A body that cannot be read is the client's fault, so a 400, as under the WSGI servers.
     return error_reply(ApiError("invalid_json", f"The request body could not be read: {reason[:120]}."))
-

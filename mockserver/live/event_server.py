@@ -59,6 +59,11 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _finish(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class EventLoopServer:
     """Bound at construction; `serve_in_thread()` serves until `shutdown()`."""
 
@@ -136,6 +141,6 @@ class EventLoopServer:
         loop, stopped, thread = self._loop, self._stopped, self._thread
         if loop is not None and stopped is not None and thread is not None and thread.is_alive():
             with contextlib.suppress(RuntimeError):  # the loop already closed
-                loop.call_soon_threadsafe(lambda: stopped.done() or stopped.set_result(None))
+                loop.call_soon_threadsafe(_finish, stopped)
             thread.join(timeout=10)
         self.socket.close()

@@ -57,7 +57,9 @@ class HostUrls:
 
     def __init__(self, server_host: str, server_port: int) -> None:
         host = server_host.strip("[]")
-        self.default = self._build(f"[{host}]:{server_port}" if ":" in host else f"{host}:{server_port}") or "http://127.0.0.1/"
+        self.default = (
+            self._build(f"[{host}]:{server_port}" if ":" in host else f"{host}:{server_port}") or "http://127.0.0.1/"
+        )
         self._known: dict[str, str] = {}
 
     def __call__(self, host: str | None) -> str:
