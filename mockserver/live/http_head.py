@@ -75,8 +75,55 @@ def _check_incomplete(buffer: bytes | bytearray, start: int) -> None:
         raise HeadError(431, "Line too long")
 
 
+# The versions of nearly every request, and what they parse to.
+_VERSIONS = {"HTTP/1.1": (1, 1), "HTTP/1.0": (1, 0)}
+
+
 def parse_head(buffer: bytes | bytearray) -> Head | None:
     """The request head at the start of `buffer`, or None while it is incomplete; raises `HeadError`."""
+    end = buffer.find(b"\r\n\r\n")
+    if end > 0 and buffer[0] not in (10, 13):
+        head = _common_head(buffer, end)
+        if head is not None:
+            return head
+    return _any_head(buffer)
+
+
+def _common_head(buffer: bytes | bytearray, end: int) -> Head | None:
+    """The head of a request as clients send them (CRLF lines, `HTTP/1.x`, plain unique headers), or None.
+
+    None sends the request the careful way (`_any_head`), which decides alike for these
+    requests and also handles the odd ones: it is only for speed (a profile put the
+    careful way at a fifth of the server's own time per request).
+    """
+    text = buffer[:end].decode("latin-1")
+    lines = text.split("\r\n")
+    count = len(lines)
+    if count > MAX_HEADERS + 1 or text.count("\n") != count - 1 or text.count("\r") != count - 1:
+        return None  # bare line ends, or too many lines: the careful way refuses or reads them
+    words = lines[0].split(" ")
+    version = _VERSIONS.get(words[-1])
+    if len(words) != 3 or version is None or not words[0] or len(lines[0]) > MAX_LINE - 2:
+        return None
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        key = name.lower()
+        # Empty, padded, underscored, repeated or folded names, and over-long lines: the careful way.
+        if (
+            not colon
+            or key[-1:] in " \t"
+            or key[:1] in " \t"
+            or "_" in key
+            or key in headers
+            or len(line) > MAX_LINE - 2
+        ):
+            return None
+        headers[key] = value.strip(" \t")
+    return Head(words[0], words[1], version, headers, end + 4)
+
+
+def _any_head(buffer: bytes | bytearray) -> Head | None:
     start = 0
     while buffer.startswith(b"\r\n", start) or buffer.startswith(b"\n", start):  # blank lines before a request
         start += 2 if buffer[start] == 13 else 1
@@ -129,7 +176,7 @@ def _headers(lines: list[str]) -> dict[str, str]:
                 headers[name] = f"{headers[name]} {line.strip()}"
             continue
         field, colon, value = line.partition(":")
-        if not colon or not field or field != field.strip():
+        if not colon or not field or field != field.strip(" \t"):
             raise HeadError(400, f"Bad header line ({line[:60]!r})")
         if "_" in field:
             name = ""  # dropped, as Werkzeug drops them: `X_User` must not pass for `X-User`
