@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
+from functools import partial
 
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
@@ -29,6 +30,7 @@ from mockserver.live.http_head import ChunkedBody, Head, HeadError, parse_head
 __all__ = ["Connection", "Shared"]
 
 _LOG = logging.getLogger("mockserver.requests")
+_ERRORS = logging.getLogger("mockserver.live")
 # A refused body of at most this much is read past so the connection can be kept; a
 # larger one closes the connection after the answer (and is read past until the client stops).
 _SKIP_BYTES = 4 * 1024 * 1024
@@ -71,6 +73,7 @@ class Connection(asyncio.Protocol):
         self._declared: int | None = None
         self._close_after = False
         self._unread = False  # this request's body may still be arriving: read past it before closing
+        self._write_paused = False  # the client reads its answers too slowly: answer no more for now
         self._busy = False  # an answer is on its way (delay, held fault, a thread)
         self._draining = False  # answered and closing: read and drop until quiet
         self._eof = False
@@ -98,6 +101,18 @@ class Connection(asyncio.Protocol):
             if handle is not None:
                 handle.cancel()
         self._timer = self._pending = None
+
+    def pause_writing(self) -> None:
+        """The client is not reading its answers: stop reading its requests until it does."""
+        self._write_paused = True
+        if self._transport is not None:
+            self._transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        if self._transport is not None and not self._busy:
+            self._transport.resume_reading()
+            self._process()
 
     def data_received(self, data: bytes) -> None:
         if self._draining:
@@ -134,7 +149,7 @@ class Connection(asyncio.Protocol):
 
     def _process(self) -> None:
         """Answer every complete request in the buffer, in order, until one must wait."""
-        while not self._busy and self._transport is not None and not self._draining:
+        while not (self._busy or self._write_paused or self._draining) and self._transport is not None:
             if self._head is None:
                 if not self._buffer:
                     self._close_in(self._shared.idle_seconds)
@@ -229,14 +244,20 @@ class Connection(asyncio.Protocol):
         self._busy = True
         self._deadline = 0.0
         future = shared.executor.submit(_handle, shared.handle, request)
-        future.add_done_callback(lambda done: self._loop.call_soon_threadsafe(self._handled, head, request, done))
+        future.add_done_callback(partial(self._back_on_loop, head, request))
+
+    def _back_on_loop(self, head: Head, request: Incoming, done: Future[Outgoing]) -> None:
+        with contextlib.suppress(RuntimeError):  # the server stopped meanwhile: its loop is closed
+            self._loop.call_soon_threadsafe(self._handled, head, request, done)
 
     def _handled(self, head: Head, request: Incoming, done: Future[Outgoing]) -> None:
-        if self._transport is None:
+        if self._transport is None or done.cancelled():
             return
         self._busy = False
         self._reply(head, request, done.result())
-        self._process()
+        if self._transport is not None and not (self._busy or self._write_paused):
+            self._transport.resume_reading()
+            self._process()
 
     def _reply(self, head: Head, request: Incoming | None, reply: Outgoing) -> None:
         """Send `reply` now, or after its injected delay (without blocking other connections)."""
@@ -255,7 +276,7 @@ class Connection(asyncio.Protocol):
         (request, reply), self._pending_reply = self._pending_reply, None
         self._busy = False
         self._deliver(self._head, request, reply)
-        if self._transport is not None:
+        if self._transport is not None and not self._write_paused:
             self._transport.resume_reading()
             self._process()
 
@@ -365,7 +386,7 @@ def _handle(handle: Callable[[Incoming], Outgoing], request: Incoming) -> Outgoi
     try:
         return handle(request)
     except Exception:
-        _LOG.exception("unexpected error")  # a bug of ours; the client still gets the §3 shape
+        _ERRORS.exception("unexpected error")  # a bug of ours; the client still gets the §3 shape
         return error_reply(ApiError("internal_error"))
 
 
