@@ -141,7 +141,7 @@ def test_admin_refuses_non_loopback_callers_without_a_token() -> None:
 def test_unknown_admin_paths_and_methods(server: LiveServer) -> None:
     assert admin(server, "GET", "nothing-here").status_code == 404
     wrong = admin(server, "PUT", "journal")
-    assert wrong.status_code == 405 and wrong.headers["Allow"] == "GET, DELETE"
+    assert wrong.status_code == 405 and wrong.headers["Allow"] == "GET, HEAD, DELETE"
 
 
 def test_a_rule_with_after_lets_that_many_through_and_holds_the_rules_behind_it(server: LiveServer) -> None:

@@ -91,6 +91,7 @@ def _json_object(request: Incoming) -> dict[str, Any]:
 
 
 def _not_allowed(method: str, allowed: str) -> ApiError:
+    allowed = allowed.replace("GET", "GET, HEAD")  # every read answers HEAD too
     return ApiError("method_not_allowed", f"{method} is not allowed here; use {allowed}.", allowed)
 
 
@@ -113,13 +114,15 @@ def handle_admin(
             "change one worker only. Start it with --state redis://host:port/db (or VIDU_MOCK_STATE) to share "
             "the state, or run one process.",
         )
+    # HEAD reads what GET reads (the face sends the headers only); a refusal still names HEAD.
+    asked, method = method, "GET" if method == "HEAD" else method
     if path == f"{ADMIN_PREFIX}journal":
         if method == "GET":
             return json_reply(200, {"entries": [e.to_json() for e in control.journal]})
         if method == "DELETE":
             engine.state.clear_journal()
             return json_reply(200, {"entries": []})
-        raise _not_allowed(method, "GET, DELETE")
+        raise _not_allowed(asked, "GET, DELETE")
     if path == f"{ADMIN_PREFIX}failures":
         if method == "GET":
             return json_reply(200, {"rules": [r.to_json() for r in control.pending_failures]})
@@ -133,7 +136,7 @@ def handle_admin(
         if method == "DELETE":
             engine.state.clear_failures()
             return json_reply(200, {"rules": []})
-        raise _not_allowed(method, "GET, POST, DELETE")
+        raise _not_allowed(asked, "GET, POST, DELETE")
     if path == f"{ADMIN_PREFIX}jobs":
         if method == "GET":
             return json_reply(200, {"plans": [p.to_json() for p in control.pending_jobs]})
@@ -147,15 +150,15 @@ def handle_admin(
         if method == "DELETE":
             engine.state.clear_job_plans()
             return json_reply(200, {"plans": []})
-        raise _not_allowed(method, "GET, POST, DELETE")
+        raise _not_allowed(asked, "GET, POST, DELETE")
     if path == f"{ADMIN_PREFIX}reset":
         if method != "POST":
-            raise _not_allowed(method, "POST")
+            raise _not_allowed(asked, "POST")
         control.reset()
         return json_reply(200, {"reset": True})
     if path == f"{ADMIN_PREFIX}config":
         if method != "GET":
-            raise _not_allowed(method, "GET")
+            raise _not_allowed(asked, "GET")
         return json_reply(200, engine.settings.public())
     if path == f"{ADMIN_PREFIX}clock":
         if method == "GET":
@@ -165,15 +168,15 @@ def handle_admin(
             if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 10**7:
                 raise ApiError("invalid_value", 'Send {"advance": seconds} with 0 <= seconds <= 1e7.', "advance")
             return json_reply(200, {"now": control.advance_clock(float(seconds))})
-        raise _not_allowed(method, "GET, POST")
+        raise _not_allowed(asked, "GET, POST")
     if path == f"{ADMIN_PREFIX}tasks":
         if method != "GET":
-            raise _not_allowed(method, "GET")
+            raise _not_allowed(asked, "GET")
         tasks = [task_json(task, view) for task, view in control.tasks(TASK_LIST_LIMIT)]
         return json_reply(200, {"tasks": tasks, "total": len(engine.store)})
     match = _TASK.match(path)
     if match:
-        return _task_action(control, method, match.group(1), request)
+        return _task_action(control, asked, match.group(1), request)
     raise ApiError("not_found", f"No admin endpoint at {path[:200]!r}.")
 
 
@@ -182,7 +185,7 @@ def _task_action(control: MockControl, method: str, task_id: str, request: Incom
         control.task(task_id)
     except KeyError:
         raise ApiError("task_not_found", f"No task {task_id!r}.", "task_id") from None
-    if method == "GET":
+    if method in ("GET", "HEAD"):
         return json_reply(200, asdict(control.state(task_id)))
     if method != "POST":
         raise _not_allowed(method, "GET, POST")

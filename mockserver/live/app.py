@@ -36,6 +36,8 @@ REQUEST_LOG = logging.getLogger("mockserver.requests")
 # WSGI passes these two as CONTENT_TYPE/CONTENT_LENGTH; HTTP_ copies of them are ignored, as Werkzeug does.
 _BODY_HEADERS_CGI = ("CONTENT_TYPE", "CONTENT_LENGTH")
 _BODY_HEADERS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
+# Written by this face (the length) or by the HTTP server (the rest), once each; never taken from a reply.
+_SERVER_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "date", "server"})
 
 
 class _State:
@@ -198,8 +200,13 @@ def _serve(state: _State, current: Request) -> Outgoing:
 
 
 def _respond(reply: Outgoing, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    """Start the WSGI response for `reply`: the engine's headers, nothing Werkzeug would add but a length."""
-    headers = list(reply.headers.items())
+    """Start the WSGI response for `reply`: the engine's headers, then the one length this face owns.
+
+    Framing is the face's alone: a length (or date, or connection header) among the engine's
+    would go out next to the one written here or by the server, and strict parsers (Node's
+    undici, proxies) refuse an answer with two.
+    """
+    headers = [(name, value) for name, value in reply.headers.items() if name.lower() not in _SERVER_HEADERS]
     # CONTRACT §3: every response has one, including those the engine never saw.
     if not any(name.lower() == "x-request-id" for name in reply.headers):
         headers.append(("x-request-id", new_request_id()))

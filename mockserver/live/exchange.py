@@ -39,8 +39,8 @@ REQUEST_LOG = logging.getLogger("mockserver.requests")
 SERVER_HEADER = f"vidu-mock Python/{sys.version.split()[0]}"
 #: Status the HTTP layer chose -> catalogue code; anything else is a 400 `bad_request`.
 HTTP_LAYER_ERRORS: dict[int, str] = {400: "bad_request", 414: "uri_too_long", 431: "header_too_large"}
-# Hop-by-hop and framing headers: the server writes these itself, exactly once.
-_OWN_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
+# Framing, hop-by-hop and server headers: this face writes them itself, once each; never taken from a reply.
+_OWN_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"})
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 _SIMPLE_HOST = re.compile(r"[A-Za-z0-9.\-]*")
 # This process's id as text, renewed in a forked child (see `mockserver.live.app`).
