@@ -33,7 +33,7 @@ from bench_http import _free_port, run_wrk, wrk_script
 from bench_keepalive import _wait_for
 
 BIN = Path(sys.executable).parent
-ASGI_FACE = '''
+ASGI_FACE = """
 from mockserver.contract import ContractEngine, Settings
 from mockserver.contract.replies import Incoming
 from mockserver.contract.router import Router
@@ -55,7 +55,7 @@ async def app(scope, receive, send):
     out.append((b"content-length", str(len(reply.body)).encode()))
     await send({"type": "http.response.start", "status": reply.status, "headers": out})
     await send({"type": "http.response.body", "body": reply.body})
-'''
+"""
 ASYNCIO_LOOP = """
 import asyncio, sys
 import mockserver.live.event_server as event_server
