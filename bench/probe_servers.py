@@ -75,17 +75,14 @@ def candidates(directory: Path, before: Path | None) -> dict[str, tuple[list[str
     found["event loop (uvloop)"] = ([str(BIN / "mockserver"), "--quiet", "--port"], {})
     found["event loop (asyncio)"] = ([sys.executable, str(directory / "asyncio_loop.py"), "--quiet", "--port"], {})
     if importlib.util.find_spec("uvicorn") and importlib.util.find_spec("httptools"):
+        uvicorn = [str(BIN / "uvicorn"), "--app-dir", str(directory), "asgi_face:app", "--http", "httptools"]
         found["uvicorn + httptools"] = (
-            [str(BIN / "uvicorn"), "--app-dir", str(directory), "asgi_face:app", "--http", "httptools"]
-            + ["--loop", "uvloop", "--log-level", "warning", "--no-access-log", "--port"],
+            [*uvicorn, "--loop", "uvloop", "--log-level", "warning", "--no-access-log", "--port"],
             {},
         )
     if importlib.util.find_spec("granian"):
-        found["granian WSGI"] = (
-            [str(BIN / "granian"), "--interface", "wsgi", "--workers", "1", "--blocking-threads", "1"]
-            + ["--log-level", "warning", "--port"],
-            {},
-        )
+        granian = [str(BIN / "granian"), "--interface", "wsgi", "--workers", "1", "--blocking-threads", "1"]
+        found["granian WSGI"] = ([*granian, "--log-level", "warning", "--port"], {})
     return found
 
 
