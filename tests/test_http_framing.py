@@ -81,7 +81,7 @@ def walk(connection: StrictConnection, keep_alive: bool) -> list[Answer]:
     With `keep_alive`, the server must keep the connection open after the download.
     """
     w = Walk(connection)
-    assert w.send("POST", "/__mock/reset", ADMIN).status == 200
+    assert w.json("POST", "/__mock/reset", {}, ADMIN).status == 200
     created = w.json("POST", CREATE, TEXT, AUTH)
     assert created.status == 200
     task = created.json()["task_id"]
@@ -132,8 +132,8 @@ def walk(connection: StrictConnection, keep_alive: bool) -> list[Answer]:
     assert w.send("GET", "/__mock/clock", ADMIN).status == 200
     assert w.json("POST", f"/__mock/tasks/{task}", {"status": "queued"}, ADMIN).status == 409
     assert w.json("POST", "/__mock/jobs", {"outcome": "fail", "polls": 1}, ADMIN).status == 201
-    assert w.send("DELETE", "/__mock/jobs", ADMIN).status == 200
-    assert w.send("DELETE", "/__mock/config", ADMIN).status == 405
+    assert w.json("DELETE", "/__mock/jobs", {}, ADMIN).status == 200
+    assert w.json("DELETE", "/__mock/config", {}, ADMIN).status == 405
     assert w.send("GET", "/__mock/nothing", ADMIN).status == 404
     assert w.send("GET", "/__mock/journal").status == 403
     # The dashboard: its page and assets (GET and HEAD).

@@ -22,6 +22,7 @@ from werkzeug.wsgi import get_content_length, get_input_stream
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
 from mockserver.contract.replies import Incoming, Outgoing, error_reply, new_request_id
+from mockserver.contract.request_guard import RequestGuard
 from mockserver.contract.router import Router
 from mockserver.contract.settings import Settings
 from mockserver.dashboard import dashboard_reply
@@ -43,9 +44,10 @@ _SERVER_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"
 class _State:
     """Per-app state kept in `app.extensions` (never module globals)."""
 
-    def __init__(self, engine: ContractEngine) -> None:
+    def __init__(self, engine: ContractEngine, bound_host: str) -> None:
         self.engine = engine
-        self.router = Router(engine, page=dashboard_reply)
+        guard = RequestGuard.for_server(bound_host, engine.settings.allow_host)
+        self.router = Router(engine, page=dashboard_reply, guard=guard)
         self.stopping = threading.Event()
         # Werkzeug rebuilds `host_url` (IRI decoding and all) on every request; it depends
         # only on these environ values, and clients send the same few Host headers.
@@ -129,14 +131,20 @@ class _MockFlask(Flask):
 _ROOT_PATH = os.path.dirname(os.path.abspath(__file__))
 
 
-def create_app(settings: Settings | None = None, *, engine: ContractEngine | None = None) -> Flask:
-    """A Flask app serving the fake API (and the `/__mock/` admin API) for `settings`."""
+def create_app(
+    settings: Settings | None = None, *, engine: ContractEngine | None = None, bound_host: str | None = None
+) -> Flask:
+    """A Flask app serving the fake API (and the `/__mock/` admin API) for `settings`.
+
+    `bound_host` is the interface the server listens on, which decides the Host names it
+    answers to (`RequestGuard`); by default `settings.host` (under gunicorn, `VIDU_MOCK_HOST`).
+    """
     if engine is None:
         settings = settings or Settings()
         engine = ContractEngine(settings, state=open_state(settings))
     # No static folder: its route cost a millisecond per app and answered OPTIONS /static/... itself.
     app = _MockFlask(__name__, static_folder=None, root_path=_ROOT_PATH, instance_path=_ROOT_PATH)
-    state = _State(engine)
+    state = _State(engine, engine.settings.host if bound_host is None else bound_host)
     app.extensions[EXTENSION] = state
     app.wsgi_app = FaultMiddleware(  # type: ignore[method-assign]
         app.wsgi_app, state.stopping, lambda: engine.settings.timeout_fault_seconds

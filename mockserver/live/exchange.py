@@ -101,12 +101,15 @@ def incoming(
 ) -> Incoming:
     """The core's view of a request read off the wire."""
     path, host = _path_and_host(head.target)
+    headers = head.headers
+    if host is not None:
+        headers = {**headers, "host": host}  # the target's host is the request's Host, as under Werkzeug
     return Incoming(
         method=head.method.upper(),
         path=path,
-        headers=head.headers,
+        headers=headers,
         body=body,
-        base_url=host_urls(host or head.headers.get("host")),
+        base_url=host_urls(headers.get("host")),
         remote_addr=remote_addr,
         declared_size=declared_size,
     )

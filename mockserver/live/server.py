@@ -8,6 +8,7 @@ from types import TracebackType
 from mockserver.contract.clock import Clock
 from mockserver.contract.control import MockControl
 from mockserver.contract.engine import ContractEngine
+from mockserver.contract.request_guard import RequestGuard
 from mockserver.contract.router import Router
 from mockserver.contract.settings import Settings
 from mockserver.dashboard import dashboard_reply
@@ -36,8 +37,10 @@ class LiveServer:
     ) -> None:
         settings = settings or (engine.settings if engine else Settings())
         self.engine = engine or ContractEngine(settings, clock, state=open_state(settings))
-        self.router = Router(self.engine, page=dashboard_reply)
         self.host = host or settings.host
+        # The Host names it answers to follow from the interface it listens on (DNS rebinding).
+        guard = RequestGuard.for_server(self.host, self.engine.settings.allow_host)
+        self.router = Router(self.engine, page=dashboard_reply, guard=guard)
         self._port = settings.port if port is None else port
         self._server: EventLoopServer | None = None
         self._thread: threading.Thread | None = None
