@@ -16,7 +16,7 @@ BODY = json.dumps(TEXT).encode()
 def post(prefer: str = "") -> bytes:
     extra = f"Prefer: {prefer}\r\n" if prefer else ""
     return (
-        f"POST {CREATE} HTTP/1.1\r\nHost: mock\r\nAuthorization: {AUTH['Authorization']}\r\n{extra}"
+        f"POST {CREATE} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH['Authorization']}\r\n{extra}"
         f"Content-Type: application/json\r\nContent-Length: {len(BODY)}\r\n\r\n"
     ).encode() + BODY
 
