@@ -238,6 +238,7 @@ class Load:
     seconds: float
     cpu: float | None = None
     p99_ms: float | None = None  # wrk only: 99th-percentile latency
+    p50_ms: float | None = None  # wrk only: median latency
 
     @property
     def rate(self) -> float:
@@ -281,8 +282,9 @@ function done(summary, latency, requests)
     bad = bad + thread:get("non200")
   end
   local e = summary.errors
-  io.write(string.format("VIDU_BENCH responses=%%d non200=%%d errors=%%d micros=%%d p99=%%d\\n",
-    total, bad, e.connect + e.read + e.write + e.timeout, summary.duration, latency:percentile(99.0)))
+  io.write(string.format("VIDU_BENCH responses=%%d non200=%%d errors=%%d micros=%%d p99=%%d p50=%%d\\n",
+    total, bad, e.connect + e.read + e.write + e.timeout, summary.duration, latency:percentile(99.0),
+    latency:percentile(50.0)))
 end
 """
 
@@ -309,11 +311,11 @@ def run_wrk(port: int, seconds: float, connections: int, threads: int, script: P
         f"http://127.0.0.1:{port}{CREATE}",
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    match = re.search(r"VIDU_BENCH responses=(\d+) non200=(\d+) errors=(\d+) micros=(\d+) p99=(\d+)", output)
+    match = re.search(r"VIDU_BENCH responses=(\d+) non200=(\d+) errors=(\d+) micros=(\d+) p99=(\d+) p50=(\d+)", output)
     if match is None:
         raise SystemExit(f"wrk printed no summary:\n{output}")
-    responses, non_200, errors, micros, p99 = (int(group) for group in match.groups())
-    return Load(responses, non_200, errors, micros / 1e6, p99_ms=p99 / 1000)
+    responses, non_200, errors, micros, p99, p50 = (int(group) for group in match.groups())
+    return Load(responses, non_200, errors, micros / 1e6, p99_ms=p99 / 1000, p50_ms=p50 / 1000)
 
 
 def _read_reply(sock: socket.socket, pending: bytes) -> tuple[int, bool, bytes]:

@@ -43,7 +43,8 @@ def in_process_server(settings: dict[str, Any]) -> Target:
     from mockserver.live import LiveServer
 
     counter = _ErrorCounter()
-    for name in ("mockserver.live.app", "werkzeug"):
+    # The live face's loggers ("mockserver.live.app", Flask's, propagates to its parent) and the event loop's.
+    for name in ("mockserver.live", "werkzeug", "asyncio"):
         logging.getLogger(name).addHandler(counter)
     server = LiveServer(Settings(port=0, quiet=True, **settings)).start()
     engine = server.engine

@@ -20,7 +20,7 @@ from mockserver.contract.request_guard import LOOPBACK_NAMES
 from mockserver.contract.settings import Settings, redacted_url
 from mockserver.contract.state import StateUnavailable
 from mockserver.live import LiveServer
-from mockserver.live.app import REQUEST_LOG
+from mockserver.live.exchange import REQUEST_LOG
 
 __all__ = ["banner", "build_parser", "exposed_warning", "is_loopback", "main", "settings_from_args"]
 

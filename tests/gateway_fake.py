@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
+from werkzeug.serving import BaseWSGIServer
 
-from mockserver.live.serving import MockWSGIServer, make_mock_server
+from mockserver.record.server import serve_wsgi
 
 __all__ = ["CREATE", "REFUSED", "TASK_ID", "VIDEO", "FakeGateway", "client_run"]
 
@@ -33,7 +34,7 @@ class FakeGateway:
     def __init__(self, *, drifting: bool = False) -> None:
         self.drifting = drifting
         self.polls = 0
-        self._server: MockWSGIServer | None = None
+        self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -42,7 +43,7 @@ class FakeGateway:
         return f"http://127.0.0.1:{self._server.server_port}"
 
     def __enter__(self) -> FakeGateway:
-        self._server = make_mock_server(self, "127.0.0.1", 0)
+        self._server = serve_wsgi(self, "127.0.0.1", 0)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self._thread.start()
         return self

@@ -62,6 +62,12 @@ def test_inprocess_bench_prints_both_sides_and_the_ratio() -> None:
     assert "ratio video_api / bare (median of per-block ratios):" in output
 
 
+def test_profile_prints_both_loops_and_their_profiles() -> None:
+    output = run_quick("profile_requests.py", "--top", "5")
+    assert "core (Router.handle):" in output and "face (bytes -> Connection -> core -> bytes):" in output, output
+    assert output.count("tottime") == 2  # one profile table per loop
+
+
 def test_fixtures_bench_prints_ready_times_and_startup_costs() -> None:
     output = run_quick("bench_fixtures.py")
     for expected in ("video_server", "pytest-httpserver", "alone: vidu_mock", "installed: all but vidu_mock"):

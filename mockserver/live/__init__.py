@@ -3,7 +3,7 @@
 - `app`: `create_app(settings)`, the Flask/WSGI face over the core's `Router`.
 - `wsgi`: `app` for production servers (`gunicorn 'mockserver.live.wsgi:app'`).
 - `server`: `LiveServer`, the one way to serve the app on a port (CLI, fixtures, benches).
-- `serving`, `keepalive`: the HTTP server under it and its keep-alive handling.
+- `event_server`, `connection`, `http_head`, `exchange`: the HTTP server under it (one event loop).
 - `faults`: network faults (reset, empty, malformed, timeout) acted out on the socket.
 - `log_text`: the console log's escaping.
 """

@@ -8,16 +8,15 @@ from types import TracebackType
 from mockserver.contract.clock import Clock
 from mockserver.contract.control import MockControl
 from mockserver.contract.engine import ContractEngine
+from mockserver.contract.request_guard import RequestGuard
+from mockserver.contract.router import Router
 from mockserver.contract.settings import Settings
-from mockserver.live.app import create_app, shutdown_event
-from mockserver.live.serving import MockWSGIServer, make_mock_server
+from mockserver.dashboard import dashboard_reply
+from mockserver.live.event_server import EventLoopServer
 from mockserver.replay_folder import attach_replay
 from mockserver.state_backends import open_state
 
 __all__ = ["LiveServer"]
-
-# How often a background serving loop checks for shutdown: bounds how long `stop()` takes.
-_POLL_SECONDS = 0.02
 
 
 class LiveServer:
@@ -42,11 +41,12 @@ class LiveServer:
         if self.engine.settings.replay and self.engine.replay is None:
             attach_replay(self.engine)  # the `replay` setting: answer from a folder of recordings
         self.host = host or settings.host
-        self.app = create_app(engine=self.engine, bound_host=self.host)
+        # The Host names it answers to follow from the interface it listens on (DNS rebinding).
+        guard = RequestGuard.for_server(self.host, self.engine.settings.allow_host)
+        self.router = Router(self.engine, page=dashboard_reply, guard=guard)
         self._port = settings.port if port is None else port
-        self._server: MockWSGIServer | None = None
+        self._server: EventLoopServer | None = None
         self._thread: threading.Thread | None = None
-        self._stopping = shutdown_event(self.app)
         self.control = MockControl(self.engine)
 
     @property
@@ -70,55 +70,51 @@ class LiveServer:
         if self._server is not None:
             raise RuntimeError("the server is already running")
         settings = self.engine.settings
-        self._server = make_mock_server(
-            self.app,
+        self._server = EventLoopServer(
+            self.router.handle,
+            self.engine,
             self.host,
             self._port,
             idle_seconds=settings.idle_timeout_seconds,
             read_seconds=settings.read_timeout_seconds,
         )
-        self._stopping.clear()
         return self
 
     def start(self) -> LiveServer:
-        """Bind and serve in a daemon thread; returns self."""
-        server = self.bind()._server
+        """Bind (unless `bind()` did) and serve in a daemon thread; returns self."""
+        if self._thread is not None:
+            raise RuntimeError("the server is already running")
+        if self._server is None:
+            self.bind()
+        server = self._server
         assert server is not None
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": _POLL_SECONDS},
-            name=f"vidu-mock:{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
+        try:
+            self._thread = server.serve_in_thread(f"vidu-mock:{self.port}")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def serve(self, poll_interval: float = 0.1) -> None:
-        """Serve in this thread until `KeyboardInterrupt` (which propagates), then release the port."""
-        if self._server is None:
-            self.bind()
-        assert self._server is not None
+        """Serve until `KeyboardInterrupt` (which propagates), then release the port.
+
+        The event loop runs on its own thread; this one waits, so Ctrl-C and SIGTERM
+        reach it as they reach any Python program.
+        """
+        if self._thread is None:
+            self.start()
+        thread = self._thread
         try:
-            self._server.serve_forever(poll_interval=poll_interval)
+            while thread is not None and thread.is_alive():
+                thread.join(poll_interval)
         finally:
-            self._close()
+            self.stop()
 
     def stop(self) -> None:
-        """Stop serving, release held (timed-out) connections and join the thread."""
-        if self._server is None:
-            return
-        if self._thread is not None:
-            self._stopping.set()
-            self._server.shutdown()  # only while a loop runs: it waits for the loop to end
-        self._close()
-
-    def _close(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
+        """Stop serving: a delayed answer goes out at once, held (timed-out) connections close; joins the thread."""
+        server, self._server, self._thread = self._server, None, None
+        if server is not None:
+            server.shutdown()
 
     def __enter__(self) -> LiveServer:
         return self.start()

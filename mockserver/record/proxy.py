@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import httpx
+from werkzeug.wsgi import get_input_stream
 
 from mockserver.contract.recorded import Exchange, exchange_file_name
 from mockserver.contract.replay import created_task_id, endpoint_of, video_url_in
@@ -136,7 +137,11 @@ class RecordingProxy:
         path = unquote(raw_path)
         headers = _request_headers(environ)
         self.writer.redactor.learn_from(headers)  # before anything is printed
-        body = environ["wsgi.input"].read(MAX_REQUEST_BYTES + 1)
+        declared = str(environ.get("CONTENT_LENGTH") or "0")
+        if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
+            return _refuse(start_response, 413, "payload_too_large", f"bodies over {MAX_REQUEST_BYTES} bytes")
+        # Werkzeug's stream ends at Content-Length (or the last chunk): a raw socket read would wait for more.
+        body = get_input_stream(environ, max_content_length=MAX_REQUEST_BYTES + 1).read(MAX_REQUEST_BYTES + 1)
         if len(body) > MAX_REQUEST_BYTES:
             return _refuse(start_response, 413, "payload_too_large", f"bodies over {MAX_REQUEST_BYTES} bytes")
         try:

@@ -5,10 +5,27 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
-from mockserver.live.serving import MockWSGIServer, make_mock_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
 from mockserver.record.proxy import RecordingProxy
 
-__all__ = ["RecordingServer"]
+__all__ = ["RecordingServer", "serve_wsgi"]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Werkzeug's handler without its access log: the proxy prints its own redacted line."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+def serve_wsgi(app: object, host: str, port: int) -> BaseWSGIServer:
+    """`app` bound on `host:port` (0 picks a free port), a thread per connection, not serving yet.
+
+    The proxy is a WSGI app that waits on its upstream, so it keeps Werkzeug's threaded
+    server rather than the mock's event loop (which calls the core inline).
+    """
+    return make_server(host, port, app, threaded=True, request_handler=_QuietHandler)  # type: ignore[arg-type]
 
 
 class RecordingServer:
@@ -18,7 +35,7 @@ class RecordingServer:
         self.proxy = proxy
         self.host = host
         self._port = port
-        self._server: MockWSGIServer | None = None
+        self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -30,7 +47,7 @@ class RecordingServer:
 
     def bind(self) -> RecordingServer:
         """Listen (`OSError` if the port is taken) without serving yet."""
-        self._server = make_mock_server(self.proxy, self.host, self._port)
+        self._server = serve_wsgi(self.proxy, self.host, self._port)
         return self
 
     def serve(self) -> None:
