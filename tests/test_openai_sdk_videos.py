@@ -105,9 +105,9 @@ def test_an_invalid_call_raises_bad_request_with_the_dialect_body(
     request: pytest.FixtureRequest, face: str, dialect: str
 ) -> None:
     mock, base = face_of(request, face)
-    with openai.OpenAI(base_url=base, api_key="sk-test", max_retries=0) as client:
-        with pytest.raises(openai.BadRequestError) as raised:
-            client.videos.create(model="viduq3p-720p", prompt="   ", seconds="8")
+    client = openai.OpenAI(base_url=base, api_key="sk-test", max_retries=0)
+    with client, pytest.raises(openai.BadRequestError) as raised:
+        client.videos.create(model="viduq3p-720p", prompt="   ", seconds="8")
     assert raised.value.status_code == 400
     assert raised.value.body == BLANK_PROMPT[dialect]
     mock.assert_requested(1, endpoint="create", status=400)
