@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from mockserver.contract.catalogue import VIDEOS, DialectName
+from mockserver.contract.catalogue import COLLECTION, VIDEOS, DialectName
 from mockserver.contract.video_readers import videos_request_schema
 
 __all__ = ["CREATE_VIDEO_ID", "videos_create_description", "videos_form_schema"]
@@ -43,7 +43,7 @@ def videos_create_description(dialect: DialectName) -> str:
     """What the document says of the route in `dialect`: read in new-api's source, or inferred for UniAll."""
     common = (
         f"The OpenAI-compatible create (`client.videos.create`): new-api's `TaskSubmitReq` as JSON or "
-        "multipart/form-data, mapped onto the rules of `POST /v1/video/generations`. The images (`image`, "
+        f"multipart/form-data, mapped onto the rules of `POST {COLLECTION}`. The images (`image`, "
         "`images` or an uploaded `input_reference`, one of them) pick the mode as new-api's Vidu adaptor does: "
         "none text-to-video, one image-to-video, two first-and-last-frame, three or more reference-to-video "
         "(a -mix- model). `prompt` is always required. Journaled as endpoint `create`, path "

@@ -11,12 +11,13 @@ import pytest
 
 from mockserver.verify.plan import UNKNOWN_TASK
 from mockserver.verify.samples import INVALID_BODIES
+from mockserver.verify.videos_plan import VIDEOS_BAD_BODIES
 from tests.verify_fakes import KEY, Exchange, Mutation, fake_gateway, run_verify
 
 # Each test serves a fake gateway and runs a whole verification: out of the fast inner loop.
 pytestmark = pytest.mark.slow
 
-FREE_REQUESTS = 2 + len(INVALID_BODIES) + 2
+FREE_REQUESTS = 2 + len(INVALID_BODIES) + 2 + len(VIDEOS_BAD_BODIES)
 
 
 def test_the_mock_itself_shows_no_drift_and_names_its_dialect(tmp_path: Path) -> None:

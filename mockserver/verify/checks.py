@@ -20,6 +20,8 @@ from mockserver.verify.plan import COLLECTION, UNKNOWN_PATH, UNKNOWN_TASK
 from mockserver.verify.polling import PolledTask, Poller, problems_line
 from mockserver.verify.results import CheckResult, Report, Verdict
 from mockserver.verify.samples import INVALID_BODIES, create_examples
+from mockserver.verify.videos_plan import uses_videos_route
+from mockserver.verify.videos_route import videos_create, videos_free_checks
 
 __all__ = ["CannotVerify", "Verifier"]
 
@@ -150,6 +152,7 @@ class Verifier:
         result.expected += f" {d.unknown_task_code}"
         answer = self._send("GET", UNKNOWN_PATH)
         self._expect_error("unknown path: 404", answer, {404}, d.auth_error, "routing error")
+        videos_free_checks(self)
 
     def _expect_error(
         self, name: str, answer: Answer, statuses: set[int], shape: Any, shape_name: str, group: str = "free"
@@ -227,7 +230,10 @@ class Verifier:
         tasks: list[PolledTask] = []
         seen_ids: dict[str, int] = {}
         for n, example in enumerate(examples, start=1):
-            task = self._create(n, example.mode, example.body, seen_ids)
+            if uses_videos_route(n, len(examples)):
+                task = videos_create(self, n, example.mode, example.body, seen_ids)
+            else:
+                task = self._create(n, example.mode, example.body, seen_ids)
             if task is not None:
                 tasks.append(task)
         poller = Poller(

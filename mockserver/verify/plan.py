@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from mockserver.contract.catalogue import COLLECTION, TASK_ID_PREFIX, VIDEOS
+from mockserver.verify import videos_plan as videos_route
 from mockserver.verify.options import VerifyOptions
 from mockserver.verify.samples import INVALID_BODIES, create_examples
 
@@ -54,11 +55,14 @@ def build_plan(options: VerifyOptions) -> list[PlannedStep]:
     steps += [
         PlannedStep("unknown task id", f"GET {COLLECTION}/{UNKNOWN_TASK}", 1),
         PlannedStep("unknown path", f"GET {UNKNOWN_PATH}", 1),
+        *(PlannedStep(what, request, 1) for what, request in videos_route.plan_steps()),
     ]
     polls = max_polls(options)
-    for n, example in enumerate(create_examples(options.creates, offpeak=options.offpeak), start=1):
+    examples = create_examples(options.creates, offpeak=options.offpeak)
+    for n, example in enumerate(examples, start=1):
         model = example.body["model"]
-        steps.append(PlannedStep(f"create #{n}: {example.mode} on {model}", f"POST {COLLECTION}", 1, paid=True))
+        route = VIDEOS + " (a form)" if videos_route.uses_videos_route(n, len(examples)) else COLLECTION
+        steps.append(PlannedStep(f"create #{n}: {example.mode} on {model}", f"POST {route}", 1, paid=True))
         steps.append(PlannedStep(f"poll #{n} until final", f"GET {COLLECTION}/{{task_id}}", polls, paid=True))
         steps.append(
             PlannedStep(f"poll #{n} on the other route, once final", f"GET {VIDEOS}/{{task_id}}", 1, paid=True)
