@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import jsonschema_rs
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from mockserver.contract.catalogue import DIALECT_NAMES
-from mockserver.contract.video_readers import MAX_UPLOAD_BYTES
+from mockserver.contract.video_readers import MAX_UPLOAD_BYTES, videos_request_schema
 from pytest_plugin import VideoAPI
 from pytest_plugin.strategies import (
     InvalidVideoRequest,
@@ -171,3 +173,26 @@ def test_the_strategies_check_their_arguments() -> None:
 def test_pinned_requests_keep_their_pins(request: VideoRequest) -> None:
     assert (request.encoding, request.mode) == ("multipart", "image-to-video")
     assert sum(k in request.fields or k in request.files for k in ("image", "images", "input_reference")) == 1
+
+
+_NAMES = ("prompt", "model", "mode", "image", "images", "size", "duration", "seconds", "input_reference", "metadata")
+_ODD_VALUES = st.sampled_from(
+    [None, 5, 5.5, True, "", " ", "x", "8", "08", "17", "-3", "4000", [], [URL + "a.png"], ["x"], {}, {"seed": -1}]
+    + [[URL + f"{i}.png" for i in range(n)] for n in (2, 3, 5)]
+    + ["viduq3p-mix-720p", "viduq3p-720p", URL + "b.png", "data:image/png;base64,iVBORw0KGgo="]
+)
+
+
+@given(
+    request=video_create_requests(encoding="json"),
+    changes=st.dictionaries(st.sampled_from(_NAMES), _ODD_VALUES, max_size=2),
+)
+@PROPERTY
+def test_the_route_accepts_exactly_what_its_documented_schema_accepts(
+    video_api: VideoAPI, request: VideoRequest, changes: dict[str, Any]
+) -> None:
+    # The OpenAPI documents give this schema for the JSON body: the server and it must agree.
+    body = {**request.fields, **changes}
+    documented = jsonschema_rs.validator_for(videos_request_schema()).is_valid(body)
+    answer = post(json=body)
+    assert (answer.status_code == 200) == documented, (body, answer.text)
