@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from mockserver.config_sources import settings_from_sources
 from mockserver.contract.catalogue import COLLECTION
+from mockserver.contract.request_guard import LOOPBACK_NAMES
 from mockserver.contract.settings import Settings, redacted_url
 from mockserver.contract.state import StateUnavailable
 from mockserver.live import LiveServer
@@ -50,7 +51,11 @@ _HELP = {
     "shared by every worker and host on it (pip install 'vidu-mock[redis]'; put a password in VIDU_MOCK_STATE)",
     "state_prefix": "prefix of every Redis key (default vidu-mock:); one per mock sharing a Redis",
     "dialect": "reply shapes: 'uniall' (the publisher's, default) or 'new-api' (the upstream gateway software's)",
+    "allow_host": "a name besides 127.0.0.1, localhost and [::1] that clients reach the mock by (the Host header), "
+    "e.g. a container or CI service alias; repeat it or separate names with commas; '*' for any name",
 }
+# Flags that may be given more than once (their values add up).
+_REPEATABLE = frozenset({"allow_host"})
 
 
 def _version() -> str:
@@ -78,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
         flag = "--" + item.name.replace("_", "-")
         if item.type in ("bool", bool):
             parser.add_argument(flag, action="store_true", default=None, help=_HELP.get(item.name))
+        elif item.name in _REPEATABLE:
+            parser.add_argument(flag, action="append", metavar="NAME", default=None, help=_HELP.get(item.name))
         else:
             parser.add_argument(flag, metavar=item.name.upper(), default=None, help=_HELP.get(item.name))
     return parser
@@ -101,12 +108,24 @@ def banner(url: str, settings: Settings) -> str:
     warning = "" if is_loopback(settings.host) else exposed_warning(settings.host)
     return (
         f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; dialect={settings.dialect}; "
-        f"state={redacted_url(settings.state)}; Ctrl-C stops)\n{warning}"
+        f"state={redacted_url(settings.state)}; Ctrl-C stops)\n{warning}{_names_line(settings)}"
         f"dashboard: {url}/__mock/\n"
         f"try:\n"
         f"  curl -s {url}{COLLECTION} \\\n"
         f"    -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n"
         f'    -d \'{{"model": "viduq3p-720p", "prompt": "a fox in the snow", "duration": 5}}\''
+    )
+
+
+def _names_line(settings: Settings) -> str:
+    """Which Host names the server answers to, and how to add one (see `RequestGuard`)."""
+    given = settings.allow_host
+    if "*" in given or (not given and not is_loopback(settings.host)):
+        return "answers to any Host name; --allow-host NAME limits it to the names you give\n"
+    names = ", ".join((*LOOPBACK_NAMES, *given))
+    return (
+        f"answers to the names {names}; to serve it under another (a container, a CI service alias) "
+        "add --allow-host NAME\n"
     )
 
 

@@ -6,6 +6,8 @@ a config file is `mockserver.config_sources`' job (the core does no I/O).
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -17,6 +19,9 @@ MAX_DELAY_MS = 60_000
 DEFAULT_SECRET = "vidu-mock-default-secret"  # noqa: S105  # signs task ids only; documented, overridable
 DEFAULT_STATE_PREFIX = "vidu-mock:"
 _STATE_SCHEMES = ("redis", "rediss", "unix")
+# A name the live server answers to (`--allow-host`): a DNS name or an IP literal, no port;
+# `*` for any name.
+_HOST_NAME = re.compile(r"^(\*|[a-z0-9_]([a-z0-9_.-]{0,251}[a-z0-9_.])?|\[[0-9a-f:.]{2,45}\])$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,9 @@ class Settings:
     state: str = field(default="memory", repr=False)
     state_prefix: str = DEFAULT_STATE_PREFIX
     dialect: str = DEFAULT_DIALECT
+    # Names the live server answers to besides the loopback ones (the Host header's name);
+    # see `mockserver.contract.request_guard`.
+    allow_host: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:
@@ -85,6 +93,12 @@ class Settings:
             raise ValueError(f"dialect must be one of {', '.join(DIALECT_NAMES)}, got {self.dialect!r}")
 
         _check_state(self.state, self.state_prefix)
+        for name in self.allow_host:
+            if not _HOST_NAME.match(name):
+                raise ValueError(
+                    f"allow_host: {name[:80]!r} is not a host name (give names like mock or ci-mock.internal, "
+                    "IPv6 in brackets, without a port; * for any name)"
+                )
 
     def with_updates(self, **changes: Any) -> Settings:
         """A copy with `changes` applied, each coerced from text or JSON-like values."""
@@ -142,6 +156,8 @@ def _coerce(name: str, value: Any) -> Any:
     try:
         if name in ("error_codes", "tokens"):
             return tuple(_split(value))
+        if name == "allow_host":  # repeated flags arrive as a list, each item maybe "a,b"
+            return tuple(dict.fromkeys(_host(part) for item in _split(value) for part in _split(item)))
         if name == "latency_ms":
             parts = [_number(int, p, "MIN,MAX in whole milliseconds") for p in _split(value)]
             return (parts[0], parts[-1]) if parts else (0, 0)
@@ -163,6 +179,15 @@ def _coerce(name: str, value: Any) -> Any:
         return str(value)
     except (TypeError, ValueError, IndexError) as exc:
         raise ValueError(f"setting {name}: {exc}") from None
+
+
+def _host(name: str) -> str:
+    """A host name as the Host header's is compared: lower case, no final dot, a bare IPv6 bracketed."""
+    name = name.lower().rstrip(".")
+    try:
+        return f"[{ipaddress.IPv6Address(name)}]"
+    except ValueError:
+        return name
 
 
 def _number(kind: type[Any], value: Any, expected: str) -> Any:

@@ -38,8 +38,8 @@ class LiveServer:
     ) -> None:
         settings = settings or (engine.settings if engine else Settings())
         self.engine = engine or ContractEngine(settings, clock, state=open_state(settings))
-        self.app = create_app(engine=self.engine)
         self.host = host or settings.host
+        self.app = create_app(engine=self.engine, bound_host=self.host)
         self._port = settings.port if port is None else port
         self._server: MockWSGIServer | None = None
         self._thread: threading.Thread | None = None
