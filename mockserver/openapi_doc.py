@@ -29,6 +29,8 @@ from mockserver.contract.lifecycle import JobView
 from mockserver.contract.prefer import JobPreference
 from mockserver.contract.replies import error_reply
 from mockserver.contract.schemas import SCHEMA_FILES, load_json, schema_validator
+from mockserver.contract.video_readers import videos_request_schema
+from mockserver.openapi_videos import CREATE_VIDEO_ID, videos_create_description, videos_form_schema
 
 __all__ = [
     "ADMIN_ONLY_STATUSES",
@@ -114,8 +116,12 @@ def _component_files(dialect: Dialect) -> tuple[str, ...]:
 
 def _schemas(files: tuple[str, ...]) -> dict[str, Any]:
     components: dict[str, Any] = {}
-    for title, name in _component_names(files).items():
-        body, hoisted = embed_schema(load_json(name))
+    built = (videos_request_schema(), videos_form_schema())  # POST /v1/videos: built from the request schema
+    for title, schema in [
+        *((title, load_json(name)) for title, name in _component_names(files).items()),
+        *((str(part["title"]), part) for part in built),
+    ]:
+        body, hoisted = embed_schema(schema)
         for part_name, part in {title: body, **hoisted}.items():
             # Two files may share a definition (the task id); identical parts are one component.
             if part_name in components and components[part_name] != part:
@@ -382,20 +388,31 @@ _OPERATION_ERRORS = {
 }
 
 
-def _operations(dialect: Dialect) -> dict[str, Any]:
-    prefer = _ref("parameters", "Prefer")
-    created = dialect.created(_example_facts(JobView("queued", 0)))
+def _create_operation(dialect: Dialect, route: Route, prefer: dict[str, str]) -> dict[str, Any]:
+    """`POST` on a create route: `/v1/video/generations` (CONTRACT §1) or `/v1/videos` (new-api's TaskSubmitReq)."""
+    created = dialect.created_on(route, _example_facts(JobView("queued", 0)))
     pointer = "$response.body#" + _id_pointer(created)
     links = {
         _pascal(poll_id): {"operationId": poll_id, "parameters": {"task_id": pointer}}
         for poll_id, _ in (_OPERATION_IDS[route] for route in ROUTES)
     }
-    create = {
-        "operationId": "createVideoGeneration",
-        "summary": "Create a video generation task",
-        "description": "The mode follows from which of `image`, `last_image` and `reference_image_urls` are present.",
+    if route == "generations":
+        operation_id, summary = "createVideoGeneration", "Create a video generation task"
+        description = "The mode follows from which of `image`, `last_image` and `reference_image_urls` are present."
+        content = _json(_schema_ref("request.schema.json"))
+    else:
+        operation_id, summary = CREATE_VIDEO_ID, "Create a video (OpenAI-compatible)"
+        description = videos_create_description(dialect.name)
+        content = {
+            **_json(_SCHEMAS + "CreateVideoRequest"),
+            "multipart/form-data": {"schema": {"$ref": _SCHEMAS + "CreateVideoForm"}},
+        }
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        "description": description,
         "parameters": [prefer],
-        "requestBody": {"required": True, "content": _json(_schema_ref("request.schema.json"))},
+        "requestBody": {"required": True, "content": content},
         "responses": {
             "200": {
                 "description": "The task was created; it is always `queued`.",
@@ -406,8 +423,15 @@ def _operations(dialect: Dialect) -> dict[str, Any]:
             **_errors(*_statuses_of(dialect, "create")),
         },
     }
+
+
+def _operations(dialect: Dialect) -> dict[str, Any]:
+    prefer = _ref("parameters", "Prefer")
     other_methods = "Any other method is a 405 with `Allow` (`#/components/responses/Error405`)."
-    paths: dict[str, Any] = {COLLECTION: {"description": other_methods, "post": create}}
+    paths: dict[str, Any] = {
+        path: {"description": other_methods, "post": _create_operation(dialect, route, prefer)}
+        for route, path in _PATHS.items()
+    }
     for route in ROUTES:
         paths |= _poll_operations(dialect, route, prefer)
     return paths

@@ -7,6 +7,8 @@ aspect ratios, limits and the error catalogue are never restated here.
 - `every_model_and_mode()`: runs a test on each catalogue (model, mode) pair first;
   `catalogue_bodies()` lists those bodies.
 - `invalid_create_requests()`: invalid bodies, each with the exact error to expect.
+- `video_create_requests()` / `invalid_video_create_requests()`: the same for `POST /v1/videos`
+  (the OpenAI-compatible create), as JSON or as a multipart form.
 - `jobs()` and `error_bodies()`: response bodies, for testing response parsers.
 - `scenarios()`: scripts of server behaviour (errors, faults, delays, job ends) to play
   with `video_api.play(...)` / `video_server.play(...)`; `steps()` and `job_ends()` are
@@ -19,19 +21,29 @@ from pytest_plugin.response_bodies import error_bodies, jobs
 from pytest_plugin.scenario import JobEnd, Scenario, Step
 from pytest_plugin.scenario_strategy import job_ends, scenarios, steps
 from pytest_plugin.valid_bodies import create_requests
+from pytest_plugin.video_requests import (
+    InvalidVideoRequest,
+    VideoRequest,
+    invalid_video_create_requests,
+    video_create_requests,
+)
 
 __all__ = [
     "InvalidRequest",
+    "InvalidVideoRequest",
     "JobEnd",
     "Scenario",
     "Step",
+    "VideoRequest",
     "catalogue_bodies",
     "create_requests",
     "error_bodies",
     "every_model_and_mode",
     "invalid_create_requests",
+    "invalid_video_create_requests",
     "job_ends",
     "jobs",
     "scenarios",
     "steps",
+    "video_create_requests",
 ]

@@ -14,11 +14,11 @@ __all__ = ["DEFAULT_URL", "ApiScope"]
 # A reserved `.test` host: never resolvable, so a request that escapes the fake cannot go anywhere.
 DEFAULT_URL = "https://vidu-mock.test"
 
-# Any prefix (a gateway's `/vidu`), then the API paths: create, poll, video download, and the
-# compatibility poll and download under `/v1/videos/{task_id}`.
+# Any prefix (a gateway's `/vidu`), then the API paths: create, poll and video download, on
+# `/v1/video/generations` and on the OpenAI-style family (`POST /v1/videos`, `/v1/videos/{task_id}`).
 _API_PATH = re.compile(
     rf"^(?P<prefix>(?:/[^/]+)*?)(?P<api>{re.escape(COLLECTION)}(?:/[^/]+(?:/content)?)?/?"
-    rf"|{re.escape(VIDEOS)}/[^/]+(?:/content)?/?)$"
+    rf"|{re.escape(VIDEOS)}(?:/[^/]+(?:/content)?)?/?)$"
 )
 
 

@@ -249,7 +249,7 @@ def test_wrong_methods_are_405_with_allow(face: Face) -> None:
 
 
 def test_unknown_path_is_a_json_404(face: Face) -> None:
-    response = face.client.get("/v1/videos", headers=AUTH)
+    response = face.client.get("/v1/video", headers=AUTH)
     assert checked(response, 404)["error"]["code"] == "not_found"
 
 

@@ -34,10 +34,10 @@ TEXT = {"model": "viduq3p-720p", "prompt": "a fox"}
         ("https://any.example/v1/models", None),
         ("https://any.example/v1/video/generations/a/b", None),
         ("https://any.example/v1/video/generationsX", None),
-        # rev 2: the compatibility poll route and its video; not the OpenAI create (`POST /v1/videos`).
+        # rev 2: the compatibility poll route and its video; and the OpenAI-style create (issue 26).
         ("https://gw.example/v1/videos/task_1", ("https://gw.example", "/v1/videos/task_1")),
         ("https://gw.example/p/v1/videos/task_1/content", ("https://gw.example/p", "/v1/videos/task_1/content")),
-        ("https://any.example/v1/videos", None),
+        ("https://any.example/v1/videos", ("https://any.example", "/v1/videos")),
         ("https://any.example/v1/videos/a/b", None),
     ],
 )

@@ -60,7 +60,7 @@ class Exchange:
 
     @property
     def is_create(self) -> bool:
-        return self.method == "POST" and self.path == "/v1/video/generations"
+        return self.method == "POST" and self.path in ("/v1/video/generations", "/v1/videos")
 
 
 Mutation = Callable[[Exchange], None]

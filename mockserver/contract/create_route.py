@@ -1,4 +1,7 @@
-"""`CreateRoute`: `POST` on the collection: a new task, or the refusal the contract gives.
+"""`CreateRoute`: `POST` on a create route: a new task, or the refusal the contract gives.
+
+Both create routes (`POST /v1/video/generations` and `POST /v1/videos`) take this one path:
+a reader per route (`video_readers`) turns the request into the one create input.
 
 On shared state a create takes one round trip: it answers on the state last seen and
 commits only if that still holds (see `MockState.guess` and `commit`).
@@ -12,22 +15,28 @@ from time import perf_counter
 from typing import Any
 
 from mockserver.contract.catalogue import Mode
-from mockserver.contract.dialects import JobFacts
+from mockserver.contract.dialects import JobFacts, Route
 from mockserver.contract.engine_steps import QUEUED, EngineSteps
 from mockserver.contract.errors import ApiError
-from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.lifecycle import Outcome
 from mockserver.contract.prefer import JobPreference, Preferences
 from mockserver.contract.replies import Incoming, Outgoing, json_reply
 from mockserver.contract.state import JournalFields, Turn
 from mockserver.contract.task_ids import encode_task_id
-from mockserver.contract.validation import check_create, classify_mode
+from mockserver.contract.video_readers import read_create
 
 
 class CreateRoute(EngineSteps):
     """Creates a task from a validated body, with injection, the journal and job plans."""
 
-    def _create(self, request: Incoming, headers: dict[str, str], prefs: Preferences, request_id: str) -> Outgoing:
+    def _create(
+        self,
+        request: Incoming,
+        headers: dict[str, str],
+        prefs: Preferences,
+        request_id: str,
+        route: Route = "generations",
+    ) -> Outgoing:
         state = self.state
         guess = state.guess()
         if guess is not None:
@@ -40,10 +49,10 @@ class CreateRoute(EngineSteps):
                 asked.append(("create", model, mode))
                 return guess
 
-            reply, fields = self._create_reply(request, headers, prefs, request_id, assume)
+            reply, fields = self._create_reply(request, headers, prefs, request_id, assume, route)
             if state.commit(guess, asked[0] if asked else None, self.clock.now(), fields):
                 return reply
-        reply, fields = self._create_reply(request, headers, prefs, request_id, partial(self._begin, "create"))
+        reply, fields = self._create_reply(request, headers, prefs, request_id, partial(self._begin, "create"), route)
         state.record(self.clock.now(), fields)
         return reply
 
@@ -54,8 +63,9 @@ class CreateRoute(EngineSteps):
         prefs: Preferences,
         request_id: str,
         take_turn: Callable[[str | None, Mode | None], Turn],
+        route: Route = "generations",
     ) -> tuple[Outgoing, JournalFields]:
-        """The reply to a create and its journal entry; `take_turn(model, mode)` reads the state."""
+        """The reply to a create on `route` and its journal entry; `take_turn(model, mode)` reads the state."""
         started = perf_counter()
         parsed: Any = None
         model = task_id = message = None
@@ -69,32 +79,18 @@ class CreateRoute(EngineSteps):
                     f"The body is {request.size} bytes; the limit is {self.settings.max_body_bytes}.",
                 )
             owner = self._authenticate(headers)
-            # Parsed once: the result classifies the request for failure rules, and an
-            # unparsable body is reported only after the Content-Type check below.
-            parse_error: ApiError | None = None
-            try:
-                parsed = parse_json_body(request.body)
-            except ApiError as bad_json:
-                parse_error = bad_json
-            if isinstance(parsed, dict):
-                model = parsed.get("model") if isinstance(parsed.get("model"), str) else None
-                mode = classify_mode(parsed)
+            # Read once: the result classifies the request for failure rules; what is wrong
+            # with it (Content-Type, an unreadable body, the rules) is reported after injection.
+            read = read_create(request, headers, route, self.settings.max_body_bytes)
+            parsed, model, mode = read.journal, read.model, read.mode
             turn = take_turn(model, mode)
             injection = self._injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
                 reply, message = self._injected_error(injection.error, injected, request_id)
             else:
-                content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-                if content_type != "application/json" and not content_type.endswith("+json"):
-                    raise ApiError(
-                        "unsupported_media_type",
-                        f"Content-Type is {content_type or 'missing'!r}; send application/json.",
-                    )
-                if parse_error is not None:
-                    raise parse_error
-                model, mode = check_create(parsed, strict=self.settings.strict, mode=mode)
-                job = self._new_task(model, mode, owner, prefs.job, turn, parsed.get("prompt"))
+                model, mode = read.check(strict=self.settings.strict)
+                job = self._new_task(model, mode, owner, prefs.job, turn, read.prompt, route)
                 reply = json_reply(200, job)
                 task_id = job["id"]
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
@@ -119,7 +115,14 @@ class CreateRoute(EngineSteps):
         return reply, fields
 
     def _new_task(
-        self, model: str, mode: Mode, owner: str, job: JobPreference | None, turn: Turn, prompt: str | None
+        self,
+        model: str,
+        mode: Mode,
+        owner: str,
+        job: JobPreference | None,
+        turn: Turn,
+        prompt: str | None,
+        route: Route = "generations",
     ) -> dict[str, Any]:
         now = self.clock.now() + turn.clock_offset
         # The next queued plan belongs to this job, used up even when `Prefer: job=` overrides it.
@@ -134,4 +137,4 @@ class CreateRoute(EngineSteps):
             task.steps = plan.polls
         self.state.add_task(task)
         # CONTRACT §1: the create response is always `queued`, even with zero job timings.
-        return self.dialect.created(JobFacts.of(task, QUEUED))
+        return self.dialect.created_on(route, JobFacts.of(task, QUEUED))

@@ -98,6 +98,10 @@ class Dialect(ABC):
     def created(self, facts: JobFacts) -> dict[str, Any]:
         """The create answer (always `queued`, progress 0)."""
 
+    def created_on(self, route: Route, facts: JobFacts) -> dict[str, Any]:
+        """The create answer on `route` (`POST /v1/video/generations` or `POST /v1/videos`)."""
+        return self.created(facts)
+
     @abstractmethod
     def job(self, route: Route, facts: JobFacts) -> dict[str, Any]:
         """The body of a successful poll on `route`."""
@@ -132,6 +136,10 @@ class UniAll(Dialect):
     def created(self, facts: JobFacts) -> dict[str, Any]:
         """The seven keys of CONTRACT §1, `object: "video.generation.job"`."""
         return _seven(facts, self.OBJECT, "queued", 0)
+
+    def created_on(self, route: Route, facts: JobFacts) -> dict[str, Any]:
+        """On `POST /v1/videos`, the `/v1/videos/{id}` object, queued (inferred: no UniAll page documents the route)."""
+        return self.created(facts) if route == "generations" else self.job(route, facts)
 
     def job(self, route: Route, facts: JobFacts) -> dict[str, Any]:
         """The seven keys plus the seven poll keys of CONTRACT §2 (rev 2), the same on both routes."""

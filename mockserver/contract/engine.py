@@ -102,6 +102,10 @@ class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute):
             if method != "POST":
                 raise ApiError("method_not_allowed", f"{method} is not allowed on {COLLECTION}; use POST.", "POST")
             return self._create(request, headers, prefs, request_id)
+        if path.rstrip("/") == VIDEOS:
+            if method != "POST":
+                raise ApiError("method_not_allowed", f"{method} is not allowed on {VIDEOS}; use POST.", "POST")
+            return self._create(request, headers, prefs, request_id, "videos")
         match = _TASK_PATH.match(path)
         if match:
             if method not in ("GET", "HEAD"):
@@ -113,6 +117,6 @@ class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute):
             return self._poll(request, headers, prefs, task_id, route, request_id)
         raise ApiError(
             "not_found",
-            f"No endpoint at {path[:200]!r}. The API serves POST {COLLECTION}, GET {COLLECTION}/{{task_id}} "
-            f"and GET {VIDEOS}/{{task_id}}.",
+            f"No endpoint at {path[:200]!r}. The API serves POST {COLLECTION}, GET {COLLECTION}/{{task_id}}, "
+            f"POST {VIDEOS} and GET {VIDEOS}/{{task_id}}.",
         )

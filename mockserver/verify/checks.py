@@ -17,11 +17,12 @@ from mockserver.verify.budget import JobBudget, task_id_of
 from mockserver.verify.client import RETRY_STATUSES, Answer, BudgetExhausted, KeyChoice, NoAnswer, PoliteClient, StopRun
 from mockserver.verify.dialects import CREATE_KEYS, DIALECTS, Dialect, Shape, dialect_of_error
 from mockserver.verify.options import VerifyOptions
-from mockserver.verify.plan import COLLECTION
+from mockserver.verify.plan import COLLECTION, VIDEOS
 from mockserver.verify.polling import PolledTask, Poller, problems_line
 from mockserver.verify.probes import Probe, bad_body_expected, error_expected, free_probes
 from mockserver.verify.results import CheckResult, Report, Verdict
 from mockserver.verify.samples import BadBody, PageExample, create_examples
+from mockserver.verify.videos_plan import uses_videos_route, videos_create_problems, videos_form
 
 __all__ = ["CannotVerify", "Verifier"]
 
@@ -155,7 +156,14 @@ class Verifier:
             self.report.add(CheckResult(probe.name, probe.expected(self.dialect), why, "skipped"))
             return
         try:
-            answer = self._send(probe.method, probe.path, key=probe.key, json_body=probe.json_body, raw=probe.raw)
+            answer = self._send(
+                probe.method,
+                probe.path,
+                key=probe.key,
+                json_body=probe.json_body,
+                raw=probe.raw,
+                content_type=probe.content_type,
+            )
         except NoAnswer as silent:
             observed = str(silent)
             if probe.cost != "free":  # the body may have reached an upstream that charges for it
@@ -166,7 +174,7 @@ class Verifier:
             return
         if probe.seen_as is not None:
             self._detect(answer, probe.seen_as)
-        if probe.method == "POST" and probe.path == COLLECTION and 200 <= answer.status < 300:
+        if probe.method == "POST" and probe.path in (COLLECTION, VIDEOS) and 200 <= answer.status < 300:
             # A probe the gateway should have refused was accepted: it may have started a job.
             self.budget.spend(probe.name, task_id_of(answer.json) if answer.is_json else None)
             self.budget.lenient_on = self.budget.lenient_on or probe.name
@@ -256,7 +264,8 @@ class Verifier:
             if why is not None:
                 self.report.add(CheckResult(name, f"200 {self.dialect.name} create", why, "skipped", "paid"))
                 continue
-            task = self._create(n, name, example.body, seen_ids)
+            videos = uses_videos_route(n, len(self._planned))  # the last of two or more: the OpenAI SDK's form
+            task = self._create(n, name, example.body, seen_ids, videos=videos)
             if task is not None:
                 self._tasks.append(task)
         if len(seen_ids) > 1 and not any(r.check == _DISTINCT_IDS for r in self.report.results):
@@ -275,13 +284,19 @@ class Verifier:
         )
         poller.poll_all(self._tasks)
 
-    def _create(self, n: int, name: str, body: dict[str, Any], seen_ids: dict[str, int]) -> PolledTask | None:
+    def _create(
+        self, n: int, name: str, body: dict[str, Any], seen_ids: dict[str, int], *, videos: bool = False
+    ) -> PolledTask | None:
         d = self.dialect
-        expected = f"200 {d.name} create"
+        expected = f"200 {d.name} create" + (f" ({VIDEOS}, a form)" if videos else "")
         self._say(f"{name} ...")
         self.report.creates_sent += 1
         try:
-            answer = self._send("POST", COLLECTION, json_body=body)
+            if videos:
+                form, form_type = videos_form(body)
+                answer = self._send("POST", VIDEOS, raw=form, content_type=form_type)
+            else:
+                answer = self._send("POST", COLLECTION, json_body=body)
         except NoAnswer as silent:
             self.budget.spend(name, None)  # sent, unanswered: it may have started a job
             self.report.add(CheckResult(name, expected, f"{silent}: it may have started a job", "incomplete", "paid"))
@@ -294,8 +309,9 @@ class Verifier:
             self.report.add(CheckResult(name, expected, answer.brief(), verdict, "paid"))
             return None
         job = answer.json
-        problems = d.create.problems(job)
-        if isinstance(job, dict):
+        # On /v1/videos UniAll's answer is not documented: its create or its poll object will do.
+        problems = videos_create_problems(d, job) if videos else d.create.problems(job)
+        if isinstance(job, dict) and not videos:
             extra, missing = sorted(set(job) - CREATE_KEYS), sorted(CREATE_KEYS - set(job))
             if extra or missing:
                 problems.append(f"body: keys differ from the create answer's seven (extra {extra}, missing {missing})")
@@ -305,7 +321,7 @@ class Verifier:
                 problems.append("id: differs from task_id")
             if job.get("status") != "queued":  # lowercase in both dialects' create answers
                 problems.append(f"status: {job.get('status')!r} on create, the contract gives 'queued'")
-        task_id = job.get("task_id") if isinstance(job, dict) else None
+        task_id = job.get("task_id", job.get("id") if videos else None) if isinstance(job, dict) else None
         if problems:
             self.report.add(CheckResult(name, expected, problems_line(problems), "DRIFT", "paid", problems))
         else:

@@ -244,6 +244,7 @@ class PoliteClient:
         json_body: Any = None,
         raw: bytes | None = None,
         retry: bool = True,
+        content_type: str = "application/json",
     ) -> Answer:
         """Send one API request to the base URL with the key; `key=None` sends none, a string sends that one.
 
@@ -260,7 +261,7 @@ class PoliteClient:
         if raw is None and json_body is not None:
             content = httpx.Request("POST", url, json=json_body).content
         if content is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
         attempt = 0
         while True:
             self._take_slot()

@@ -10,6 +10,7 @@ from mockserver.verify.budget import Cost
 from mockserver.verify.options import VerifyOptions
 from mockserver.verify.probes import UNKNOWN_PATH, UNKNOWN_TASK, free_probes
 from mockserver.verify.samples import create_examples
+from mockserver.verify.videos_plan import uses_videos_route
 
 __all__ = [
     "COLLECTION",
@@ -53,9 +54,11 @@ def build_plan(options: VerifyOptions) -> list[PlannedStep]:
     """Every step the run takes, in order, free-tier probes first."""
     steps = [PlannedStep(p.name, p.request, 1, p.cost) for p in free_probes()]
     polls = max_polls(options)
-    for n, example in enumerate(create_examples(options.creates, offpeak=options.offpeak), start=1):
+    examples = create_examples(options.creates, offpeak=options.offpeak)
+    for n, example in enumerate(examples, start=1):
         model = example.body["model"]
-        steps.append(PlannedStep(f"create #{n}: {example.mode} on {model}", f"POST {COLLECTION}", 1, "create"))
+        route = f"{VIDEOS} (a form)" if uses_videos_route(n, len(examples)) else COLLECTION
+        steps.append(PlannedStep(f"create #{n}: {example.mode} on {model}", f"POST {route}", 1, "create"))
         steps.append(PlannedStep(f"poll #{n} until final", f"GET {COLLECTION}/{{task_id}}", polls))
         steps.append(PlannedStep(f"poll #{n} on the other route, once final", f"GET {VIDEOS}/{{task_id}}", 1))
         steps.append(PlannedStep(f"video #{n} is an MP4", "GET video_url (without the key)", 1))

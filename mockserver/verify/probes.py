@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mockserver.contract.catalogue import COLLECTION, TASK_ID_PREFIX
+from mockserver.contract.catalogue import COLLECTION, TASK_ID_PREFIX, VIDEOS
 from mockserver.verify.budget import Cost
 from mockserver.verify.client import Answer, KeyChoice
 from mockserver.verify.dialects import Dialect, Shape
 from mockserver.verify.results import CheckResult
 from mockserver.verify.samples import INVALID_BODIES, UNKNOWN_MODEL, BadBody
+from mockserver.verify.videos_plan import VIDEOS_BAD_BODIES, VideosBadBody
 
 __all__ = [
     "AUTH_PROBE",
@@ -72,6 +73,7 @@ class Probe:
     seen_as: str | None = None
     #: An invalid body: skipped once the gateway has accepted one (it may charge for any of them).
     invalid_body: bool = False
+    content_type: str = "application/json"
 
     @property
     def request(self) -> str:
@@ -135,8 +137,25 @@ def _judge_unknown_path(j: Judge, answer: Answer) -> CheckResult:
     return j.expect_error("unknown path: 404", answer, {404}, j.dialect.auth_error, "routing error")
 
 
+def _videos_probe(bad: VideosBadBody) -> Probe:
+    """`POST /v1/videos` with a body every gateway refuses (issue 26; `videos_plan` holds the bodies)."""
+    name = f"bad body: {VIDEOS}: {bad.rule}"
+    sample = BadBody(bad.rule, None, bad.code, bad.param, raw=bad.content)
+    return Probe(
+        name,
+        "POST",
+        VIDEOS,
+        lambda d: bad_body_expected(d, sample),
+        lambda j, answer: j.check_bad_body(name, sample, answer),
+        cost=bad.cost,
+        raw=bad.content,
+        invalid_body=True,
+        content_type=bad.content_type,
+    )
+
+
 def free_probes() -> list[Probe]:
-    """Every probe, in the order they run: auth, the invalid bodies, an unknown task, an unknown path."""
+    """Every probe, in the order they run: auth, the invalid bodies, an unknown task, an unknown path, /v1/videos."""
     probes = [_auth_probe("no key", None), _auth_probe("wrong key", WRONG_KEY)]
     probes += [_bad_body_probe(bad) for bad in INVALID_BODIES]
     probes.append(
@@ -158,4 +177,5 @@ def free_probes() -> list[Probe]:
             _judge_unknown_path,
         )
     )
+    probes += [_videos_probe(bad) for bad in VIDEOS_BAD_BODIES]
     return probes

@@ -40,7 +40,7 @@ class ExchangeLog:
         path = exchange.path.removeprefix(self._prefix) if endpoint != "content" else exchange.path
         if endpoint == "content":  # a video download (the client names it), wherever the URL points
             task_id = self._task
-        elif exchange.method == "POST" and path == COLLECTION:
+        elif exchange.method == "POST" and path in (COLLECTION, VIDEOS):
             endpoint = "create"
             task_id = task_id_of(exchange.response_json()) if 200 <= exchange.status < 300 else None
         elif exchange.method == "GET" and path.startswith((f"{COLLECTION}/", f"{VIDEOS}/")):
