@@ -16,11 +16,13 @@ from dataclasses import replace
 
 import pytest
 import redis
+from redis.crc import key_slot
 
 from mockserver.contract import ContractEngine, Incoming, ManualClock, MockControl, Mode, Outgoing, Settings
 from mockserver.contract.failures import FailureRule
 from mockserver.contract.lifecycle import JobView, Outcome, Task
-from mockserver.contract.state import JournalFields, StateUnavailable, Turn
+from mockserver.contract.job_plans import JobPlan
+from mockserver.contract.state import Created, JournalFields, StateUnavailable, Turn
 from mockserver.redis_state import KEY_TTL_SECONDS, RedisState, redacted_url
 from tests.redis_server import RedisServer
 
@@ -195,8 +197,10 @@ def test_clock_moves_and_resets_reach_every_worker(pair: Pair) -> None:
 def test_every_key_lives_under_the_prefix_and_expires(pair: Pair, redis_server: RedisServer, prefix: str) -> None:
     first, second = pair
     client = redis.Redis(host="127.0.0.1", port=redis_server.port)
-    before = {key for key in client.scan_iter() if not key.startswith(prefix.encode())}
+    tag = "{" + prefix + "}"  # one hash tag: every key of the mock in one cluster slot
+    before = {key for key in client.scan_iter() if not key.startswith(tag.encode())}
     first.advance_clock(ManualClock(), 1)
+    first.add_job_plan(JobPlan("fail", 3))
     first.add_failure(FailureRule("503", times=2))
     second.begin("create", MODEL, MODE, second.epoch)
     first.record(1.0, _fields("/x"))
@@ -205,17 +209,23 @@ def test_every_key_lives_under_the_prefix_and_expires(pair: Pair, redis_server: 
     second.record(1.0, _fields("/y"))
     second.add_failure(FailureRule("429"))
     second.change_task(_task(), lambda t: t.poll(1.0))
-    mine = list(client.scan_iter(match=prefix + "*"))
-    assert {key.decode()[len(prefix) :].split(":")[0] for key in mine} == {
+    second.add_job_plan(JobPlan("stall"))
+    second.add_job_plan(JobPlan("succeed", 1))
+    second.record(1.0, _fields("/create"), Created(_task().id, "a prompt", False))
+    mine = list(client.scan_iter(match=tag + "*"))
+    assert {key.decode()[len(tag) :].split(":")[0] for key in mine} == {
         "epoch",
         "journal",
         "journal-seq",
         "failures",
+        "jobs",
+        "tasks",
         "task",
     }
     for key in mine:
         assert 0 < client.ttl(key) <= KEY_TTL_SECONDS, key
-    assert {key for key in client.scan_iter() if not key.startswith(prefix.encode())} == before
+    assert len({key_slot(key) for key in mine}) == 1
+    assert {key for key in client.scan_iter() if not key.startswith(tag.encode())} == before
     client.close()
 
 
