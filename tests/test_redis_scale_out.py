@@ -1,7 +1,8 @@
 """Two hosts on one Redis: two gunicorn instances, 2 workers each, share everything a test steers.
 
-Failure rules, the journal, step mode, forced states, the clock and resets are each set
-through one host and checked through the other (and through whichever worker answers).
+Failure rules, the journal, step mode, forced states, prompts, job plans (and so
+scenarios), the clock and resets are each set through one host and checked through the
+other (and through whichever worker answers), on one Redis and on a 3-master Redis Cluster.
 Last, Redis is killed mid-run: requests get a JSON 503 with Retry-After, no worker dies,
 and the mock works again once Redis is back.
 """
@@ -27,7 +28,8 @@ from pytest_plugin import VideoServer
 from pytest_plugin.strategies import JobEnd, Scenario, scenarios
 from tests.contract_checks import assert_conforms
 from tests.gunicorn_hosts import Host, gunicorn_host
-from tests.redis_server import RedisServer
+from tests.redis_cluster import REDIS_CLI, RedisCluster
+from tests.redis_server import REDIS_SERVER, RedisServer
 
 pytestmark = pytest.mark.slow
 
@@ -43,8 +45,26 @@ def _shared(url: str, **settings: str) -> dict[str, str]:
     return {"state": url, "state_prefix": prefix, "secret": "two-hosts-secret", "quiet": "true", **settings}
 
 
-def _hosts(redis_server: RedisServer, **settings: str) -> Iterator[Hosts]:
-    yield from two_hosts(_shared(redis_server.url, **settings))
+@pytest.fixture(scope="module")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """A real 3-master Redis Cluster on loopback ports for this module."""
+    if REDIS_SERVER is None or REDIS_CLI is None:
+        pytest.skip("redis-server and redis-cli are not installed (CI installs redis-server with apt-get)")
+    cluster = RedisCluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="module", params=["redis", "cluster"])
+def state_url(request: pytest.FixtureRequest) -> str:
+    """Every shared-state check runs on one Redis and on a Redis Cluster."""
+    if request.param == "redis":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        return server.url
+    cluster: RedisCluster = request.getfixturevalue("redis_cluster")
+    return cluster.url
 
 
 def two_hosts(shared: dict[str, str]) -> Iterator[Hosts]:
@@ -54,8 +74,8 @@ def two_hosts(shared: dict[str, str]) -> Iterator[Hosts]:
 
 
 @pytest.fixture(scope="module")
-def step_shared(redis_server: RedisServer) -> dict[str, str]:
-    return _shared(redis_server.url, lifecycle="step")
+def step_shared(state_url: str) -> dict[str, str]:
+    return _shared(state_url, lifecycle="step")
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +90,8 @@ def video_mock_settings(step_shared: dict[str, str]) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def time_hosts(redis_server: RedisServer) -> Iterator[Hosts]:
-    yield from _hosts(redis_server, lifecycle="time", queued_seconds="1000", running_seconds="1000")
+def time_hosts(state_url: str) -> Iterator[Hosts]:
+    yield from two_hosts(_shared(state_url, lifecycle="time", queued_seconds="1000", running_seconds="1000"))
 
 
 @pytest.fixture

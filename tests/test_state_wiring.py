@@ -203,3 +203,22 @@ def test_the_cli_warns_when_redis_is_unreachable_and_serves_503s_until_it_is_bac
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=10)
+
+
+@pytest.mark.slow
+def test_memory_state_under_gunicorn_workers_refuses_reads_of_one_workers_part() -> None:
+    import requests
+
+    from tests.gunicorn_hosts import gunicorn_host
+
+    with gunicorn_host(2, quiet="true") as host:
+        assert requests.post(host.url + "/v1/video/generations", json=BODY, headers=AUTH, timeout=10).status_code == 200
+        for path in ("journal", "tasks", "failures", "jobs"):
+            refused = requests.get(f"{host.url}/__mock/{path}", timeout=10)
+            assert refused.status_code == 409 and refused.headers["Content-Type"] == "application/json", path
+            message = refused.json()["error"]["message"]
+            assert refused.json()["error"]["code"] == "state_not_shared" and "--state redis://" in message
+        assert requests.get(host.url + "/__mock/config", timeout=10).json()["state"] == "memory"
+        assert requests.get(host.url + "/__mock/clock", timeout=10).status_code == 200
+        page = requests.get(host.url + "/__mock/", timeout=10)
+        assert page.status_code == 200 and PER_WORKER_ROW in page.text
