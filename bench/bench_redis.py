@@ -1,19 +1,22 @@
-"""Create throughput and p99 latency with Redis state vs memory state, both under gunicorn, one run.
+"""Create and poll throughput and p99 latency with Redis state vs memory state, under gunicorn, one run.
 
 The same mock (`mockserver.live.wsgi:app`) runs twice under gunicorn with the same workers: once
 on in-memory state (the default) and once with `VIDU_MOCK_STATE=redis://...` on a
 redis-server this script starts on a free loopback port (no persistence, in a temporary
-folder). Rounds alternate between the two (ABBA) with the same wrk load and create bodies
-as `bench_http.py`; a ratio is the median of the per-round ratios. Needs wrk and
+folder). Creates: the same wrk load and create bodies as `bench_http.py`. Polls: wrk polls
+64 tasks each side created first, round robin. Rounds alternate between the two sides
+(ABBA); a ratio is the median of the per-round ratios. The header gives the load average:
+figures taken on a busy machine (load average 2 or more on 2 cores) scatter. Needs wrk and
 redis-server.
 
-    python bench/bench_redis.py            # 6 rounds x 2 s per side, gunicorn --workers 4
-    python bench/bench_redis.py --quick    # one 1 s round per side (smoke test)
+    python bench/bench_redis.py            # 6 rounds x 2 s per side and workload, gunicorn --workers 4
+    python bench/bench_redis.py --quick    # one 1 s round per side and workload (smoke test)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -23,14 +26,39 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import bench_http
-from bench_http import MOCK, Load, Side
+from bench_http import _WRK_SCRIPT, BODY_TEMPLATES, CREATE, MOCK, TOKEN, Load, Side
 
-TARGET = 0.5
+TARGET = 0.75
+POLLED_TASKS = 64
+WORKLOADS = ("create", "poll")
+
+# The poll load: GET each task in turn; answers counted as in the create script.
+_POLL_SCRIPT = """
+local ids = {%(ids)s}
+local headers = {["Authorization"] = "Bearer %(token)s"}
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  counter = 0
+  responses = 0
+  non200 = 0
+end
+
+function request()
+  counter = counter + 1
+  return wrk.format("GET", "%(path)s/" .. ids[(counter %% #ids) + 1], headers)
+end
+""" + _WRK_SCRIPT[_WRK_SCRIPT.index("function response(") :]
 
 
 def _free_port() -> int:
@@ -75,12 +103,49 @@ def sides(url: str) -> tuple[Side, Side]:
     )
 
 
-def report(rounds: dict[str, list[Load]], args: argparse.Namespace) -> float:
-    """Print the table; return the ratio redis / memory."""
+def created_ids(port: int, count: int) -> list[str]:
+    """Create `count` tasks (the bench's bodies in turn) and return their ids."""
+    ids = []
+    for number in range(count):
+        body = (BODY_TEMPLATES[number % len(BODY_TEMPLATES)] % number).encode()
+        headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+        call = urllib.request.Request(f"http://127.0.0.1:{port}{CREATE}", body, headers, method="POST")
+        with urllib.request.urlopen(call, timeout=10) as reply:  # noqa: S310  # loopback only
+            ids.append(json.load(reply)["id"])
+    return ids
+
+
+def measure_polls(args: argparse.Namespace, sides: tuple[Side, ...]) -> dict[str, list[Load]]:
+    """Start both sides, create tasks on each, then drive polls of them in alternating rounds."""
+    rounds: dict[str, list[Load]] = {side.label: [] for side in sides}
+    with tempfile.TemporaryDirectory(prefix="vidu-bench-polls-") as tmp, ExitStack() as stack:
+        directory = Path(tmp)
+        servers, scripts = {}, {}
+        for side in sides:
+            port, _ = stack.enter_context(
+                bench_http.gunicorn(side, args.workers, args.worker_class, args.threads, directory)
+            )
+            ids = ", ".join(f'"{task_id}"' for task_id in created_ids(port, POLLED_TASKS))
+            script = directory / f"poll-{side.label}.lua"
+            script.write_text(_POLL_SCRIPT % {"ids": ids, "token": TOKEN, "path": CREATE})
+            servers[side.label], scripts[side.label] = port, script
+        for side in sides:  # warm-up
+            bench_http.run_wrk(servers[side.label], 1.0, args.connections, 1, scripts[side.label])
+        for number in range(args.rounds):
+            for side in sides if number % 2 == 0 else sides[::-1]:  # ABBA: drift hits both alike
+                load = bench_http.run_wrk(servers[side.label], args.seconds, args.connections, 1, scripts[side.label])
+                rounds[side.label].append(load)
+    return rounds
+
+
+def report(workload: str, rounds: dict[str, list[Load]], args: argparse.Namespace) -> float:
+    """Print one workload's table; return the ratio redis / memory."""
+    load = os.getloadavg()[0]
+    busy = "; a busy machine: figures scatter" if load >= 2 else ""
     print(
-        f"Create throughput, state in memory vs Redis: gunicorn --workers {args.workers}; wrk -t1 -c{args.connections};"
-        f" {args.rounds} round(s) x {args.seconds:g} s per side; {os.cpu_count()} CPUs,"
-        f" load average {os.getloadavg()[0]:.1f}"
+        f"{workload.capitalize()} throughput, state in memory vs Redis: gunicorn --workers {args.workers};"
+        f" wrk -t1 -c{args.connections}; {args.rounds} round(s) x {args.seconds:g} s per side;"
+        f" {os.cpu_count()} CPUs, load average {load:.1f}{busy}"
     )
     print(f"{'side':<8} {'median req/s':>12} {'p99 ms':>7}  {'non-200':>7} {'errors':>6}  per round (req/s)")
     for label, runs in rounds.items():
@@ -108,16 +173,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=2.0, help="per side per round")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workload", choices=(*WORKLOADS, "both"), default="both")
     args = parser.parse_args(argv)
     args.worker_class, args.threads = "sync", 1
     if args.quick:
         args.rounds, args.seconds = 1, 1.0
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
+    failed = 0
     with tempfile.TemporaryDirectory(prefix="vidu-bench-redis-") as tmp, redis_server(Path(tmp)) as url:
-        rounds = bench_http.measure(args, "wrk", sides(url))
-    report(rounds, args)
-    failed = sum(run.non_200 + run.errors for runs in rounds.values() for run in runs)
+        for workload in WORKLOADS if args.workload == "both" else (args.workload,):
+            if workload == "create":
+                rounds = bench_http.measure(args, "wrk", sides(url))
+            else:
+                rounds = measure_polls(args, sides(url))
+            report(workload, rounds, args)
+            failed += sum(run.non_200 + run.errors for runs in rounds.values() for run in runs)
     return 1 if failed else 0
 
 

@@ -230,10 +230,11 @@ def test_every_key_lives_under_the_prefix_and_expires(pair: Pair, redis_server: 
     client.close()
 
 
-def test_an_unreachable_redis_is_state_unavailable_for_every_operation() -> None:
+@pytest.mark.parametrize("scheme", ["redis", "redis+cluster", "rediss+cluster"])
+def test_an_unreachable_redis_is_state_unavailable_for_every_operation(scheme: str) -> None:
     from tests.redis_server import free_port
 
-    state = RedisState.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    state = RedisState.from_url(f"{scheme}://127.0.0.1:{free_port()}")  # nothing connects until used
     calls: list[Callable[[], object]] = [
         state.refresh,
         lambda: state.begin("create", MODEL, MODE, 0),
