@@ -128,7 +128,7 @@ return {epoch, offset, taken, record}
 )
 
 # KEYS: epoch, offset, failures, journal, journal counter, job plans, task index, task record
-# ARGV: epoch and offset guessed, "1" if rules apply, endpoint, model, mode, entry JSON, cap,
+# ARGV: one JSON array of: epoch and offset guessed, "1" if rules apply, endpoint, model, mode, entry JSON, cap,
 #       ttl, then for a created task: "1", task id, prompt, "1" if it has one, "1" if
 #       `Prefer: job=` chose its outcome, task cap, task key prefix
 # {1} when journaled; {0, epoch, offset} when the guess no longer holds or a rule matches.
@@ -137,22 +137,23 @@ COMMIT = (
     + _JOURNAL
     + _CREATED
     + """
+local A = cjson.decode(ARGV[1])  -- one JSON array: packing many arguments costs the client more
 local epoch = tonumber(redis.call('GET', KEYS[1]) or '0')
 local offset = redis.call('GET', KEYS[2]) or '0'
-if epoch ~= tonumber(ARGV[1]) or tonumber(offset) ~= tonumber(ARGV[2]) then return {0, epoch, offset} end
-if ARGV[3] == '1' and rule_matches(KEYS[3], ARGV[4], ARGV[5], ARGV[6]) then return {0, epoch, offset} end
-redis.call('EXPIRE', KEYS[1], ARGV[9])
-redis.call('EXPIRE', KEYS[2], ARGV[9])
-journal(KEYS[4], KEYS[5], offset, ARGV[7], ARGV[8], ARGV[9])
-if ARGV[10] == '1' then
-  created(KEYS[6], KEYS[7], KEYS[8], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[9], ARGV[16])
+if epoch ~= tonumber(A[1]) or tonumber(offset) ~= tonumber(A[2]) then return {0, epoch, offset} end
+if A[3] == '1' and rule_matches(KEYS[3], A[4], A[5], A[6]) then return {0, epoch, offset} end
+redis.call('EXPIRE', KEYS[1], A[9])
+redis.call('EXPIRE', KEYS[2], A[9])
+journal(KEYS[4], KEYS[5], offset, A[7], A[8], A[9])
+if A[10] == '1' then
+  created(KEYS[6], KEYS[7], KEYS[8], A[11], A[12], A[13], A[14], A[15], A[9], A[16])
 end
 return {1}
 """
 )
 
 # A poll in one round trip. KEYS: epoch, offset, failures, journal, journal counter, task record
-# ARGV: epoch and offset guessed, model, mode, entry JSON, journal cap, ttl, "1" for the step
+# ARGV: one JSON array of: epoch and offset guessed, model, mode, entry JSON, journal cap, ttl, "1" for the step
 #       lifecycle, the outcome its id carries, default steps, the final state if it ends now
 #       when it succeeds, and when it fails
 # {1, record...} after counting the poll (step lifecycle, as `Task.poll` does) and journaling;
@@ -161,32 +162,33 @@ POLL = (
     _MATCHES
     + _JOURNAL
     + """
+local A = cjson.decode(ARGV[1])  -- one JSON array: packing many arguments costs the client more
 local epoch = tonumber(redis.call('GET', KEYS[1]) or '0')
 local offset = redis.call('GET', KEYS[2]) or '0'
-if epoch ~= tonumber(ARGV[1]) or tonumber(offset) ~= tonumber(ARGV[2]) then return {0, epoch, offset} end
-if rule_matches(KEYS[3], 'poll', ARGV[3], ARGV[4]) then return {0, epoch, offset} end
-redis.call('EXPIRE', KEYS[1], ARGV[7])
-redis.call('EXPIRE', KEYS[2], ARGV[7])
+if epoch ~= tonumber(A[1]) or tonumber(offset) ~= tonumber(A[2]) then return {0, epoch, offset} end
+if rule_matches(KEYS[3], 'poll', A[3], A[4]) then return {0, epoch, offset} end
+redis.call('EXPIRE', KEYS[1], A[7])
+redis.call('EXPIRE', KEYS[2], A[7])
 local record = redis.call('HMGET', KEYS[6], 'r', 'p', 's', 'n', 'o', 'q')
-if ARGV[8] == '1' and (not record[3] or record[3] == '') then
+if A[8] == '1' and (not record[3] or record[3] == '') then
   local polls = tonumber(record[2] or '0')
-  local outcome = record[5] or ARGV[9]
-  local steps = tonumber(record[4] or ARGV[10])
+  local outcome = record[5] or A[9]
+  local steps = tonumber(record[4] or A[10])
   local stalled = outcome == 'stall' and polls > 0
   local final = polls > 0 and outcome ~= 'stall' and polls >= steps
   if not stalled and not final then
     polls = polls + 1
     local pinned = ''
     if polls >= steps and outcome ~= 'stall' then
-      if outcome == 'fail' then pinned = ARGV[12] else pinned = ARGV[11] end
+      if outcome == 'fail' then pinned = A[12] else pinned = A[11] end
     end
     local revision = tonumber(record[1] or '0') + 1
     redis.call('HSET', KEYS[6], 'r', revision, 'p', polls, 's', pinned)
-    redis.call('EXPIRE', KEYS[6], ARGV[7])
+    redis.call('EXPIRE', KEYS[6], A[7])
     record[1], record[2], record[3] = revision, polls, pinned
   end
 end
-journal(KEYS[4], KEYS[5], offset, ARGV[5], ARGV[6], ARGV[7])
+journal(KEYS[4], KEYS[5], offset, A[5], A[6], A[7])
 return {1, record[1], record[2], record[3], record[4], record[5], record[6]}
 """
 )

@@ -222,7 +222,7 @@ class RedisState:
             record_key,
         )
         with self._talking():
-            answer = self._commit(keys=keys, args=args)
+            answer = self._commit(keys=keys, args=(json.dumps(args),))
         if int(answer[0]) == 1:
             return True
         self._epoch, self._offset = int(answer[1]), float(answer[2])
@@ -254,7 +254,7 @@ class RedisState:
             self._task_key(task.id),
         )
         with self._talking():
-            answer = self._poll(keys=keys, args=args)
+            answer = self._poll(keys=keys, args=(json.dumps(args),))
         if int(answer[0]) == 1:
             _apply_record(task, *answer[1:])
             return True
