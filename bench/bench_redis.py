@@ -29,6 +29,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import bench_http
@@ -69,8 +70,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def redis_server(directory: Path) -> Iterator[str]:
-    """A throwaway redis-server on loopback; yields its URL."""
+def redis_server(directory: Path) -> Iterator[tuple[str, int]]:
+    """A throwaway redis-server on loopback; yields its URL and pid."""
     server = shutil.which("redis-server")
     if server is None:
         raise SystemExit("redis-server is not installed (apt-get install redis-server)")
@@ -89,7 +90,7 @@ def redis_server(directory: Path) -> Iterator[str]:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise SystemExit("redis-server did not start") from None
                 time.sleep(0.02)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
@@ -120,9 +121,9 @@ def measure_polls(args: argparse.Namespace, sides: tuple[Side, ...]) -> dict[str
     rounds: dict[str, list[Load]] = {side.label: [] for side in sides}
     with tempfile.TemporaryDirectory(prefix="vidu-bench-polls-") as tmp, ExitStack() as stack:
         directory = Path(tmp)
-        servers, scripts = {}, {}
+        servers, scripts, masters = {}, {}, {}
         for side in sides:
-            port, _ = stack.enter_context(
+            port, masters[side.label] = stack.enter_context(
                 bench_http.gunicorn(side, args.workers, args.worker_class, args.threads, directory)
             )
             ids = ", ".join(f'"{task_id}"' for task_id in created_ids(port, POLLED_TASKS))
@@ -133,13 +134,22 @@ def measure_polls(args: argparse.Namespace, sides: tuple[Side, ...]) -> dict[str
             bench_http.run_wrk(servers[side.label], 1.0, args.connections, 1, scripts[side.label])
         for number in range(args.rounds):
             for side in sides if number % 2 == 0 else sides[::-1]:  # ABBA: drift hits both alike
+                before = bench_http.workers_cpu_seconds(masters[side.label])
                 load = bench_http.run_wrk(servers[side.label], args.seconds, args.connections, 1, scripts[side.label])
-                rounds[side.label].append(load)
+                after = bench_http.workers_cpu_seconds(masters[side.label])
+                cpu = after - before if after is not None and before is not None else None
+                rounds[side.label].append(replace(load, cpu=cpu))
     return rounds
 
 
-def report(workload: str, rounds: dict[str, list[Load]], args: argparse.Namespace) -> float:
-    """Print one workload's table; return the ratio redis / memory."""
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds one process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def report(workload: str, rounds: dict[str, list[Load]], args: argparse.Namespace, redis_cpu: float) -> float:
+    """Print one workload's table; return the ratio redis / memory. `redis_cpu`: redis-server's CPU seconds."""
     load = os.getloadavg()[0]
     busy = "; a busy machine: figures scatter" if load >= 2 else ""
     print(
@@ -147,11 +157,19 @@ def report(workload: str, rounds: dict[str, list[Load]], args: argparse.Namespac
         f" wrk -t1 -c{args.connections}; {args.rounds} round(s) x {args.seconds:g} s per side;"
         f" {os.cpu_count()} CPUs, load average {load:.1f}{busy}"
     )
-    print(f"{'side':<8} {'median req/s':>12} {'p99 ms':>7}  {'non-200':>7} {'errors':>6}  per round (req/s)")
+    print(
+        f"{'side':<8} {'median req/s':>12} {'p99 ms':>7} {'CPU us/req':>10}  {'non-200':>7} {'errors':>6}"
+        "  per round (req/s)"
+    )
+    cpu: dict[str, float] = {}
     for label, runs in rounds.items():
         p99 = statistics.median(run.p99_ms or 0.0 for run in runs)
+        answered = sum(run.responses for run in runs)
+        if answered and all(run.cpu is not None for run in runs):
+            cpu[label] = sum(run.cpu or 0.0 for run in runs) / answered * 1e6
+        cpu_text = f"{cpu[label]:.0f}" if label in cpu else "-"
         print(
-            f"{label:<8} {statistics.median(run.rate for run in runs):>12.0f} {p99:>7.2f}  "
+            f"{label:<8} {statistics.median(run.rate for run in runs):>12.0f} {p99:>7.2f} {cpu_text:>10}  "
             f"{sum(run.non_200 for run in runs):>7} {sum(run.errors for run in runs):>6}  "
             + " ".join(f"{run.rate:.0f}" for run in runs)
         )
@@ -162,6 +180,13 @@ def report(workload: str, rounds: dict[str, list[Load]], args: argparse.Namespac
         f"ratio redis / memory (median of per-round ratios): {ratio:.2f}  "
         f"[{', '.join(f'{r:.2f}' for r in ratios)}]  target >= {TARGET}: {verdict}"
     )
+    redis_answered = sum(run.responses for run in rounds["redis"])
+    if len(cpu) == 2 and redis_answered:
+        server = redis_cpu / redis_answered * 1e6
+        print(
+            f"CPU per request (gunicorn workers, plus redis-server's {server:.0f} us on the Redis side),"
+            f" memory / redis: {cpu['memory'] / (cpu['redis'] + server):.2f} (less sensitive to other load)"
+        )
     return ratio
 
 
@@ -181,13 +206,16 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     failed = 0
-    with tempfile.TemporaryDirectory(prefix="vidu-bench-redis-") as tmp, redis_server(Path(tmp)) as url:
+    with tempfile.TemporaryDirectory(prefix="vidu-bench-redis-") as tmp, redis_server(Path(tmp)) as (url, pid):
         for workload in WORKLOADS if args.workload == "both" else (args.workload,):
+            # redis-server's CPU over the whole phase: only the Redis side's requests use it
+            # (the checks and warm-up add a little, so this errs high).
+            before = process_cpu_seconds(pid)
             if workload == "create":
                 rounds = bench_http.measure(args, "wrk", sides(url))
             else:
                 rounds = measure_polls(args, sides(url))
-            report(workload, rounds, args)
+            report(workload, rounds, args, process_cpu_seconds(pid) - before)
             failed += sum(run.non_200 + run.errors for runs in rounds.values() for run in runs)
     return 1 if failed else 0
 

@@ -156,8 +156,8 @@ return {1}
 # ARGV: one JSON array of: epoch and offset guessed, model, mode, entry JSON, journal cap, ttl, "1" for the step
 #       lifecycle, the outcome its id carries, default steps, the final state if it ends now
 #       when it succeeds, and when it fails
-# {1, record...} after counting the poll (step lifecycle, as `Task.poll` does) and journaling;
-# {0, epoch, offset} when the guess no longer holds or a poll rule matches: nothing changed.
+# JSON [1, record...] after counting the poll (step lifecycle, as `Task.poll` does) and
+# journaling; [0, epoch, offset] when the guess no longer holds or a poll rule matches.
 POLL = (
     _MATCHES
     + _JOURNAL
@@ -165,8 +165,8 @@ POLL = (
 local A = cjson.decode(ARGV[1])  -- one JSON array: packing many arguments costs the client more
 local epoch = tonumber(redis.call('GET', KEYS[1]) or '0')
 local offset = redis.call('GET', KEYS[2]) or '0'
-if epoch ~= tonumber(A[1]) or tonumber(offset) ~= tonumber(A[2]) then return {0, epoch, offset} end
-if rule_matches(KEYS[3], 'poll', A[3], A[4]) then return {0, epoch, offset} end
+if epoch ~= tonumber(A[1]) or tonumber(offset) ~= tonumber(A[2]) then return cjson.encode({0, epoch, offset}) end
+if rule_matches(KEYS[3], 'poll', A[3], A[4]) then return cjson.encode({0, epoch, offset}) end
 redis.call('EXPIRE', KEYS[1], A[7])
 redis.call('EXPIRE', KEYS[2], A[7])
 local record = redis.call('HMGET', KEYS[6], 'r', 'p', 's', 'n', 'o', 'q')
@@ -189,7 +189,8 @@ if A[8] == '1' and (not record[3] or record[3] == '') then
   end
 end
 journal(KEYS[4], KEYS[5], offset, A[5], A[6], A[7])
-return {1, record[1], record[2], record[3], record[4], record[5], record[6]}
+-- One JSON string: the client parses it in one call, not seven replies (absent fields are false).
+return cjson.encode({1, record[1], record[2], record[3], record[4], record[5], record[6]})
 """
 )
 

@@ -85,7 +85,7 @@ def _apply_record(
         task.steps = int(steps)
     if outcome:
         task.outcome = _text(outcome)  # type: ignore[assignment]  # stored from a validated plan
-    if prompt is not None:
+    if prompt is not None and prompt is not False:  # false: absent, in a script's JSON answer
         task.prompt = _text(prompt)
 
 
@@ -254,7 +254,7 @@ class RedisState:
             self._task_key(task.id),
         )
         with self._talking():
-            answer = self._poll(keys=keys, args=(json.dumps(args),))
+            answer = json.loads(self._poll(keys=keys, args=(json.dumps(args),)))
         if int(answer[0]) == 1:
             _apply_record(task, *answer[1:])
             return True
