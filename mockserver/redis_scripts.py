@@ -40,15 +40,19 @@ local function rule_matches(failures, endpoint, model, mode)
 end
 """
 
-# Append one journal entry, numbered by the counter, with the clock offset in force.
+# Append one journal entry, numbered by the counter, with the clock offset in force; answer
+# whether the keys' time to live is due a refresh: on the 1st, 65th, 129th... entry (each
+# EXPIRE costs as much as the append; a day's TTL refreshed every 64 requests is the same).
 _JOURNAL = """
 local function journal(entries, counter, offset, entry, cap, ttl)
-  if tonumber(cap) <= 0 then return end
+  if tonumber(cap) <= 0 then return true end
   local seq = redis.call('INCR', counter)
   redis.call('RPUSH', entries, seq .. '|' .. offset .. '|' .. entry)
   redis.call('LTRIM', entries, -tonumber(cap), -1)
+  if seq % 64 ~= 1 then return false end
   redis.call('EXPIRE', entries, ttl)
   redis.call('EXPIRE', counter, ttl)
+  return true
 end
 """
 
@@ -76,9 +80,9 @@ local function created(jobs, index, record, task_id, prompt, has_prompt, chosen,
     redis.call('HSET', record, unpack(fields))
     redis.call('EXPIRE', record, ttl)
   end
-  redis.call('RPUSH', index, task_id)
+  local length = redis.call('RPUSH', index, task_id)
   redis.call('EXPIRE', index, ttl)
-  if redis.call('LLEN', index) > tonumber(cap) then
+  if length > tonumber(cap) then
     redis.call('DEL', task_prefix .. redis.call('LPOP', index))
   end
 end
@@ -142,9 +146,10 @@ local epoch = tonumber(redis.call('GET', KEYS[1]) or '0')
 local offset = redis.call('GET', KEYS[2]) or '0'
 if epoch ~= tonumber(A[1]) or tonumber(offset) ~= tonumber(A[2]) then return {0, epoch, offset} end
 if A[3] == '1' and rule_matches(KEYS[3], A[4], A[5], A[6]) then return {0, epoch, offset} end
-redis.call('EXPIRE', KEYS[1], A[9])
-redis.call('EXPIRE', KEYS[2], A[9])
-journal(KEYS[4], KEYS[5], offset, A[7], A[8], A[9])
+if journal(KEYS[4], KEYS[5], offset, A[7], A[8], A[9]) then
+  redis.call('EXPIRE', KEYS[1], A[9])
+  redis.call('EXPIRE', KEYS[2], A[9])
+end
 if A[10] == '1' then
   created(KEYS[6], KEYS[7], KEYS[8], A[11], A[12], A[13], A[14], A[15], A[9], A[16])
 end
@@ -167,8 +172,6 @@ local epoch = tonumber(redis.call('GET', KEYS[1]) or '0')
 local offset = redis.call('GET', KEYS[2]) or '0'
 if epoch ~= tonumber(A[1]) or tonumber(offset) ~= tonumber(A[2]) then return cjson.encode({0, epoch, offset}) end
 if rule_matches(KEYS[3], 'poll', A[3], A[4]) then return cjson.encode({0, epoch, offset}) end
-redis.call('EXPIRE', KEYS[1], A[7])
-redis.call('EXPIRE', KEYS[2], A[7])
 local record = redis.call('HMGET', KEYS[6], 'r', 'p', 's', 'n', 'o', 'q')
 if A[8] == '1' and (not record[3] or record[3] == '') then
   local polls = tonumber(record[2] or '0')
@@ -188,7 +191,10 @@ if A[8] == '1' and (not record[3] or record[3] == '') then
     record[1], record[2], record[3] = revision, polls, pinned
   end
 end
-journal(KEYS[4], KEYS[5], offset, A[5], A[6], A[7])
+if journal(KEYS[4], KEYS[5], offset, A[5], A[6], A[7]) then
+  redis.call('EXPIRE', KEYS[1], A[7])
+  redis.call('EXPIRE', KEYS[2], A[7])
+end
 -- One JSON string: the client parses it in one call, not seven replies (absent fields are false).
 return cjson.encode({1, record[1], record[2], record[3], record[4], record[5], record[6]})
 """
