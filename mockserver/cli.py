@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from mockserver.config_sources import settings_from_sources
 from mockserver.contract.catalogue import COLLECTION
+from mockserver.contract.request_guard import LOOPBACK_NAMES
 from mockserver.contract.settings import Settings, redacted_url
 from mockserver.contract.state import StateUnavailable
 from mockserver.live import LiveServer
@@ -50,7 +51,14 @@ _HELP = {
     "shared by every worker and host on it (pip install 'vidu-mock[redis]'; put a password in VIDU_MOCK_STATE)",
     "state_prefix": "prefix of every Redis key (default vidu-mock:); one per mock sharing a Redis",
     "dialect": "reply shapes: 'uniall' (the publisher's, default) or 'new-api' (the upstream gateway software's)",
+    "allow_host": "a name besides 127.0.0.1, localhost and [::1] that clients reach the mock by (the Host header), "
+    "e.g. a container or CI service alias; repeat it or separate names with commas; '*' for any name",
+    "replay": "answer from the recordings in this folder (written by 'mockserver record'; docs/recordings.md)",
+    "replay_match": "how a create matches a recording: 'exact' (the whole JSON body, default) or 'loose' "
+    "(model and mode)",
 }
+# Flags that may be given more than once (their values add up).
+_REPEATABLE = frozenset({"allow_host"})
 
 
 def _version() -> str:
@@ -78,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
         flag = "--" + item.name.replace("_", "-")
         if item.type in ("bool", bool):
             parser.add_argument(flag, action="store_true", default=None, help=_HELP.get(item.name))
+        elif item.name in _REPEATABLE:
+            parser.add_argument(flag, action="append", metavar="NAME", default=None, help=_HELP.get(item.name))
         else:
             parser.add_argument(flag, metavar=item.name.upper(), default=None, help=_HELP.get(item.name))
     return parser
@@ -99,14 +109,28 @@ def banner(url: str, settings: Settings) -> str:
     """What the server prints on start: where it listens, its dashboard and a curl command to paste."""
     token = "YOUR_TOKEN" if settings.tokens else "sk-test"
     warning = "" if is_loopback(settings.host) else exposed_warning(settings.host)
+    if settings.replay:
+        warning += f"replaying the recordings in {settings.replay} (match={settings.replay_match})\n"
     return (
         f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; dialect={settings.dialect}; "
-        f"state={redacted_url(settings.state)}; Ctrl-C stops)\n{warning}"
+        f"state={redacted_url(settings.state)}; Ctrl-C stops)\n{warning}{_names_line(settings)}"
         f"dashboard: {url}/__mock/\n"
         f"try:\n"
         f"  curl -s {url}{COLLECTION} \\\n"
         f"    -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n"
         f'    -d \'{{"model": "viduq3p-720p", "prompt": "a fox in the snow", "duration": 5}}\''
+    )
+
+
+def _names_line(settings: Settings) -> str:
+    """Which Host names the server answers to, and how to add one (see `RequestGuard`)."""
+    given = settings.allow_host
+    if "*" in given or (not given and not is_loopback(settings.host)):
+        return "answers to any Host name; --allow-host NAME limits it to the names you give\n"
+    names = ", ".join((*LOOPBACK_NAMES, *given))
+    return (
+        f"answers to the names {names}; to serve it under another (a container, a CI service alias) "
+        "add --allow-host NAME\n"
     )
 
 
@@ -148,12 +172,16 @@ def _check_state(server: LiveServer) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the server until Ctrl-C or SIGTERM (or `verify ...`: check a gateway); returns the exit status."""
+    """Serve until Ctrl-C or SIGTERM (`verify ...` checks a gateway, `record ...` records one); returns the exit status."""
     words = list(sys.argv[1:] if argv is None else argv)
     if words[:1] == ["verify"]:
         from mockserver.verify.cli import main as verify  # only when asked: serving never loads it
 
         return verify(words[1:])
+    if words[:1] == ["record"]:
+        from mockserver.record.cli import main as record  # likewise: only `mockserver record` loads httpx
+
+        return record(words[1:])
     settings = settings_from_args(argv)
     _configure_logging(settings, sys.stderr)
     try:

@@ -59,5 +59,8 @@ def to_response(reply: Outgoing, request: httpx.Request) -> httpx.Response:
     if reply.fault in FAULT_ERRORS:
         kind, message = FAULT_ERRORS[reply.fault]
         raise kind(message, request=request)
-    body = b"" if request.method.upper() == "HEAD" else reply.body
-    return httpx.Response(reply.status, headers=reply.headers, content=body, request=request)
+    if request.method.upper() == "HEAD":
+        # The GET's headers, its length included, and no body: as the live face answers.
+        headers = {**reply.headers, "Content-Length": str(len(reply.body))}
+        return httpx.Response(reply.status, headers=headers, content=b"", request=request)
+    return httpx.Response(reply.status, headers=reply.headers, content=reply.body, request=request)

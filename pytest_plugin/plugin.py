@@ -36,9 +36,10 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the `video_api` marker."""
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(base_url=None, clock='manual', **settings): configure the video_api and video_server "
-        "fixtures for a test: narrow video_api to a base URL, pick the clock ('manual', 'system' or a "
-        "Clock), and override any Settings field (lifecycle='time', tokens=('sk-test',), dialect='new-api', ...).",
+        f"{MARKER}(base_url=None, clock='manual', replay=None, **settings): configure the video_api and "
+        "video_server fixtures for a test: narrow video_api to a base URL, pick the clock ('manual', 'system' "
+        "or a Clock), answer from a folder of recordings (replay=DIR, replay_match='loose'), and override any "
+        "Settings field (lifecycle='time', tokens=('sk-test',), dialect='new-api', ...).",
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from os import PathLike
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,10 @@ class VideoAPI(MockControl):
         engine: ContractEngine | None = None,
     ) -> None:
         super().__init__(engine or ContractEngine(settings or DEFAULT_SETTINGS, clock or new_clock()))
+        if self.engine.settings.replay and self.engine.replay is None:
+            from mockserver.replay_folder import attach_replay  # reads files: only when asked
+
+            attach_replay(self.engine)
         self.routes = Router(self.engine)
         self.scope = ApiScope(base_url)
         self.delays: list[RecordedDelay] = []
@@ -148,6 +153,18 @@ class VideoAPI(MockControl):
         from pytest_plugin.scenario import playing
 
         with playing(self, scenario):
+            yield self
+
+    @contextmanager
+    def replay(self, folder: str | PathLike[str], *, match: str = "exact") -> Iterator[VideoAPI]:
+        """For the block, answer from the recordings in `folder` (docs/recordings.md); yields self.
+
+        `match="loose"` matches a create on its model and mode only. Control methods, the
+        journal and injection work as usual; a request no recording matches gets a near-miss 404.
+        """
+        from mockserver.replay_folder import replaying
+
+        with replaying(self.engine, folder, match):
             yield self
 
     def _answer(self, request: httpx.Request) -> httpx.Response | httpx.Request | None:

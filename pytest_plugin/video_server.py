@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from os import PathLike
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -72,6 +73,10 @@ class VideoServer(MockControl):
             if clock is not None:
                 self.engine.clock = clock
             super().reset()
+            if self.engine.settings.replay:
+                from mockserver.replay_folder import attach_replay
+
+                attach_replay(self.engine)  # read again: the folder may have changed since the last test
 
     @contextmanager
     def play(self, scenario: Scenario) -> Iterator[VideoServer]:
@@ -82,6 +87,18 @@ class VideoServer(MockControl):
         from pytest_plugin.scenario import playing
 
         with playing(self, scenario):
+            yield self
+
+    @contextmanager
+    def replay(self, folder: str | PathLike[str], *, match: str = "exact") -> Iterator[VideoServer]:
+        """For the block, answer from the recordings in `folder` (docs/recordings.md); yields self.
+
+        `match="loose"` matches a create on its model and mode only. Control methods, the
+        journal and injection work as usual; a request no recording matches gets a near-miss 404.
+        """
+        from mockserver.replay_folder import replaying
+
+        with replaying(self.engine, folder, match):
             yield self
 
     def __enter__(self) -> VideoServer:

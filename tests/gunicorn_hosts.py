@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,11 +48,12 @@ class Host:
 
 
 @contextmanager
-def gunicorn_host(workers: int, **settings: str) -> Iterator[Host]:
-    """`gunicorn --workers N mockserver.live.wsgi:app` on a free loopback port with `VIDU_MOCK_<NAME>` settings."""
+def gunicorn_host(workers: int, *, options: Sequence[str] = (), **settings: str) -> Iterator[Host]:
+    """`gunicorn --workers N [options] mockserver.live.wsgi:app` on a free loopback port with `VIDU_MOCK_<NAME>` settings."""
     port = free_port()
     env = {**os.environ, **{f"VIDU_MOCK_{name.upper()}": value for name, value in settings.items()}}
-    command = [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "mockserver.live.wsgi:app"]
+    command = [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", *options]
+    command.append("mockserver.live.wsgi:app")
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

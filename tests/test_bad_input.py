@@ -209,7 +209,13 @@ CASES = [
     Case("forged signed id", get(TASK + "A" * 43), 404, "task_not_found"),
     Case("encoded slash", get(TASK + "a%2Fb"), 404, "not_found"),
     Case("query junk", get(TASK + "x?%ff&&==&a=%00"), 404, "task_not_found"),
-    Case("absolute-form target", get("http://other.example" + TASK + "x"), 404, "task_not_found"),
+    Case("absolute-form target", get("http://127.0.0.1" + TASK + "x"), 404, "task_not_found"),
+    Case(
+        "a Host name it does not answer to",
+        request("GET", TASK + "x", None, {"Host": "other.example"}),
+        403,
+        "host_not_allowed",
+    ),
     Case("asterisk-form", request("OPTIONS", "*", None), 404, "not_found"),
     # -- Methods ---------------------------------------------------------------------
     Case("GET on the collection", get(CREATE), 405, "method_not_allowed"),

@@ -148,6 +148,10 @@ def test_polling_reaches_completed_and_the_video_downloads(face: Face) -> None:
     assert video.content[4:8] == b"ftyp" and int(video.headers["content-length"]) == len(video.content)
     head = face.client.head(f"/v1/video/generations/{task_id}", headers=AUTH)
     assert (head.status_code, head.content) == (200, b"")
+    # HEAD on the download: the GET's headers (clients learn the size first), no body.
+    sized = face.client.head(done["video_url"])
+    assert (sized.status_code, sized.content, sized.headers["content-type"]) == (200, b"", "video/mp4")
+    assert sized.headers["content-length"] == str(len(video.content))
 
 
 @pytest.mark.video_api(lifecycle="time")

@@ -38,6 +38,8 @@ def transcript(send: Send, control: VideoAPI | VideoServer) -> list[Any]:
         if response.headers.get("content-type") == "application/json":
             body = assert_dialect_conforms(control.engine.settings.dialect, response.status_code, response.content)
         headers = {k: response.headers[k] for k in KEPT_HEADERS if k in response.headers}
+        if response.headers.get("content-type") == "video/mp4":  # the one length no base URL changes
+            headers["content-length"] = response.headers["content-length"]
         masked = TASK_ID.sub("<task>", repr(body)).replace(control.url, "<base>")
         masked = ROW_ID.sub("'id': <row>", REQUEST_ID.sub("<request>", masked))
         lines.append((response.status_code, headers, masked))
@@ -64,6 +66,8 @@ def transcript(send: Send, control: VideoAPI | VideoServer) -> list[Any]:
     record(send("GET", f"/v1/videos/{failing}", headers={"Authorization": "Bearer sk-other"}))
     record(send("POST", "/v1/video/generations", json={**TEXT, "model": "viduq9-720p"}, headers=AUTH))
     record(send("GET", f"/v1/videos/{task}/content"))
+    record(send("HEAD", f"/v1/video/generations/{task}/content"))  # the GET's headers, no body
+    record(send("HEAD", f"/v1/videos/{task}/content"))
     return lines
 
 
@@ -72,6 +76,7 @@ STATUSES = {
     "uniall": [200, 200, 400, 401, 429, 400, 504, 200, 404, 200, 200, 200, 200, 405, 404, 200, 404, 400, 200],
     "new-api": [200, 200, 400, 401, 429, 400, 504, 200, 400, 200, 200, 200, 200, 405, 404, 200, 400, 503, 200],
 }
+HEADS = [200, 200]  # the two HEADs on the downloads, at the end of the script
 
 
 @pytest.mark.video_api(base_url=API_BASE)
@@ -88,6 +93,6 @@ def test_both_faces_give_the_same_transcript(dialect: str, video_api: VideoAPI, 
         on_the_wire = transcript(live.request, video_server)
     assert in_process == on_the_wire
     # Journaled: every request but the three refused before reaching an endpoint (bad Prefer, 405, unknown
-    # path); the three video downloads (the content endpoint) included.
-    assert len(video_api.journal) == len(video_server.journal) == 16
-    assert [line[0] for line in in_process] == STATUSES[dialect]
+    # path); the three video downloads and two HEADs (the content endpoint) included.
+    assert len(video_api.journal) == len(video_server.journal) == 18
+    assert [line[0] for line in in_process] == STATUSES[dialect] + HEADS

@@ -181,7 +181,7 @@ def test_the_host_url_is_werkzeugs_without_the_idna_codec_when_not_needed(scheme
 
 
 def test_each_host_gets_its_own_video_url_from_the_flask_face() -> None:
-    client = create_app(Settings(lifecycle="step")).test_client()
+    client = create_app(Settings(lifecycle="step", allow_host=("a.example", "b.example"))).test_client()
     auth = {"Authorization": "Bearer sk-fast"}
     created = client.post("/v1/video/generations", json=BASE, headers=auth, base_url="http://a.example:8000")
     task_id = assert_conforms(created.status_code, created.data)["id"]

@@ -108,7 +108,7 @@ def test_gunicorn_on_memory_state_refuses_admin_writes_and_per_worker_reads(tmp_
         assert refused.status_code == 409 and refused.headers["Content-Type"] == "application/json"
         error = refused.json()["error"]
         assert error["code"] == "state_not_shared" and "--state redis://" in error["message"]
-        assert requests.post(url + "/__mock/reset", timeout=10).status_code == 409
+        assert requests.post(url + "/__mock/reset", json={}, timeout=10).status_code == 409
         assert requests.get(url + "/__mock/journal", timeout=10).status_code == 409
         assert requests.get(url + "/__mock/config", timeout=10).status_code == 200
 

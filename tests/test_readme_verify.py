@@ -15,6 +15,7 @@ import pytest
 
 from mockserver.contract import ManualClock, Settings
 from mockserver.live import LiveServer
+from mockserver.recordings import read_recordings
 from tests.markdown_examples import ROOT, code_blocks
 
 SECTION = "## Check the mock against your gateway"
@@ -72,7 +73,7 @@ def test_the_gateway_commands_run_against_the_mock(tmp_path: Path) -> None:
     exported = next(line for line in first if line.startswith("export "))
     name, _, key = exported.removeprefix("export ").partition("=")
     commands = [line for line in first if line.startswith("mockserver verify")]
-    assert len(commands) == 3
+    assert len(commands) == 4
     with LiveServer(Settings(port=0, tokens=(key,), lifecycle="step"), clock=ManualClock()) as server:
         for command in commands:
             _, words = _split_env(command.replace(GATEWAY, server.url))
@@ -81,6 +82,10 @@ def test_the_gateway_commands_run_against_the_mock(tmp_path: Path) -> None:
             assert key not in result.stdout + result.stderr
         creates = server.control.requests("create")
     assert sum(1 for entry in creates if entry.status == 200) == 1, "--dry-run and --creates 0 create nothing"
+    folder = tmp_path / "verify-recording"
+    recorded = read_recordings(folder)
+    assert recorded and {e.endpoint for e in recorded} == {"create", "poll", "other"}
+    assert all(key.encode() not in f.read_bytes() for f in folder.iterdir())
     assert json.loads((tmp_path / "verify.json").read_text(encoding="utf-8"))["exit_code"] == 0
     assert "<testsuite" in (tmp_path / "verify.xml").read_text(encoding="utf-8")
 

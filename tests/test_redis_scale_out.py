@@ -97,7 +97,7 @@ def time_hosts(state_url: str) -> Iterator[Hosts]:
 @pytest.fixture
 def hosts(step_hosts: Hosts) -> Hosts:
     """The step-mode pair, reset (through the first host) before each test."""
-    assert requests.post(step_hosts[0] + "/__mock/reset", timeout=10).status_code == 200
+    assert requests.post(step_hosts[0] + "/__mock/reset", json={}, timeout=10).status_code == 200
     return step_hosts
 
 
@@ -121,6 +121,8 @@ def _poll(url: str, task_id: str) -> dict[str, Any]:
 
 
 def _admin(url: str, method: str, path: str, body: Any = None) -> Any:
+    if body is None and method != "GET":
+        body = {}  # admin writes are JSON (the cross-site check)
     response = requests.request(method, f"{url}/__mock/{path}", json=body, timeout=10)
     assert response.status_code in (200, 201), response.text
     return response.json()
@@ -312,7 +314,7 @@ def _check_outage(host: Host, redis: RedisServer) -> None:
         lambda: requests.get(f"{host.url}/v1/video/generations/{task_id}", headers=AUTH, timeout=10),
         lambda: requests.get(f"{host.url}/__mock/journal", timeout=10),
         lambda: requests.post(f"{host.url}/__mock/failures", json={"error": "503"}, timeout=10),
-        lambda: requests.post(f"{host.url}/__mock/reset", timeout=10),
+        lambda: requests.post(f"{host.url}/__mock/reset", json={}, timeout=10),
     ]
     for call in calls * 3:  # several times each, so every worker meets the outage
         answer = call()

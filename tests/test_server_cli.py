@@ -43,7 +43,10 @@ def running(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str
         first = process.stdout.readline()
         match = re.search(r"serving (http://127\.0\.0\.1:\d+)", first)
         assert match, first + (process.stderr.read() if process.stderr else "")
-        BANNERS[process.pid] = first + "".join(process.stdout.readline() for _ in range(4))
+        lines = [first]
+        while lines[-1] and "-d '" not in lines[-1]:  # the banner ends with the curl command's body
+            lines.append(process.stdout.readline())
+        BANNERS[process.pid] = "".join(lines)
         yield match.group(1), process
     finally:
         if process.poll() is None:

@@ -17,7 +17,7 @@ from tests.live_servers import AUTH, CREATE, TEXT, live_server
 WAIT = 10.0  # seconds; a bound on waiting for the server, never a timing assertion
 BODY = json.dumps(TEXT).encode()
 POST = (
-    f"POST {CREATE} HTTP/1.1\r\nHost: mock\r\nAuthorization: {AUTH['Authorization']}\r\n"
+    f"POST {CREATE} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH['Authorization']}\r\n"
     f"Content-Type: application/json\r\nContent-Length: {len(BODY)}\r\n\r\n"
 ).encode() + BODY
 
@@ -119,7 +119,7 @@ def test_a_client_stalling_mid_body_is_dropped_after_the_read_timeout() -> None:
 
 def test_a_client_stalling_mid_headers_is_dropped_after_the_read_timeout() -> None:
     with live_server(read_timeout_seconds=0.2) as server, socket.create_connection(("127.0.0.1", server.port)) as sock:
-        sock.sendall(b"POST /v1/video/generations HTTP/1.1\r\nHost: mock\r\n")
+        sock.sendall(b"POST /v1/video/generations HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         assert wait_for_close(sock) == b""  # dropped, well before WAIT
 
 
@@ -142,7 +142,9 @@ def test_timeouts_must_be_positive_and_at_most_an_hour(name: str, value: float) 
 
 def test_a_client_leaving_mid_body_after_a_refusal_is_let_go_quietly(capfd: pytest.CaptureFixture[str]) -> None:
     # Over the size cap the answer comes before the body; the client then hangs up mid-body.
-    oversized = b"POST /v1/video/generations HTTP/1.1\r\nHost: mock\r\nContent-Length: 50000000\r\n\r\n" + b" " * 1000
+    oversized = (
+        b"POST /v1/video/generations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50000000\r\n\r\n" + b" " * 1000
+    )
     with live_server(max_body_bytes=100) as server:
         with socket.create_connection(("127.0.0.1", server.port), timeout=WAIT) as sock:
             sock.sendall(oversized)

@@ -62,9 +62,9 @@ def client() -> FlaskClient:
     ("method", "path", "body"),
     [
         ("POST", "/__mock/failures", {"error": "503"}),
-        ("DELETE", "/__mock/failures", None),
-        ("DELETE", "/__mock/journal", None),
-        ("POST", "/__mock/reset", None),
+        ("DELETE", "/__mock/failures", {}),
+        ("DELETE", "/__mock/journal", {}),
+        ("POST", "/__mock/reset", {}),
         ("POST", "/__mock/clock", {"advance": 5}),
     ],
 )
@@ -115,7 +115,7 @@ def test_reads_that_are_the_same_on_every_worker_still_answer(client: FlaskClien
 def test_redis_state_under_a_multiprocess_server_takes_admin_writes(redis_server: RedisServer) -> None:
     app = create_app(Settings(state=redis_server.url, state_prefix="wiring-multi:"))
     client = app.test_client()
-    client.post("/__mock/reset", environ_overrides=MULTIPROCESS)
+    client.post("/__mock/reset", json={}, environ_overrides=MULTIPROCESS)
     assert client.post("/__mock/failures", json={"error": "429"}, environ_overrides=MULTIPROCESS).status_code == 201
     assert client.post("/v1/video/generations", json=BODY, headers=AUTH).status_code == 429
 
@@ -144,7 +144,7 @@ def test_an_unusable_redis_is_a_json_503_for_api_and_admin_requests(redis: str, 
     if redis == "down":  # every kind of request, quickly (a silent Redis costs a timeout each)
         _assert_state_unavailable(client.get("/v1/video/generations/task_AAAA", headers=AUTH))
         _assert_state_unavailable(client.post("/__mock/failures", json={"error": "503"}))
-        _assert_state_unavailable(client.post("/__mock/reset"))
+        _assert_state_unavailable(client.post("/__mock/reset", json={}))
         _assert_state_unavailable(client.get("/__mock/clock"))
 
 

@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 
 from mockserver.verify.plan import UNKNOWN_TASK
-from mockserver.verify.samples import INVALID_BODIES
+from mockserver.verify.probes import free_probes
 from tests.verify_fakes import KEY, Exchange, Mutation, fake_gateway, run_verify
 
 # Each test serves a fake gateway and runs a whole verification: out of the fast inner loop.
 pytestmark = pytest.mark.slow
 
-FREE_REQUESTS = 2 + len(INVALID_BODIES) + 2
+PROBES = len(free_probes())
+#: The probes sent with --creates 0: those no gateway can start a job for.
+FREE_REQUESTS = sum(1 for p in free_probes() if p.cost == "free")
 
 
 def test_the_mock_itself_shows_no_drift_and_names_its_dialect(tmp_path: Path) -> None:
@@ -29,7 +31,7 @@ def test_the_mock_itself_shows_no_drift_and_names_its_dialect(tmp_path: Path) ->
     assert {c["verdict"] for c in run.report["checks"]} == {"pass"}
     names = [c["check"] for c in run.report["checks"]]
     assert "video #1: downloads as an MP4" in names and "video #2: downloads as an MP4" in names
-    assert names[FREE_REQUESTS].startswith("create #1: text-to-video")
+    assert names[PROBES].startswith("create #1: text-to-video")
     assert "in_progress 50%" in run.stderr, "progress is shown while polling"
     assert fake.count(lambda e: e.is_create and e.status == 200) == 2
     suite = run.junit_suite()
@@ -110,9 +112,17 @@ DRIFTS: dict[str, tuple[Mutation, str, tuple[str, ...]]] = {
         (),
     ),
     "an HTML 500 for a bad body": (_html_500_for_bad_bodies, "bad body: model missing | 500 text/html", ()),
-    "the wrong model echoed": (_wrong_model, "model: 'viduq3t-540p' echoed for a request for 'viduq3p-720p'", ()),
+    "the wrong model echoed": (
+        _wrong_model,
+        "create #1: model echoed | 'viduq3t-540p' | model: 'viduq3t-540p' echoed for a request for 'viduq3p-720p'",
+        (),
+    ),
     "progress going backwards": (_progress_backwards(), "poll #1: progress never decreases | 10", ()),
-    "a 200 for an invalid body": (_ok_for_bad_bodies, "bad body: prompt blank | 200 application/json", ()),
+    "a 200 for an invalid body": (
+        _ok_for_bad_bodies,
+        "bad body: body not JSON | 200 application/json",
+        (),
+    ),
 }
 
 
@@ -168,8 +178,10 @@ def test_dry_run_sends_nothing(tmp_path: Path) -> None:
     with fake_gateway() as fake:
         run = run_verify(fake.url, tmp_path, "--dry-run", "--creates", "3")
     assert run.code == 0 and fake.exchanges == []
-    assert "dry run: nothing is sent" in run.stdout and "creates: 3" in run.stdout
+    assert "dry run: nothing is sent" in run.stdout
+    assert "jobs: at most 3 (--creates 3 caps every job the run can cause)" in run.stdout
     assert run.stdout.count("[paid] create #") == 3
+    assert run.stdout.count("[risky] bad body: ") == PROBES - FREE_REQUESTS
 
 
 def test_the_key_appears_in_no_output_even_when_the_gateway_echoes_it(tmp_path: Path) -> None:
@@ -243,12 +255,17 @@ def test_the_request_cap_stops_the_run(tmp_path: Path) -> None:
         run = run_verify(fake.url, tmp_path, "--max-requests", "5")
     assert run.code == 2
     assert len(fake.exchanges) == 5
-    assert "could not verify: the request cap (5) is spent" in run.stderr
+    last = run.stderr.splitlines()[-1]
+    assert last.startswith("mockserver verify: could not verify; stopped early: the request cap (5) is spent")
+    assert last.endswith(f"; {PROBES - 5 + 4} planned checks did not run"), "the rest of the probes and a create's 4"
+    assert run.report["stopped"] and run.report["not_run"] == PROBES - 5 + 4
     assert "Traceback" not in run.stderr
 
 
 def test_a_job_that_never_finishes_is_incomplete_at_the_deadline(tmp_path: Path) -> None:
-    with fake_gateway(_poll_job(lambda job: _unfinished(job, 50))) as fake:
+    crawl = itertools.count(1)  # progress moves, but the job never completes
+
+    with fake_gateway(_poll_job(lambda job: _unfinished(job, next(crawl)))) as fake:
         run = run_verify(fake.url, tmp_path, "--deadline", "30", "--poll-interval", "2", "--max-poll-interval", "8")
     assert run.code == 2, run.stdout
     assert (
@@ -261,6 +278,7 @@ def test_a_job_that_never_finishes_is_incomplete_at_the_deadline(tmp_path: Path)
         == "mockserver verify: could not verify: task #1 was not final after --deadline 30 s"
     )
     row = next(c for c in run.report["checks"] if c["verdict"] == "incomplete")
-    assert row["check"] == "poll #1: reaches a final state" and "still in_progress at 50%" in row["observed"]
+    assert row["check"] == "poll #1: reaches a final state" and "still in_progress at " in row["observed"]
+    assert not run.rows("DRIFT"), "progress moved: no frozen-progress drift"
     polls = fake.count(lambda e: e.is_poll and UNKNOWN_TASK not in e.path)
     assert 4 <= polls <= 8, polls  # waits of 2, 3, 4.5, 6.75, 8, 8 s: backoff, not a tight loop

@@ -169,3 +169,18 @@ def test_key_env_names_the_variable(tmp_path: Path) -> None:
     with fake_gateway() as fake:
         run = run_verify(fake.url, tmp_path, "--key-env", "GATEWAY_KEY", "--creates", "0", env_name="GATEWAY_KEY")
     assert run.code == 0, run.stdout + run.stderr
+
+
+def test_the_dry_run_prints_the_most_jobs_the_plan_can_cause() -> None:
+    from mockserver.verify.options import VerifyOptions
+    from mockserver.verify.plan import render_plan
+    from mockserver.verify.probes import free_probes
+
+    risky = sum(1 for p in free_probes() if p.cost == "risky")
+    none = render_plan(VerifyOptions(base_url="http://gw.test", creates=0))
+    assert "jobs: at most 0 (--creates 0 caps every job the run can cause)" in none
+    assert none.count("[risky, not sent] bad body: ") == risky and "[paid]" not in none
+    assert f"the {risky} risky checks are not sent (each needs --creates 1 or more)" in none
+    two = render_plan(VerifyOptions(base_url="http://gw.test", creates=2, record=Path("rec")))
+    assert "jobs: at most 2" in two and two.count("[risky] bad body: ") == risky
+    assert "after 3 unanswered requests in a row the run stops" in two and "record: every exchange to rec/" in two

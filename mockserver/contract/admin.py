@@ -14,12 +14,11 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from mockserver.contract.catalogue import ADMIN_PREFIX, COLLECTION, STATUSES, TASK_ID_PATTERN
+from mockserver.contract.admin_bodies import admin_body
+from mockserver.contract.catalogue import ADMIN_PREFIX, COLLECTION, TASK_ID_PATTERN
 from mockserver.contract.control import MockControl
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
-from mockserver.contract.journal import MAX_STORED_BODY
-from mockserver.contract.json_body import parse_json_body
 from mockserver.contract.lifecycle import JobView, Task, TransitionError
 from mockserver.contract.replies import Incoming, Outgoing, json_reply
 
@@ -29,7 +28,6 @@ _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Admin paths every worker answers alike with in-memory state (what tests steer is not in them):
 #: the settings and the clock (no worker's clock can be moved while writes are refused).
 _SAME_ON_EVERY_WORKER = frozenset({f"{ADMIN_PREFIX}config", f"{ADMIN_PREFIX}clock"})
-MAX_ADMIN_BODY = MAX_STORED_BODY
 #: How many of the newest tasks `GET /__mock/tasks` lists (the store may hold 100 000).
 TASK_LIST_LIMIT = 200
 DASHBOARD_PATHS = frozenset(
@@ -83,17 +81,6 @@ def task_json(task: Task, view: JobView) -> dict[str, Any]:
     }
 
 
-def _json_object(request: Incoming) -> dict[str, Any]:
-    if not request.body.strip():
-        return {}
-    if len(request.body) > MAX_ADMIN_BODY:
-        raise ApiError("payload_too_large")
-    data = parse_json_body(request.body)
-    if not isinstance(data, dict):
-        raise ApiError("invalid_value", "The admin body must be a JSON object.")
-    return data
-
-
 def not_shared(method: str, path: str) -> ApiError:
     """The 409 for an admin call that would change or show one worker's in-memory state only."""
     effect = "show" if method in _READS else "change"
@@ -106,6 +93,7 @@ def not_shared(method: str, path: str) -> ApiError:
 
 
 def _not_allowed(method: str, allowed: str) -> ApiError:
+    allowed = allowed.replace("GET", "GET, HEAD")  # every read answers HEAD too
     return ApiError("method_not_allowed", f"{method} is not allowed here; use {allowed}.", allowed)
 
 
@@ -125,68 +113,72 @@ def handle_admin(
     per_worker = method not in _READS or path not in _SAME_ON_EVERY_WORKER
     if request.multiprocess and per_worker and not engine.state.shared:
         raise not_shared(method, path)
+    # HEAD reads what GET reads (the face sends the headers only); a refusal still names HEAD.
+    asked, method = method, "GET" if method == "HEAD" else method
     if path == f"{ADMIN_PREFIX}journal":
         if method == "GET":
             return json_reply(200, {"entries": [e.to_json() for e in control.journal]})
         if method == "DELETE":
+            admin_body(request, "no-fields")
             engine.state.clear_journal()
             return json_reply(200, {"entries": []})
-        raise _not_allowed(method, "GET, DELETE")
+        raise _not_allowed(asked, "GET, DELETE")
     if path == f"{ADMIN_PREFIX}failures":
         if method == "GET":
             return json_reply(200, {"rules": [r.to_json() for r in control.pending_failures]})
         if method == "POST":
-            body = _json_object(request)
+            body = admin_body(request, "failure-rule")
             try:
                 rule = control.queue_failure(**body)
-            except (TypeError, ValueError) as exc:
+            except ValueError as exc:  # the rule's own checks (the catalogue's codes), in our words
                 raise ApiError("invalid_value", f"Bad failure rule: {exc}") from None
             return json_reply(201, rule.to_json())
         if method == "DELETE":
+            admin_body(request, "no-fields")
             engine.state.clear_failures()
             return json_reply(200, {"rules": []})
-        raise _not_allowed(method, "GET, POST, DELETE")
+        raise _not_allowed(asked, "GET, POST, DELETE")
     if path == f"{ADMIN_PREFIX}jobs":
         if method == "GET":
             return json_reply(200, {"plans": [p.to_json() for p in control.pending_jobs]})
         if method == "POST":
-            body = _json_object(request)
+            body = admin_body(request, "job-plan")
             try:
                 plan = control.plan_job(**body)
-            except (TypeError, ValueError) as exc:
+            except ValueError as exc:
                 raise ApiError("invalid_value", f"Bad job plan: {exc}") from None
             return json_reply(201, plan.to_json())
         if method == "DELETE":
+            admin_body(request, "no-fields")
             engine.state.clear_job_plans()
             return json_reply(200, {"plans": []})
-        raise _not_allowed(method, "GET, POST, DELETE")
+        raise _not_allowed(asked, "GET, POST, DELETE")
     if path == f"{ADMIN_PREFIX}reset":
         if method != "POST":
-            raise _not_allowed(method, "POST")
+            raise _not_allowed(asked, "POST")
+        admin_body(request, "no-fields")
         control.reset()
         return json_reply(200, {"reset": True})
     if path == f"{ADMIN_PREFIX}config":
         if method != "GET":
-            raise _not_allowed(method, "GET")
+            raise _not_allowed(asked, "GET")
         return json_reply(200, engine.settings.public())
     if path == f"{ADMIN_PREFIX}clock":
         if method == "GET":
             return json_reply(200, {"now": control.now()})
         if method == "POST":
-            seconds = _json_object(request).get("advance")
-            if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 10**7:
-                raise ApiError("invalid_value", 'Send {"advance": seconds} with 0 <= seconds <= 1e7.', "advance")
+            seconds = admin_body(request, "clock")["advance"]
             return json_reply(200, {"now": control.advance_clock(float(seconds))})
-        raise _not_allowed(method, "GET, POST")
+        raise _not_allowed(asked, "GET, POST")
     if path == f"{ADMIN_PREFIX}tasks":
         if method != "GET":
-            raise _not_allowed(method, "GET")
+            raise _not_allowed(asked, "GET")
         newest, total = control.newest_tasks(TASK_LIST_LIMIT)
         now = control.now()
         return json_reply(200, {"tasks": [task_json(task, task.view(now)) for task in newest], "total": total})
     match = _TASK.match(path)
     if match:
-        return _task_action(control, method, match.group(1), request)
+        return _task_action(control, asked, match.group(1), request)
     raise ApiError("not_found", f"No admin endpoint at {path[:200]!r}.")
 
 
@@ -195,23 +187,15 @@ def _task_action(control: MockControl, method: str, task_id: str, request: Incom
         control.task(task_id)
     except KeyError:
         raise ApiError("task_not_found", f"No task {task_id!r}.", "task_id") from None
-    if method == "GET":
+    if method in ("GET", "HEAD"):
         return json_reply(200, asdict(control.state(task_id)))
     if method != "POST":
         raise _not_allowed(method, "GET, POST")
-    body = _json_object(request)
-    action, status = body.get("action"), body.get("status")
+    body = admin_body(request, "task-action")
+    action, status = body.get("action"), body.get("status", "")
     try:
-        if action in _ACTIONS:
-            view = getattr(control, str(action))(task_id)
-        elif status in STATUSES:
-            view = control.force(task_id, status)
-        else:
-            raise ApiError(
-                "invalid_value",
-                f'Send {{"action": one of {", ".join(_ACTIONS)}}} or {{"status": one of {", ".join(STATUSES)}}}.',
-                "action",
-            )
+        # The schema let through an action or a status; with both, the action is taken.
+        view = getattr(control, str(action))(task_id) if action in _ACTIONS else control.force(task_id, status)
     except TransitionError as exc:
         raise ApiError("invalid_state_transition", str(exc), "status") from None
     return json_reply(200, asdict(view))

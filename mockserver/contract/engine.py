@@ -22,6 +22,7 @@ from mockserver.contract.job_plans import JobPlanQueue
 from mockserver.contract.journal import Journal
 from mockserver.contract.memory_state import MemoryState
 from mockserver.contract.prefer import Preferences, parse_prefer
+from mockserver.contract.replay_route import ReplayRoute
 from mockserver.contract.replies import Incoming, Outgoing, malformed_reply, new_request_id
 from mockserver.contract.store import TaskStore
 from mockserver.contract.task_routes import TaskRoutes, video_url
@@ -33,7 +34,7 @@ _TASK_PATH = re.compile(rf"^(?:({re.escape(COLLECTION)})|{re.escape(VIDEOS)})/([
 _NO_PREFERENCES = Preferences()
 
 
-class ContractEngine(CreateRoute, TaskRoutes):
+class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute):
     """The fake API: routes, validation, auth, injection, lifecycle and bounded state."""
 
     # -- entry point -------------------------------------------------------------------
@@ -62,6 +63,8 @@ class ContractEngine(CreateRoute, TaskRoutes):
         with self.lock:
             self.state.reset(self.clock)
             self._rng = random.Random(self.settings.seed)
+            if self.replay is not None:
+                self.replay.reset()
 
     # -- the in-memory state's parts, for tests and benchmarks that look inside -----------
     def _memory(self) -> MemoryState:
@@ -91,6 +94,8 @@ class ContractEngine(CreateRoute, TaskRoutes):
 
     # -- routing -----------------------------------------------------------------------
     def _route(self, request: Incoming, headers: dict[str, str], prefs: Preferences, request_id: str) -> Outgoing:
+        if self.replay is not None:  # a recording answers instead of the contract (docs/recordings.md)
+            return self._replayed(self.replay, request, headers, prefs, request_id)
         method = request.method.upper()
         path = request.path
         if path.rstrip("/") == COLLECTION:

@@ -10,6 +10,7 @@ from mockserver.contract.admin import PageHandler, handle_admin, is_admin_path
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
 from mockserver.contract.replies import Incoming, Outgoing, error_reply, new_request_id
+from mockserver.contract.request_guard import RequestGuard
 from mockserver.contract.state import retry_after_ms
 
 __all__ = ["Router"]
@@ -18,16 +19,27 @@ __all__ = ["Router"]
 class Router:
     """Send `/__mock/…` to the admin API and everything else to `engine.handle`."""
 
-    __slots__ = ("engine", "page")
+    __slots__ = ("engine", "guard", "page")
 
-    def __init__(self, engine: ContractEngine, page: PageHandler | None = None) -> None:
+    def __init__(
+        self, engine: ContractEngine, page: PageHandler | None = None, guard: RequestGuard | None = None
+    ) -> None:
         self.engine = engine
         # The live server passes the dashboard here; without it (in process) its paths are 404s.
         self.page = page
+        # The live server passes its Host allow-list and cross-site check; in process no browser can call.
+        self.guard = guard
 
     def handle(self, request: Incoming) -> Outgoing:
         """Answer one request. Never raises for anything a client can send."""
-        if not is_admin_path(request.path):
+        admin = is_admin_path(request.path)
+        if self.guard is not None:
+            refused = self.guard.refusal(request, admin=admin)
+            if refused is not None:
+                reply = error_reply(refused)
+                reply.headers["x-request-id"] = new_request_id()
+                return reply
+        if not admin:
             return self.engine.handle(request)
         headers = {k.lower(): v for k, v in request.headers.items()}
         try:

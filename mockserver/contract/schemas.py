@@ -18,9 +18,11 @@ SCHEMA_FILES = ("request.schema.json", "job.schema.json", "error.schema.json")
 
 @cache
 def load_json(name: str) -> Any:
-    """Return the parsed JSON file `name` from the packaged `schemas/` folder."""
-    text = (files("mockserver.contract") / "schemas" / name).read_text(encoding="utf-8")
-    return json.loads(text)
+    """Return the parsed JSON file `name` (e.g. `admin/clock.schema.json`) from the packaged `schemas/` folder."""
+    node = files("mockserver.contract") / "schemas"
+    for part in name.split("/"):
+        node = node / part
+    return json.loads(node.read_text(encoding="utf-8"))
 
 
 @cache

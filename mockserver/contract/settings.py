@@ -6,6 +6,8 @@ a config file is `mockserver.config_sources`' job (the core does no I/O).
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -17,6 +19,9 @@ MAX_DELAY_MS = 60_000
 DEFAULT_SECRET = "vidu-mock-default-secret"  # noqa: S105  # signs task ids only; documented, overridable
 DEFAULT_STATE_PREFIX = "vidu-mock:"
 _STATE_SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
+# A name the live server answers to (`--allow-host`): a DNS name or an IP literal, no port;
+# `*` for any name.
+_HOST_NAME = re.compile(r"^(\*|[a-z0-9_]([a-z0-9_.-]{0,251}[a-z0-9_.])?|\[[0-9a-f:.]{2,45}\])$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,13 @@ class Settings:
     state: str = field(default="memory", repr=False)
     state_prefix: str = DEFAULT_STATE_PREFIX
     dialect: str = DEFAULT_DIALECT
+    # Names the live server answers to besides the loopback ones (the Host header's name);
+    # see `mockserver.contract.request_guard`.
+    allow_host: tuple[str, ...] = ()
+    # A folder of recordings to answer from instead of the contract (docs/recordings.md), and
+    # how a create matches one: its whole JSON body ("exact") or its model and mode ("loose").
+    replay: str | None = None
+    replay_match: str = "exact"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:
@@ -83,8 +95,16 @@ class Settings:
             raise ValueError(f"retry_after_ms must be 0 to {MAX_DELAY_MS}")
         if self.dialect not in DIALECT_NAMES:
             raise ValueError(f"dialect must be one of {', '.join(DIALECT_NAMES)}, got {self.dialect!r}")
+        if self.replay_match not in ("exact", "loose"):
+            raise ValueError(f"replay_match must be 'exact' or 'loose', got {self.replay_match!r}")
 
         _check_state(self.state, self.state_prefix)
+        for name in self.allow_host:
+            if not _HOST_NAME.match(name):
+                raise ValueError(
+                    f"allow_host: {name[:80]!r} is not a host name (give names like mock or ci-mock.internal, "
+                    "IPv6 in brackets, without a port; * for any name)"
+                )
 
     def with_updates(self, **changes: Any) -> Settings:
         """A copy with `changes` applied, each coerced from text or JSON-like values."""
@@ -145,6 +165,8 @@ def _coerce(name: str, value: Any) -> Any:
     try:
         if name in ("error_codes", "tokens"):
             return tuple(_split(value))
+        if name == "allow_host":  # repeated flags arrive as a list, each item maybe "a,b"
+            return tuple(dict.fromkeys(_host(part) for item in _split(value) for part in _split(item)))
         if name == "latency_ms":
             parts = [_number(int, p, "MIN,MAX in whole milliseconds") for p in _split(value)]
             return (parts[0], parts[-1]) if parts else (0, 0)
@@ -157,7 +179,7 @@ def _coerce(name: str, value: Any) -> Any:
             return text in ("1", "true", "yes", "on")
         if name == "seed":
             return None if value in (None, "") else _number(int, value, "a whole number")
-        if name == "admin_token":
+        if name in ("admin_token", "replay"):
             return str(value) if value else None
         if isinstance(default, int):
             return _number(int, value, "a whole number")
@@ -166,6 +188,15 @@ def _coerce(name: str, value: Any) -> Any:
         return str(value)
     except (TypeError, ValueError, IndexError) as exc:
         raise ValueError(f"setting {name}: {exc}") from None
+
+
+def _host(name: str) -> str:
+    """A host name as the Host header's is compared: lower case, no final dot, a bare IPv6 bracketed."""
+    name = name.lower().rstrip(".")
+    try:
+        return f"[{ipaddress.IPv6Address(name)}]"
+    except ValueError:
+        return name
 
 
 def _number(kind: type[Any], value: Any, expected: str) -> Any:

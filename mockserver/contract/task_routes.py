@@ -173,8 +173,8 @@ class TaskRoutes(EngineSteps):
                 if injection.error is not None:
                     reply, message = self._injected_error(injection.error, injected, request_id)
                 else:
-                    video = sample_video()
-                    reply = Outgoing(200, {"Content-Type": "video/mp4", "Content-Length": str(len(video))}, video)
+                    # No Content-Length: framing is each face's to write, once.
+                    reply = Outgoing(200, {"Content-Type": "video/mp4"}, sample_video())
                 reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
             reply = self._refusal(api_error, request_id)

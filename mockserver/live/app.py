@@ -22,6 +22,7 @@ from werkzeug.wsgi import get_content_length, get_input_stream
 from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
 from mockserver.contract.replies import Incoming, Outgoing, error_reply, new_request_id
+from mockserver.contract.request_guard import RequestGuard
 from mockserver.contract.router import Router
 from mockserver.contract.settings import Settings
 from mockserver.dashboard import dashboard_reply
@@ -36,14 +37,17 @@ REQUEST_LOG = logging.getLogger("mockserver.requests")
 # WSGI passes these two as CONTENT_TYPE/CONTENT_LENGTH; HTTP_ copies of them are ignored, as Werkzeug does.
 _BODY_HEADERS_CGI = ("CONTENT_TYPE", "CONTENT_LENGTH")
 _BODY_HEADERS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
+# Written by this face (the length) or by the HTTP server (the rest), once each; never taken from a reply.
+_SERVER_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "date", "server"})
 
 
 class _State:
     """Per-app state kept in `app.extensions` (never module globals)."""
 
-    def __init__(self, engine: ContractEngine) -> None:
+    def __init__(self, engine: ContractEngine, bound_host: str) -> None:
         self.engine = engine
-        self.router = Router(engine, page=dashboard_reply)
+        guard = RequestGuard.for_server(bound_host, engine.settings.allow_host)
+        self.router = Router(engine, page=dashboard_reply, guard=guard)
         self.stopping = threading.Event()
         # Werkzeug rebuilds `host_url` (IRI decoding and all) on every request; it depends
         # only on these environ values, and clients send the same few Host headers.
@@ -127,14 +131,20 @@ class _MockFlask(Flask):
 _ROOT_PATH = os.path.dirname(os.path.abspath(__file__))
 
 
-def create_app(settings: Settings | None = None, *, engine: ContractEngine | None = None) -> Flask:
-    """A Flask app serving the fake API (and the `/__mock/` admin API) for `settings`."""
+def create_app(
+    settings: Settings | None = None, *, engine: ContractEngine | None = None, bound_host: str | None = None
+) -> Flask:
+    """A Flask app serving the fake API (and the `/__mock/` admin API) for `settings`.
+
+    `bound_host` is the interface the server listens on, which decides the Host names it
+    answers to (`RequestGuard`); by default `settings.host` (under gunicorn, `VIDU_MOCK_HOST`).
+    """
     if engine is None:
         settings = settings or Settings()
         engine = ContractEngine(settings, state=open_state(settings))
     # No static folder: its route cost a millisecond per app and answered OPTIONS /static/... itself.
     app = _MockFlask(__name__, static_folder=None, root_path=_ROOT_PATH, instance_path=_ROOT_PATH)
-    state = _State(engine)
+    state = _State(engine, engine.settings.host if bound_host is None else bound_host)
     app.extensions[EXTENSION] = state
     app.wsgi_app = FaultMiddleware(  # type: ignore[method-assign]
         app.wsgi_app, state.stopping, lambda: engine.settings.timeout_fault_seconds
@@ -198,8 +208,13 @@ def _serve(state: _State, current: Request) -> Outgoing:
 
 
 def _respond(reply: Outgoing, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    """Start the WSGI response for `reply`: the engine's headers, nothing Werkzeug would add but a length."""
-    headers = list(reply.headers.items())
+    """Start the WSGI response for `reply`: the engine's headers, then the one length this face owns.
+
+    Framing is the face's alone: a length (or date, or connection header) among the engine's
+    would go out next to the one written here or by the server, and strict parsers (Node's
+    undici, proxies) refuse an answer with two.
+    """
+    headers = [(name, value) for name, value in reply.headers.items() if name.lower() not in _SERVER_HEADERS]
     # CONTRACT §3: every response has one, including those the engine never saw.
     if not any(name.lower() == "x-request-id" for name in reply.headers):
         headers.append(("x-request-id", new_request_id()))

@@ -11,6 +11,7 @@ from mockserver.contract.engine import ContractEngine
 from mockserver.contract.settings import Settings
 from mockserver.live.app import create_app, shutdown_event
 from mockserver.live.serving import MockWSGIServer, make_mock_server
+from mockserver.replay_folder import attach_replay
 from mockserver.state_backends import open_state
 
 __all__ = ["LiveServer"]
@@ -38,8 +39,10 @@ class LiveServer:
     ) -> None:
         settings = settings or (engine.settings if engine else Settings())
         self.engine = engine or ContractEngine(settings, clock, state=open_state(settings))
-        self.app = create_app(engine=self.engine)
+        if self.engine.settings.replay and self.engine.replay is None:
+            attach_replay(self.engine)  # the `replay` setting: answer from a folder of recordings
         self.host = host or settings.host
+        self.app = create_app(engine=self.engine, bound_host=self.host)
         self._port = settings.port if port is None else port
         self._server: MockWSGIServer | None = None
         self._thread: threading.Thread | None = None

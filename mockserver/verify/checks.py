@@ -1,8 +1,10 @@
-"""The checks themselves: free ones first (they create nothing), then the bounded paid ones.
+"""The run: the free-tier probes first, then the bounded paid creates, each within the job budget.
 
-Each check sends its request(s) through the `PoliteClient`, compares the answer with the
-chosen `Dialect`, and adds one or more `CheckResult`s to the `Report`; the created tasks
-are then handed to the `Poller`.
+Each probe sends its request through the `PoliteClient` (if the `JobBudget` lets it), and
+its judge compares the answer with the chosen `Dialect` and adds a `CheckResult` to the
+`Report`. A request with no answer makes its check incomplete and the run goes on; a run
+that stops early (requests unanswered, the request cap, the key refused) says why and how
+many planned checks did not run. The created tasks are handed to the `Poller`.
 """
 
 from __future__ import annotations
@@ -11,21 +13,25 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-import httpx
-
-from mockserver.verify.client import RETRY_STATUSES, Answer, BudgetExhausted, KeyChoice, PoliteClient
-from mockserver.verify.dialects import CREATE_KEYS, DIALECTS, Dialect, dialect_of_error
+from mockserver.verify.budget import JobBudget, task_id_of
+from mockserver.verify.client import RETRY_STATUSES, Answer, BudgetExhausted, KeyChoice, NoAnswer, PoliteClient, StopRun
+from mockserver.verify.dialects import CREATE_KEYS, DIALECTS, Dialect, Shape, dialect_of_error
 from mockserver.verify.options import VerifyOptions
-from mockserver.verify.plan import COLLECTION, UNKNOWN_PATH, UNKNOWN_TASK
+from mockserver.verify.plan import COLLECTION
 from mockserver.verify.polling import PolledTask, Poller, problems_line
+from mockserver.verify.probes import Probe, bad_body_expected, error_expected, free_probes
 from mockserver.verify.results import CheckResult, Report, Verdict
-from mockserver.verify.samples import INVALID_BODIES, create_examples
+from mockserver.verify.samples import BadBody, PageExample, create_examples
 
 __all__ = ["CannotVerify", "Verifier"]
 
-_WRONG_KEY = "sk-vidu-mock-verify-not-a-real-key"
-# Invalid (text-to-video without a prompt): even a gateway that ignores a missing key creates nothing.
-_AUTH_PROBE: dict[str, Any] = {"model": "viduq3p-720p"}
+#: The planned checks of one create: the create, its polls to a final state, the other route, the video.
+CHECKS_PER_CREATE = 4
+_DISTINCT_IDS = "creates: a new task id each"
+
+
+def _create_name(n: int, example: PageExample) -> str:
+    return f"create #{n}: {example.mode} on {example.body['model']}"
 
 
 class CannotVerify(Exception):
@@ -43,6 +49,7 @@ class Verifier:
         progress: TextIO,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        on_result: Callable[[CheckResult], None] | None = None,
     ) -> None:
         self.options = options
         self.client = client
@@ -52,35 +59,43 @@ class Verifier:
         chosen = DIALECTS.get(options.dialect)
         self.dialect: Dialect = chosen or DIALECTS["uniall"]
         evidence = "chosen with --dialect" if chosen else "not detected yet"
-        self.report = Report(options.base_url, self.dialect.name, evidence)
+        self.report = Report(options.base_url, self.dialect.name, evidence, on_add=on_result)
+        self.budget = JobBudget(options.creates)
+        self.report.jobs = self.budget.jobs  # one list: the report shows every job the budget counted
+        self.probes: list[Probe] = free_probes()
+        self._planned: list[PageExample] = create_examples(options.creates, offpeak=options.offpeak)
+        self._tasks: list[PolledTask] = []
         self._keyed_answers = 0
         self._keyed_refused = 0
 
     # -- running -----------------------------------------------------------------------
     def run(self) -> Report:
-        """Run the free checks, then the paid ones; the report says what happened."""
+        """Run the probes, then the creates; the report says what happened, and why a run stopped early."""
         try:
             self._free_checks()
             self._paid_checks()
         except BudgetExhausted as spent:
-            self.report.fatal = f"{spent} before every check ran (raise --max-requests)"
-            self.report.add(CheckResult("remaining checks", "run", str(spent), "skipped"))
-        except CannotVerify as stop:
-            self.report.fatal = str(stop)
+            self._stop(f"{spent} (raise --max-requests)")
+        except (StopRun, CannotVerify) as stop:
+            self._stop(str(stop))
         self.report.requests_sent = self.client.sent
         self.report.retries = self.client.retries
         return self.report
 
+    def _stop(self, why: str) -> None:
+        self.report.stopped = why
+        done = {r.check for r in self.report.results}
+        free = sum(1 for probe in self.probes if probe.name not in done)
+        creates = sum(1 for n, example in enumerate(self._planned, start=1) if _create_name(n, example) not in done)
+        pending = sum(CHECKS_PER_CREATE - 1 for t in self._tasks if not t.done)
+        self.report.not_run = free + CHECKS_PER_CREATE * creates + pending
+
     def _send(self, method: str, path: str, **kwargs: Any) -> Answer:
         try:
             answer = self.client.api(method, path, **kwargs)
-        except httpx.ConnectError as error:
-            raise CannotVerify(f"cannot reach {self.options.base_url}: {error}") from None
-        except httpx.TimeoutException:
-            if self.client.sent <= 1:
-                raise CannotVerify(
-                    f"{self.options.base_url} did not answer within {self.options.timeout:g} s"
-                ) from None
+        except NoAnswer as silent:
+            if silent.unreachable and not self.client.answered:
+                raise CannotVerify(f"cannot reach {self.options.base_url}: {silent}") from None
             raise
         if kwargs.get("key", KeyChoice.OWN) is KeyChoice.OWN:
             self._keyed_answers += 1
@@ -110,7 +125,8 @@ class Verifier:
             self.report.dialect_evidence = f"detected from the answer to {what}"
             self._say(f"dialect: {found.name} (from the answer to {what})")
 
-    def _settle_dialect(self) -> None:
+    def settle_dialect(self) -> None:
+        """No answer so far matched a dialect: say so (a drift), and judge the rest as uniall."""
         if self.report.dialect_evidence == "not detected yet":
             self.report.dialect_evidence = "no answer matched a known dialect: judged as uniall"
             self.report.add(
@@ -125,37 +141,49 @@ class Verifier:
     # -- free checks ----------------------------------------------------------------------
     def _free_checks(self) -> None:
         self._say(f"free checks against {self.options.base_url} ...")
-        for what, key in (("no key", None), ("wrong key", _WRONG_KEY)):
-            answer = self._send("POST", COLLECTION, key=key, json_body=_AUTH_PROBE)
-            self._detect(answer, f"a request with {what}")
-            self._expect_error(f"{what}: 401", answer, {401}, self.dialect.auth_error, "auth error")
-        for bad in INVALID_BODIES:
-            answer = self._send("POST", COLLECTION, json_body=bad.body, raw=bad.raw)
-            self._detect(answer, f"an invalid body ({bad.rule})")
-            self._check_bad_body(bad.rule, bad.code, bad.param, answer)
+        for probe in self.probes:
+            self._run_probe(probe)
             if self._keyed_answers >= 3 and self._keyed_refused == self._keyed_answers:
                 raise CannotVerify(
                     f"every request with the key in ${self.options.key_env} was refused as unauthorised (401)"
                 )
-        answer = self._send("GET", f"{COLLECTION}/{UNKNOWN_TASK}")
-        self._detect(answer, "an unknown task id")
-        self._settle_dialect()
-        d = self.dialect
-        result = self._expect_error("unknown task id", answer, {d.unknown_task_status}, d.task_error, "task error")
-        code = d.error_code_of(answer.json) if answer.is_json else None
-        if result.verdict == "pass":
-            result.observed += f" {code}"
-            if code != d.unknown_task_code:
-                result.verdict = "DRIFT"
-        result.expected += f" {d.unknown_task_code}"
-        answer = self._send("GET", UNKNOWN_PATH)
-        self._expect_error("unknown path: 404", answer, {404}, d.auth_error, "routing error")
+        self.settle_dialect()
 
-    def _expect_error(
-        self, name: str, answer: Answer, statuses: set[int], shape: Any, shape_name: str, group: str = "free"
+    def _run_probe(self, probe: Probe) -> None:
+        why = self.budget.why_not(probe.cost, invalid_body=probe.invalid_body)
+        if why is not None:
+            self.report.add(CheckResult(probe.name, probe.expected(self.dialect), why, "skipped"))
+            return
+        try:
+            answer = self._send(probe.method, probe.path, key=probe.key, json_body=probe.json_body, raw=probe.raw)
+        except NoAnswer as silent:
+            observed = str(silent)
+            if probe.cost != "free":  # the body may have reached an upstream that charges for it
+                self.budget.spend(probe.name, None)
+                observed += ": it may have started a job"
+            self.report.add(CheckResult(probe.name, probe.expected(self.dialect), observed, "incomplete"))
+            self.client.check_silence()
+            return
+        if probe.seen_as is not None:
+            self._detect(answer, probe.seen_as)
+        if probe.method == "POST" and probe.path == COLLECTION and 200 <= answer.status < 300:
+            # A probe the gateway should have refused was accepted: it may have started a job.
+            self.budget.spend(probe.name, task_id_of(answer.json) if answer.is_json else None)
+            self.budget.lenient_on = self.budget.lenient_on or probe.name
+        probe.judge(self, answer)
+
+    def expect_error(
+        self,
+        name: str,
+        answer: Answer,
+        statuses: set[int],
+        shape: Shape,
+        shape_name: str,
+        code: str | None = None,
+        group: str = "free",
     ) -> CheckResult:
-        wanted = "/".join(str(s) for s in sorted(statuses))
-        expected = f"{wanted} {self.dialect.name} {shape_name}"
+        """An error answer: one of `statuses`, in `shape` (and with error `code` when given)."""
+        expected = error_expected(self.dialect, statuses, shape_name) + (f" {code}" if code else "")
         if answer.status in RETRY_STATUSES and answer.status not in statuses:
             return self.report.add(CheckResult(name, expected, f"{answer.brief()} after retries", "incomplete", group))
         if answer.status not in statuses:
@@ -169,39 +197,37 @@ class Verifier:
             return self.report.add(
                 CheckResult(name, expected, f"{answer.status}, {problems_line(problems)}", "DRIFT", group, problems)
             )
-        return self.report.add(CheckResult(name, expected, f"{answer.status} {shape_name}", "pass", group))
+        observed = f"{answer.status} {shape_name}"
+        got = self.dialect.error_code_of(answer.json) if code else None
+        if code:
+            observed += f" {got}"
+        verdict: Verdict = "DRIFT" if code and got != code else "pass"
+        return self.report.add(CheckResult(name, expected, observed, verdict, group))
 
-    def _check_bad_body(self, rule: str, code: str, param: str | None, answer: Answer) -> None:
+    def check_bad_body(self, name: str, bad: BadBody, answer: Answer) -> CheckResult:
+        """A refused body: a 4xx (or the contract's status) in the dialect's shape, with its code and param."""
         d = self.dialect
-        name = f"bad body: {rule}"
-        wanted = d.refusal(code, param)
-        # Any 4xx will do where the contract gives one (gateways differ on 400/422); else that status.
+        wanted = d.refusal(bad.code, bad.param)
         client_error = 400 <= wanted.status < 500
-        status_word = "4xx" if client_error else str(wanted.status)
-        if d.error_param_of is not None:
-            expected = f"{status_word} {code} @{param or '-'}"
-        else:
-            expected = f"{status_word} {d.name} {wanted.kind}"
+        expected = bad_body_expected(d, bad)
         if answer.status in RETRY_STATUSES and answer.status != wanted.status:
-            self.report.add(CheckResult(name, expected, f"{answer.brief()} after retries", "incomplete"))
-            return
+            return self.report.add(CheckResult(name, expected, f"{answer.brief()} after retries", "incomplete"))
         if answer.status == 401:  # the key was refused: nothing about this body was learnt
-            self.report.add(CheckResult(name, expected, "401: the key was refused", "incomplete"))
-            return
+            return self.report.add(CheckResult(name, expected, "401: the key was refused", "incomplete"))
         if not (400 <= answer.status < 500 if client_error else answer.status == wanted.status):
             accepted = answer.status < 300
             note = ["a body the contract refuses was accepted: the gateway may have created a task"]
-            self.report.add(CheckResult(name, expected, answer.brief(), "DRIFT", details=note if accepted else []))
-            return
+            return self.report.add(
+                CheckResult(name, expected, answer.brief(), "DRIFT", details=note if accepted else [])
+            )
         if not answer.is_json:
-            self.report.add(CheckResult(name, expected, answer.brief(), "DRIFT", details=["the body is not JSON"]))
-            return
+            return self.report.add(
+                CheckResult(name, expected, answer.brief(), "DRIFT", details=["the body is not JSON"])
+            )
         problems = wanted.shape.problems(answer.json)
         if problems:
-            self.report.add(
-                CheckResult(name, expected, f"{answer.status}, {problems_line(problems)}", "DRIFT", details=problems)
-            )
-            return
+            observed = f"{answer.status}, {problems_line(problems)}"
+            return self.report.add(CheckResult(name, expected, observed, "DRIFT", details=problems))
         observed = f"{answer.status}"
         drift = []
         got_code = d.error_code_of(answer.json)
@@ -210,26 +236,33 @@ class Verifier:
         if d.error_param_of is not None:
             got_param = d.error_param_of(answer.json)
             observed += f" {got_code} @{got_param or '-'}"
-            if got_param != param:
-                drift.append(f"param {got_param!r}, the contract gives {param!r}")
+            if got_param != bad.param:
+                drift.append(f"param {got_param!r}, the contract gives {bad.param!r}")
         else:
             observed += f" {wanted.kind} {got_code!r}"
-        self.report.add(CheckResult(name, expected, observed, "DRIFT" if drift else "pass", details=drift))
+        return self.report.add(CheckResult(name, expected, observed, "DRIFT" if drift else "pass", details=drift))
 
     # -- paid checks ----------------------------------------------------------------------
     def _paid_checks(self) -> None:
-        examples = create_examples(self.options.creates, offpeak=self.options.offpeak)
-        if not examples:
+        if not self._planned:
             self.report.add(
                 CheckResult("creates", "--creates N > 0", "--creates 0: nothing created", "skipped", "paid")
             )
             return
-        tasks: list[PolledTask] = []
         seen_ids: dict[str, int] = {}
-        for n, example in enumerate(examples, start=1):
-            task = self._create(n, example.mode, example.body, seen_ids)
+        for n, example in enumerate(self._planned, start=1):
+            name = _create_name(n, example)
+            why = self.budget.why_not("create")
+            if why is not None:
+                self.report.add(CheckResult(name, f"200 {self.dialect.name} create", why, "skipped", "paid"))
+                continue
+            task = self._create(n, name, example.body, seen_ids)
             if task is not None:
-                tasks.append(task)
+                self._tasks.append(task)
+        if len(seen_ids) > 1 and not any(r.check == _DISTINCT_IDS for r in self.report.results):
+            self.report.add(
+                CheckResult(_DISTINCT_IDS, "a task_id per create", f"{len(seen_ids)} different ids", "pass", "paid")
+            )
         poller = Poller(
             self.dialect,
             self.options,
@@ -240,15 +273,22 @@ class Verifier:
             sleep=self.sleep,
             clock=self.clock,
         )
-        poller.poll_all(tasks)
+        poller.poll_all(self._tasks)
 
-    def _create(self, n: int, mode: str, body: dict[str, Any], seen_ids: dict[str, int]) -> PolledTask | None:
+    def _create(self, n: int, name: str, body: dict[str, Any], seen_ids: dict[str, int]) -> PolledTask | None:
         d = self.dialect
-        name = f"create #{n}: {mode} on {body['model']}"
-        expected = f"200 {d.name} create, model echoed"
-        self._say(f"create #{n}: {mode} on {body['model']} ...")
-        answer = self._send("POST", COLLECTION, json_body=body)
+        expected = f"200 {d.name} create"
+        self._say(f"{name} ...")
         self.report.creates_sent += 1
+        try:
+            answer = self._send("POST", COLLECTION, json_body=body)
+        except NoAnswer as silent:
+            self.budget.spend(name, None)  # sent, unanswered: it may have started a job
+            self.report.add(CheckResult(name, expected, f"{silent}: it may have started a job", "incomplete", "paid"))
+            self.client.check_silence()
+            return None
+        if 200 <= answer.status < 300:
+            self.budget.spend(name, task_id_of(answer.json) if answer.is_json else None)
         if answer.status != 200 or not answer.is_json:
             verdict: Verdict = "incomplete" if answer.status in RETRY_STATUSES else "DRIFT"
             self.report.add(CheckResult(name, expected, answer.brief(), verdict, "paid"))
@@ -261,20 +301,39 @@ class Verifier:
                 problems.append(f"body: keys differ from the create answer's seven (extra {extra}, missing {missing})")
             if job.get("object") != d.create_object:
                 problems.append(f"object: {job.get('object')!r}, the dialect gives {d.create_object!r}")
-            if job.get("model") != body["model"]:
-                problems.append(f"model: {job.get('model')!r} echoed for a request for {body['model']!r}")
             if job.get("id") != job.get("task_id"):
                 problems.append("id: differs from task_id")
             if job.get("status") != "queued":  # lowercase in both dialects' create answers
                 problems.append(f"status: {job.get('status')!r} on create, the contract gives 'queued'")
         task_id = job.get("task_id") if isinstance(job, dict) else None
-        if isinstance(task_id, str) and task_id in seen_ids:
-            problems.append(f"task_id: {task_id!r} was already returned by create #{seen_ids[task_id]}")
         if problems:
             self.report.add(CheckResult(name, expected, problems_line(problems), "DRIFT", "paid", problems))
         else:
             self.report.add(CheckResult(name, expected, f"200 {task_id}", "pass", "paid"))
-        if not isinstance(task_id, str) or not task_id or task_id in seen_ids:
+        self._check_model_echoed(n, body["model"], job)
+        if not isinstance(task_id, str) or not task_id:
+            return None
+        if task_id in seen_ids:  # a static mock's fixed example: named, and not polled twice
+            first = seen_ids[task_id]
+            self.report.add(
+                CheckResult(
+                    _DISTINCT_IDS,
+                    "a task_id per create",
+                    f"create #{n} returned {task_id!r}, as create #{first} did",
+                    "DRIFT",
+                    "paid",
+                    [f"task_id: {task_id!r} was already returned by create #{first}"],
+                )
+            )
             return None
         seen_ids[task_id] = n
         return PolledTask(n, task_id, body["model"], self.clock())
+
+    def _check_model_echoed(self, n: int, sent: str, job: Any) -> None:
+        echoed = job.get("model") if isinstance(job, dict) else None
+        name = f"create #{n}: model echoed"
+        if echoed == sent:
+            self.report.add(CheckResult(name, sent, f"{echoed}", "pass", "paid"))
+            return
+        details = [f"model: {echoed!r} echoed for a request for {sent!r}"]
+        self.report.add(CheckResult(name, sent, f"{echoed!r}", "DRIFT", "paid", details))

@@ -14,6 +14,7 @@ from mockserver.verify.checks import Verifier
 from mockserver.verify.client import PoliteClient
 from mockserver.verify.options import OptionsError, VerifyOptions, parse_options
 from mockserver.verify.plan import render_plan
+from mockserver.verify.recording import ExchangeLog
 from mockserver.verify.report import render_table, write_json, write_junit
 from mockserver.verify.results import EXIT_UNVERIFIED, Report
 
@@ -49,7 +50,13 @@ def main(
     key = env.get(options.key_env, "").strip()
     if not key:
         return _fail(f"no API key: set ${options.key_env} (the key is never taken from a flag)", err)
-    report = _run(options, key, err, sleep, clock, transport)
+    log: ExchangeLog | None = None
+    if options.record is not None:
+        try:
+            log = ExchangeLog(options.record, key, options.base_url)
+        except OSError as error:
+            return _fail(f"cannot record to {options.record}: {error.strerror}", err)
+    report = _run(options, key, err, sleep, clock, transport, log)
     report.redact(key)
     try:
         if options.report_json:
@@ -61,8 +68,10 @@ def main(
         return _fail(f"cannot write the report: {error.strerror}: {error.filename}", err)
     if report.results:  # nothing checked (an unreachable host): the one line below says it all
         print(render_table(report), file=out)
-    if report.fatal and report.exit_code == EXIT_UNVERIFIED:
-        print(f"mockserver verify: could not verify: {report.fatal}", file=err)
+    if report.stopped is not None or report.exit_code == EXIT_UNVERIFIED:
+        print(f"mockserver verify: {report.verdict_line()}", file=err)
+    if log is not None and log.error is not None:
+        return _fail(f"cannot write the recording: {log.error}", err)
     return report.exit_code
 
 
@@ -73,6 +82,7 @@ def _run(
     sleep: Callable[[float], None],
     clock: Callable[[], float],
     transport: httpx.BaseTransport | None,
+    log: ExchangeLog | None,
 ) -> Report:
     client = PoliteClient(
         options.base_url,
@@ -83,14 +93,19 @@ def _run(
         sleep=sleep,
         clock=clock,
         transport=transport,
+        on_exchange=log.seen if log else None,
     )
     with client:
-        verifier = Verifier(options, client, progress=err, sleep=sleep, clock=clock)
+        verifier = Verifier(
+            options, client, progress=err, sleep=sleep, clock=clock, on_result=log.verdict if log else None
+        )
         try:
             return verifier.run()
-        except httpx.HTTPError as error:
-            # A transport failure mid-run (a reset, a timeout): what was checked so far still counts.
+        except httpx.HTTPError as error:  # not a missing answer (those are NoAnswer): still no traceback
             report = verifier.report
-            report.fatal = f"the gateway stopped answering ({type(error).__name__})"
+            report.stopped = f"the gateway's answer could not be read ({type(error).__name__})"
             report.requests_sent = client.sent
             return report
+        finally:
+            if log is not None:
+                log.flush()

@@ -4,6 +4,11 @@ The API key is attached only to requests for the base URL's own origin (scheme, 
 port) and redirects are never followed there, so it cannot leak to another host. A video
 download goes without the key, to whatever http(s) URL the gateway returned, with its
 size capped; it follows up to three redirects (a CDN), still without the key.
+
+A request with no answer (a timeout, a reset, a refused connection) raises `NoAnswer`: the
+check it belongs to is incomplete and the run goes on, until `SILENT_LIMIT` requests in a
+row got none (`check_silence` then raises `StopRun`). Every exchange can be handed to an
+`on_exchange` hook as a recording `Exchange` (see `mockserver.verify.recording`).
 """
 
 from __future__ import annotations
@@ -18,13 +23,30 @@ from urllib.parse import urlsplit
 
 import httpx
 
-__all__ = ["RETRY_STATUSES", "Answer", "BudgetExhausted", "Download", "KeyChoice", "PoliteClient", "retry_delay"]
+from mockserver.contract.recorded import Exchange
+
+__all__ = [
+    "RETRY_STATUSES",
+    "SILENT_LIMIT",
+    "Answer",
+    "BudgetExhausted",
+    "Download",
+    "KeyChoice",
+    "NoAnswer",
+    "PoliteClient",
+    "StopRun",
+    "retry_delay",
+]
 
 #: Statuses a polite client retries after the wait the server asks for (transient, never a verdict).
 RETRY_STATUSES = frozenset({429, 503})
 _MAX_RETRIES = 3
 _MAX_WAIT_SECONDS = 60.0
 _BODY_CAP = 1024 * 1024  # API answers are small; a bigger one is read no further
+#: After this many requests in a row with no answer the run stops (the gateway is down, not slow).
+SILENT_LIMIT = 3
+#: A downloaded video up to this size is handed to the recording whole; a bigger one is not kept.
+_KEEP_VIDEO_BYTES = 256 * 1024
 
 
 class KeyChoice(enum.Enum):
@@ -35,6 +57,19 @@ class KeyChoice(enum.Enum):
 
 class BudgetExhausted(Exception):
     """The total request cap (`--max-requests`) is spent."""
+
+
+class NoAnswer(Exception):
+    """A request got no answer: the check is incomplete, and the run goes on."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        #: The connection itself was refused (before any answer: the host is unreachable).
+        self.unreachable = unreachable
+
+
+class StopRun(Exception):
+    """The run cannot usefully go on (too many requests in a row went unanswered)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +157,7 @@ class PoliteClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.BaseTransport | None = None,
+        on_exchange: Callable[[Exchange], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._key = key
@@ -129,6 +165,10 @@ class PoliteClient:
         self.max_requests = max_requests
         self.sent = 0
         self.retries = 0
+        self.answered = 0
+        self.silent_in_a_row = 0
+        self.timeout = timeout
+        self._on_exchange = on_exchange
         self._sleep = sleep
         self._clock = clock
         self._next_slot = 0.0
@@ -144,6 +184,42 @@ class PoliteClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _no_answer(self, error: httpx.RequestError) -> NoAnswer:
+        self.silent_in_a_row += 1
+        if isinstance(error, httpx.TimeoutException):
+            return NoAnswer(f"no answer in {self.timeout:g} s")
+        return NoAnswer(f"no answer: {type(error).__name__}", unreachable=isinstance(error, httpx.ConnectError))
+
+    def _answered(self) -> None:
+        self.silent_in_a_row = 0
+        self.answered += 1
+
+    def check_silence(self) -> None:
+        """Raise `StopRun` once `SILENT_LIMIT` requests in a row got no answer."""
+        if self.silent_in_a_row >= SILENT_LIMIT:
+            raise StopRun(f"{self.silent_in_a_row} requests in a row got no answer in {self.timeout:g} s")
+
+    def _record(self, response: httpx.Response, body: bytes | None, *, endpoint: str, notes: tuple[str, ...]) -> None:
+        if self._on_exchange is None:
+            return
+        request = response.request
+        self._on_exchange(
+            Exchange(
+                seq=0,
+                method=request.method,
+                path=request.url.path,
+                query=request.url.query.decode("ascii", "replace"),
+                status=response.status_code,
+                request_headers=dict(request.headers),
+                request_body=request.content,
+                response_headers=dict(response.headers),
+                response_body=body,
+                endpoint=endpoint,
+                elapsed_ms=int(response.elapsed.total_seconds() * 1000),
+                notes=notes,
+            )
+        )
 
     @property
     def remaining(self) -> int:
@@ -188,8 +264,13 @@ class PoliteClient:
         attempt = 0
         while True:
             self._take_slot()
-            with self._http.stream(method, url, headers=headers, content=content) as response:
-                body = _read_capped(response, _BODY_CAP)
+            try:
+                with self._http.stream(method, url, headers=headers, content=content) as response:
+                    body = _read_capped(response, _BODY_CAP)
+            except httpx.RequestError as error:
+                raise self._no_answer(error) from None
+            self._answered()
+            self._record(response, body, endpoint="other", notes=())
             if retry and response.status_code in RETRY_STATUSES and attempt < _MAX_RETRIES:
                 wait = retry_delay(response.headers, attempt)
                 attempt += 1
@@ -203,23 +284,33 @@ class PoliteClient:
             return Answer(response.status_code, response.headers, body.decode("utf-8", "replace"), parsed)
 
     def download(self, url: str, *, cap_bytes: int) -> Download:
-        """GET `url` without the key and read at most `cap_bytes` of it."""
+        """GET `url` without the key and read at most `cap_bytes` of it (`NoAnswer` when none comes)."""
         if urlsplit(url).scheme not in ("http", "https"):
             raise ValueError(f"not an http(s) URL: {url[:80]!r}")
         self._take_slot()
-        head = b""
+        kept = bytearray()
         size = 0
         truncated = False
-        with self._http.stream("GET", url, follow_redirects=True) as response:
-            for chunk in response.iter_bytes():
-                if len(head) < 64:
-                    head += chunk[: 64 - len(head)]
-                size += len(chunk)
-                if size > cap_bytes:
-                    truncated = True
-                    break
-            content_type = response.headers.get("content-type", "").split(";")[0].strip()
-            return Download(response.status_code, content_type, head, size, truncated)
+        try:
+            with self._http.stream("GET", url, follow_redirects=True) as response:
+                for chunk in response.iter_bytes():
+                    if size < _KEEP_VIDEO_BYTES:
+                        kept += chunk
+                    size += len(chunk)
+                    if size > cap_bytes:
+                        truncated = True
+                        break
+        except httpx.RequestError as error:
+            raise self._no_answer(error) from None
+        self._answered()
+        whole = not truncated and size <= _KEEP_VIDEO_BYTES
+        where = "the base URL's host" if self.same_origin(url) else f"{urlsplit(url).hostname}"
+        notes = [f"fetched from {where}, without the key"]
+        if not whole:
+            notes.append(f"body not kept: {size} bytes read, over the recording's {_KEEP_VIDEO_BYTES} B")
+        self._record(response, bytes(kept) if whole else None, endpoint="content", notes=tuple(notes))
+        content_type = response.headers.get("content-type", "").split(";")[0].strip()
+        return Download(response.status_code, content_type, bytes(kept[:64]), size, truncated)
 
     def scrub(self, text: str) -> str:
         """`text` with the key replaced, for anything printed while the run goes on."""

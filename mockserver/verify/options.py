@@ -41,6 +41,7 @@ class VerifyOptions:
     report_json: Path | None = None
     junit_xml: Path | None = None
     timeout: float = 30.0
+    record: Path | None = None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", required=True, help="the gateway's base URL, e.g. https://gateway.example")
     p.add_argument("--key-env", default="VIDU_API_KEY", metavar="NAME", help="environment variable holding the key")
     p.add_argument("--dialect", default="auto", choices=["auto", *DIALECTS], help="shapes to expect (default auto)")
-    p.add_argument("--creates", type=int, default=1, metavar="N", help="tasks to create (paid; default 1, 0: none)")
+    p.add_argument(
+        "--creates",
+        type=int,
+        default=1,
+        metavar="N",
+        help="the most jobs the run may cause, creates and accepted invalid bodies alike (default 1; 0: none)",
+    )
     p.add_argument("--deadline", type=float, default=900.0, metavar="SECONDS", help="poll until then (default 900)")
     p.add_argument("--rps", type=float, default=2.0, help="requests per second at most (default 2)")
     p.add_argument("--max-requests", type=int, default=200, metavar="N", help="total request cap (default 200)")
@@ -66,7 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the plan and send nothing")
     p.add_argument("--report-json", type=Path, metavar="PATH", help="also write the report as JSON")
     p.add_argument("--junit-xml", type=Path, metavar="PATH", help="also write the report as JUnit XML")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per-request timeout")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="a request with no answer by then makes its check incomplete; 3 in a row stop the run (default 30)",
+    )
+    p.add_argument("--record", type=Path, metavar="DIR", help="write every exchange to DIR as JSON, redacted")
     return p
 
 
@@ -109,4 +123,5 @@ def parse_options(argv: Sequence[str]) -> VerifyOptions:
         report_json=args.report_json,
         junit_xml=args.junit_xml,
         timeout=args.timeout,
+        record=args.record,
     )

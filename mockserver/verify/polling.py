@@ -2,6 +2,8 @@
 
 Tasks are polled in turn with backoff (`--poll-interval`, x1.5, up to
 `--max-poll-interval`) until each reaches a final state or drifts, or the deadline passes.
+A poll with no answer is tried again at the next turn. A job whose state and progress never
+changed through the whole deadline is named (a static mock answers the same example).
 """
 
 from __future__ import annotations
@@ -11,9 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import httpx
-
-from mockserver.verify.client import RETRY_STATUSES, Answer, PoliteClient
+from mockserver.verify.client import RETRY_STATUSES, Answer, NoAnswer, PoliteClient
 from mockserver.verify.dialects import FINAL_STATES, Dialect, legal_move
 from mockserver.verify.options import VerifyOptions
 from mockserver.verify.plan import COLLECTION, VIDEOS
@@ -44,6 +44,13 @@ class PolledTask:
     states_seen: list[str] = field(default_factory=list)
     done: bool = False
     said_at: float = 0.0  # seconds after creation of the last progress line
+    first_progress: int = 0
+    moved: bool = False  # whether state or progress ever differed from the first poll's
+
+    @property
+    def judged(self) -> int:
+        """How many polls got an answer that was judged (a 503 or no answer is not)."""
+        return len(self.states_seen)
 
 
 class Poller:
@@ -90,6 +97,20 @@ class Poller:
                 self.report.fatal = self.report.fatal or (
                     f"task #{task.number} was not final after --deadline {self.options.deadline:g} s"
                 )
+                if task.judged >= 2 and not task.moved:
+                    self.report.add(
+                        CheckResult(
+                            f"poll #{task.number}: progress moves",
+                            "state or progress changes while the job runs",
+                            f"{task.state} {task.progress}% on all {task.judged} polls",
+                            "DRIFT",
+                            "paid",
+                            [
+                                f"the job stood still for --deadline {self.options.deadline:g} s: every poll answered "
+                                f"{task.state} at {task.progress}% (a mock answering a fixed example?)"
+                            ],
+                        )
+                    )
                 self.report.add(
                     CheckResult(
                         f"poll #{task.number}: reaches a final state",
@@ -107,8 +128,13 @@ class Poller:
 
     def _poll_once(self, task: PolledTask) -> None:
         d = self.dialect
-        answer = self._send("GET", f"{COLLECTION}/{task.task_id}")
         task.polls += 1
+        try:
+            answer = self._send("GET", f"{COLLECTION}/{task.task_id}")
+        except NoAnswer as silent:
+            self._say(f"poll #{task.number}: {silent}, polling on")
+            self.client.check_silence()
+            return
         if answer.status in RETRY_STATUSES:
             self._say(f"poll #{task.number}: {answer.status}, polling on")
             return
@@ -157,6 +183,10 @@ class Poller:
         if changed or elapsed - task.said_at >= _QUIET_SECONDS:  # a line per change, and one a minute anyway
             task.said_at = elapsed
             self._say(f"poll #{task.number}: {task.task_id} {word} {progress}% ({elapsed:.0f} s)")
+        if task.states_seen and (state, progress) != (task.states_seen[0], task.first_progress):
+            task.moved = True
+        if not task.states_seen:
+            task.first_progress = progress
         task.state, task.progress = state, progress
         task.states_seen.append(state)
         if state in FINAL_STATES:
@@ -180,7 +210,12 @@ class Poller:
         d = self.dialect
         name = f"poll #{task.number}: {VIDEOS}/{{id}} agrees"
         expected = f"200 {d.name} job, {state}"
-        answer = self._send("GET", f"{VIDEOS}/{task.task_id}")
+        try:
+            answer = self._send("GET", f"{VIDEOS}/{task.task_id}")
+        except NoAnswer as silent:
+            self.report.add(CheckResult(name, expected, str(silent), "incomplete", "paid"))
+            self.client.check_silence()
+            return
         if answer.status in RETRY_STATUSES:
             self.report.add(CheckResult(name, expected, f"{answer.brief()} after retries", "incomplete", "paid"))
             return
@@ -206,8 +241,9 @@ class Poller:
         where = "same host" if self.client.same_origin(url) else f"other host {urlsplit(url).hostname}"
         try:
             got = self.client.download(url, cap_bytes=self.options.max_video_bytes)
-        except httpx.HTTPError as error:
-            self.report.add(CheckResult(name, expected, f"download failed: {type(error).__name__}", "DRIFT", "paid"))
+        except NoAnswer as silent:
+            self.report.add(CheckResult(name, expected, str(silent), "incomplete", "paid"))
+            self.client.check_silence()
             return
         observed = f"{got.status} {got.content_type or 'no content-type'} {got.size} B, {where}, no key"
         details = (

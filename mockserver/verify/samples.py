@@ -14,7 +14,10 @@ from typing import Any
 
 from mockserver.contract import MODELS, is_mix_model, is_offpeak_model, load_schema
 
-__all__ = ["PAGE_EXAMPLES", "INVALID_BODIES", "BadBody", "PageExample", "create_examples"]
+__all__ = ["INVALID_BODIES", "PAGE_EXAMPLES", "UNKNOWN_MODEL", "BadBody", "PageExample", "create_examples"]
+
+#: A model no gateway offers: a body naming it cannot start a job anywhere (the auth probes carry it).
+UNKNOWN_MODEL = "vidu-mock-verify-no-such-model"
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,16 @@ class BadBody:
     code: str
     param: str | None
     raw: bytes | None = None  # sent as-is instead of `body` (a body that is not JSON)
+
+    @property
+    def free(self) -> bool:
+        """Whether no gateway can start a job for this body: it is not JSON, or names no catalogue model.
+
+        A body without a model is not free (a gateway may default one), nor an array holding one.
+        """
+        if self.raw is not None:
+            return True
+        return isinstance(self.body, dict) and "model" in self.body and self.body["model"] not in MODELS
 
 
 @dataclass(frozen=True)
@@ -126,7 +139,7 @@ INVALID_BODIES: tuple[BadBody, ...] = (
     BadBody("-mix- model without references", {**_TEXT, "model": _MIX}, MODE, "model"),
     BadBody("references with a non-mix model", {**_REFS, "model": _PLAIN}, MODE, "model"),
     BadBody("reference images with image or last_image", {**_REFS, "image": _IMAGE}, MODE, "image"),
-    BadBody("model not in the catalogue", {**_TEXT, "model": "viduq3p-720p-beta"}, UNSUPPORTED, "model"),
+    BadBody("model not in the catalogue", {**_TEXT, "model": UNKNOWN_MODEL}, UNSUPPORTED, "model"),
     BadBody("model not a string", {**_TEXT, "model": 7}, INVALID, "model"),
     BadBody("prompt blank", {**_TEXT, "prompt": "   "}, INVALID, "prompt"),
     BadBody("prompt too long", {**_TEXT, "prompt": "a" * (_MAX_PROMPT + 1)}, INVALID, "prompt"),

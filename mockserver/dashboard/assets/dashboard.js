@@ -29,9 +29,11 @@
     const headers = {};
     if (token) headers["X-Mock-Admin-Token"] = token;
     const init = { method, headers, cache: "no-store", credentials: "omit" };
-    if (body !== undefined) {
+    // Every write is JSON, an empty one included: the mock refuses admin writes of any other
+    // type, which is what keeps the pages of other sites from sending them.
+    if (method !== "GET") {
       headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
+      init.body = JSON.stringify(body === undefined ? {} : body);
     }
     const response = await fetch("/__mock/" + path, init);
     let data = null;

@@ -1,0 +1,65 @@
+"""Does a recorded answer still fit the dialect? The check `mockserver verify` makes, per answer.
+
+The recorder calls `drift_of` for each exchange; what it returns is printed as it happens
+and kept in the recording's `drift` list. Answers the contract says nothing about (paths
+other than the API's) are not checked.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mockserver.contract.catalogue import VIDEOS
+from mockserver.verify.dialects import CREATE_KEYS, Dialect
+
+__all__ = ["drift_of"]
+
+_NOT_JSON = object()
+
+
+def drift_of(
+    dialect: Dialect, endpoint: str, path: str, status: int, content_type: str, body: bytes | None
+) -> tuple[str, ...]:
+    """How the answer differs from `dialect`'s shapes, one short line each (empty: it fits or was not checked)."""
+    if body is None or endpoint not in ("create", "poll", "content"):
+        return ()
+    if endpoint == "content" and status == 200:
+        problems = []
+        if not content_type.lower().startswith("video/"):
+            problems.append(f"content-type: {content_type or 'none'!r}, a video was expected")
+        if body[4:8] != b"ftyp":
+            problems.append("body: no ftyp box first (not an MP4)")
+        return tuple(problems)
+    parsed = _json(body)
+    if parsed is _NOT_JSON:
+        return (f"body: not JSON ({content_type or 'no content-type'}, {len(body)} bytes)",)
+    if status >= 400:
+        if dialect.auth_error.fits(parsed) or dialect.task_error.fits(parsed):
+            return ()
+        shape = dialect.auth_error if status == 401 else dialect.task_error
+        return tuple(f"error shape: {p}" for p in shape.problems(parsed))
+    if status != 200:
+        return ()
+    if endpoint == "create":
+        return tuple(_create_problems(dialect, parsed))
+    shape = dialect.videos if path.startswith(VIDEOS + "/") else dialect.poll
+    return tuple(shape.problems(parsed))
+
+
+def _create_problems(dialect: Dialect, job: Any) -> list[str]:
+    problems = dialect.create.problems(job)
+    if isinstance(job, dict):
+        extra, missing = sorted(set(job) - CREATE_KEYS), sorted(CREATE_KEYS - set(job))
+        if extra or missing:
+            problems.append(f"body: keys differ from the create answer's seven (extra {extra}, missing {missing})")
+        if job.get("object") != dialect.create_object:
+            problems.append(f"object: {job.get('object')!r}, the dialect gives {dialect.create_object!r}")
+    return problems
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return _NOT_JSON
