@@ -1,19 +1,22 @@
-"""Create throughput and p99 latency with Redis state vs memory state, both under gunicorn, one run.
+"""Create and poll throughput and p99 latency with Redis state vs memory state, under gunicorn, one run.
 
 The same mock (`mockserver.live.wsgi:app`) runs twice under gunicorn with the same workers: once
 on in-memory state (the default) and once with `VIDU_MOCK_STATE=redis://...` on a
 redis-server this script starts on a free loopback port (no persistence, in a temporary
-folder). Rounds alternate between the two (ABBA) with the same wrk load and create bodies
-as `bench_http.py`; a ratio is the median of the per-round ratios. Needs wrk and
+folder). Creates: the same wrk load and create bodies as `bench_http.py`. Polls: wrk polls
+64 tasks each side created first, round robin. Rounds alternate between the two sides
+(ABBA); a ratio is the median of the per-round ratios. The header gives the load average:
+figures taken on a busy machine (load average 2 or more on 2 cores) scatter. Needs wrk and
 redis-server.
 
-    python bench/bench_redis.py            # 6 rounds x 2 s per side, gunicorn --workers 4
-    python bench/bench_redis.py --quick    # one 1 s round per side (smoke test)
+    python bench/bench_redis.py            # 6 rounds x 2 s per side and workload, gunicorn --workers 4
+    python bench/bench_redis.py --quick    # one 1 s round per side and workload (smoke test)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -23,14 +26,40 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import bench_http
-from bench_http import MOCK, Load, Side
+from bench_http import _WRK_SCRIPT, BODY_TEMPLATES, CREATE, MOCK, TOKEN, Load, Side
 
-TARGET = 0.5
+TARGET = 0.75
+POLLED_TASKS = 64
+WORKLOADS = ("create", "poll")
+
+# The poll load: GET each task in turn; answers counted as in the create script.
+_POLL_SCRIPT = """
+local ids = {%(ids)s}
+local headers = {["Authorization"] = "Bearer %(token)s"}
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  counter = 0
+  responses = 0
+  non200 = 0
+end
+
+function request()
+  counter = counter + 1
+  return wrk.format("GET", "%(path)s/" .. ids[(counter %% #ids) + 1], headers)
+end
+""" + _WRK_SCRIPT[_WRK_SCRIPT.index("function response(") :]
 
 
 def _free_port() -> int:
@@ -41,8 +70,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def redis_server(directory: Path) -> Iterator[str]:
-    """A throwaway redis-server on loopback; yields its URL."""
+def redis_server(directory: Path) -> Iterator[tuple[str, int]]:
+    """A throwaway redis-server on loopback; yields its URL and pid."""
     server = shutil.which("redis-server")
     if server is None:
         raise SystemExit("redis-server is not installed (apt-get install redis-server)")
@@ -61,7 +90,7 @@ def redis_server(directory: Path) -> Iterator[str]:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise SystemExit("redis-server did not start") from None
                 time.sleep(0.02)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
@@ -75,18 +104,72 @@ def sides(url: str) -> tuple[Side, Side]:
     )
 
 
-def report(rounds: dict[str, list[Load]], args: argparse.Namespace) -> float:
-    """Print the table; return the ratio redis / memory."""
+def created_ids(port: int, count: int) -> list[str]:
+    """Create `count` tasks (the bench's bodies in turn) and return their ids."""
+    ids = []
+    for number in range(count):
+        body = (BODY_TEMPLATES[number % len(BODY_TEMPLATES)] % number).encode()
+        headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+        call = urllib.request.Request(f"http://127.0.0.1:{port}{CREATE}", body, headers, method="POST")
+        with urllib.request.urlopen(call, timeout=10) as reply:  # noqa: S310  # loopback only
+            ids.append(json.load(reply)["id"])
+    return ids
+
+
+def measure_polls(args: argparse.Namespace, sides: tuple[Side, ...]) -> dict[str, list[Load]]:
+    """Start both sides, create tasks on each, then drive polls of them in alternating rounds."""
+    rounds: dict[str, list[Load]] = {side.label: [] for side in sides}
+    with tempfile.TemporaryDirectory(prefix="vidu-bench-polls-") as tmp, ExitStack() as stack:
+        directory = Path(tmp)
+        servers, scripts, masters = {}, {}, {}
+        for side in sides:
+            port, masters[side.label] = stack.enter_context(
+                bench_http.gunicorn(side, args.workers, args.worker_class, args.threads, directory)
+            )
+            ids = ", ".join(f'"{task_id}"' for task_id in created_ids(port, POLLED_TASKS))
+            script = directory / f"poll-{side.label}.lua"
+            script.write_text(_POLL_SCRIPT % {"ids": ids, "token": TOKEN, "path": CREATE})
+            servers[side.label], scripts[side.label] = port, script
+        for side in sides:  # warm-up
+            bench_http.run_wrk(servers[side.label], 1.0, args.connections, 1, scripts[side.label])
+        for number in range(args.rounds):
+            for side in sides if number % 2 == 0 else sides[::-1]:  # ABBA: drift hits both alike
+                before = bench_http.workers_cpu_seconds(masters[side.label])
+                load = bench_http.run_wrk(servers[side.label], args.seconds, args.connections, 1, scripts[side.label])
+                after = bench_http.workers_cpu_seconds(masters[side.label])
+                cpu = after - before if after is not None and before is not None else None
+                rounds[side.label].append(replace(load, cpu=cpu))
+    return rounds
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds one process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def report(workload: str, rounds: dict[str, list[Load]], args: argparse.Namespace, redis_cpu: float) -> float:
+    """Print one workload's table; return the ratio redis / memory. `redis_cpu`: redis-server's CPU seconds."""
+    load = os.getloadavg()[0]
+    busy = "; a busy machine: figures scatter" if load >= 2 else ""
     print(
-        f"Create throughput, state in memory vs Redis: gunicorn --workers {args.workers}; wrk -t1 -c{args.connections};"
-        f" {args.rounds} round(s) x {args.seconds:g} s per side; {os.cpu_count()} CPUs,"
-        f" load average {os.getloadavg()[0]:.1f}"
+        f"{workload.capitalize()} throughput, state in memory vs Redis: gunicorn --workers {args.workers};"
+        f" wrk -t1 -c{args.connections}; {args.rounds} round(s) x {args.seconds:g} s per side;"
+        f" {os.cpu_count()} CPUs, load average {load:.1f}{busy}"
     )
-    print(f"{'side':<8} {'median req/s':>12} {'p99 ms':>7}  {'non-200':>7} {'errors':>6}  per round (req/s)")
+    print(
+        f"{'side':<8} {'median req/s':>12} {'p99 ms':>7} {'CPU us/req':>10}  {'non-200':>7} {'errors':>6}"
+        "  per round (req/s)"
+    )
+    cpu: dict[str, float] = {}
     for label, runs in rounds.items():
         p99 = statistics.median(run.p99_ms or 0.0 for run in runs)
+        answered = sum(run.responses for run in runs)
+        if answered and all(run.cpu is not None for run in runs):
+            cpu[label] = sum(run.cpu or 0.0 for run in runs) / answered * 1e6
+        cpu_text = f"{cpu[label]:.0f}" if label in cpu else "-"
         print(
-            f"{label:<8} {statistics.median(run.rate for run in runs):>12.0f} {p99:>7.2f}  "
+            f"{label:<8} {statistics.median(run.rate for run in runs):>12.0f} {p99:>7.2f} {cpu_text:>10}  "
             f"{sum(run.non_200 for run in runs):>7} {sum(run.errors for run in runs):>6}  "
             + " ".join(f"{run.rate:.0f}" for run in runs)
         )
@@ -97,6 +180,13 @@ def report(rounds: dict[str, list[Load]], args: argparse.Namespace) -> float:
         f"ratio redis / memory (median of per-round ratios): {ratio:.2f}  "
         f"[{', '.join(f'{r:.2f}' for r in ratios)}]  target >= {TARGET}: {verdict}"
     )
+    redis_answered = sum(run.responses for run in rounds["redis"])
+    if len(cpu) == 2 and redis_answered:
+        server = redis_cpu / redis_answered * 1e6
+        print(
+            f"CPU per request (gunicorn workers, plus redis-server's {server:.0f} us on the Redis side),"
+            f" memory / redis: {cpu['memory'] / (cpu['redis'] + server):.2f} (less sensitive to other load)"
+        )
     return ratio
 
 
@@ -108,16 +198,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=2.0, help="per side per round")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workload", choices=(*WORKLOADS, "both"), default="both")
     args = parser.parse_args(argv)
     args.worker_class, args.threads = "sync", 1
     if args.quick:
         args.rounds, args.seconds = 1, 1.0
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
-    with tempfile.TemporaryDirectory(prefix="vidu-bench-redis-") as tmp, redis_server(Path(tmp)) as url:
-        rounds = bench_http.measure(args, "wrk", sides(url))
-    report(rounds, args)
-    failed = sum(run.non_200 + run.errors for runs in rounds.values() for run in runs)
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="vidu-bench-redis-") as tmp, redis_server(Path(tmp)) as (url, pid):
+        for workload in WORKLOADS if args.workload == "both" else (args.workload,):
+            # redis-server's CPU over the whole phase: only the Redis side's requests use it
+            # (the checks and warm-up add a little, so this errs high).
+            before = process_cpu_seconds(pid)
+            if workload == "create":
+                rounds = bench_http.measure(args, "wrk", sides(url))
+            else:
+                rounds = measure_polls(args, sides(url))
+            report(workload, rounds, args, process_cpu_seconds(pid) - before)
+            failed += sum(run.non_200 + run.errors for runs in rounds.values() for run in runs)
     return 1 if failed else 0
 
 

@@ -1,20 +1,24 @@
-"""`RedisState`: the `MockState` every worker and host shares through one Redis.
+"""`RedisState`: the `MockState` every worker and host shares through one Redis (or Cluster).
 
 Install with `pip install 'vidu-mock[redis]'` and start the mock with
-`--state redis://host:port/db` (see "Scale out" in README.md). Every change is one
-atomic server-side script, so any number of processes agree:
+`--state redis://host:port/db` or `--state redis+cluster://node:port` (see "Scale out" in
+README.md). Every change is one atomic server-side script (`mockserver.redis_scripts`),
+so any number of processes agree:
 
 - a queued failure rule is used up exactly once, in queue order, after letting its
-  `after` matching requests through (`_BEGIN`);
-- the journal is one capped list, numbered by one counter (`_RECORD`);
-- a task's poll count and forced state change by compare-and-set on a revision
-  (`_CHANGE_TASK`): a step-mode task moves once per poll, whichever worker answers;
-- the clock offset and reset epoch are read by every API request, in the same round
-  trip that takes the failure rule, so clock moves and resets apply everywhere at once.
+  `after` matching requests through (`BEGIN`);
+- the journal is one capped list, numbered by one counter;
+- a create is journaled, takes the next job plan and stores it with its prompt in the
+  task's record, in one script and one round trip (`COMMIT`);
+- a poll reads the task's record, counts the poll (step lifecycle) and is journaled in one
+  script and one round trip (`POLL`); forced states change a record by compare-and-set
+  on its revision (`CHANGE_TASK`);
+- the clock offset and reset epoch are checked by every API request in that same round
+  trip, so clock moves and resets apply everywhere at once.
 
-Keys live under a prefix and expire after `KEY_TTL_SECONDS` without use, so a shared
-Redis never fills up. Redis down or slow raises `StateUnavailable` (a JSON 503 with
-Retry-After); the client reconnects by itself once Redis is back.
+Keys share the hash tag `{prefix}` (one cluster slot) and expire after `KEY_TTL_SECONDS`
+without use, so a shared Redis never fills up. Redis down or slow raises
+`StateUnavailable` (a JSON 503 with Retry-After); the client reconnects by itself.
 """
 
 from __future__ import annotations
@@ -24,147 +28,33 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from mockserver import redis_scripts as scripts
 from mockserver.contract.clock import Clock
-from mockserver.contract.errors import ApiError
 from mockserver.contract.failures import FailureRule
 from mockserver.contract.job_plans import JobPlan
 from mockserver.contract.journal import JournalEntry, redact_headers
-from mockserver.contract.lifecycle import JobView, Task
+from mockserver.contract.lifecycle import JobView, Task, final_view
+from mockserver.contract.schemas import load_schema
 from mockserver.contract.settings import DEFAULT_STATE_PREFIX, redacted_url
-from mockserver.contract.state import JournalFields, StateUnavailable, Turn
+from mockserver.contract.state import Created, JournalFields, StateUnavailable, Turn
+from mockserver.redis_client import connect, redis_errors
 
-__all__ = ["DEFAULT_PREFIX", "KEY_TTL_SECONDS", "MAX_RULES", "RedisState", "redacted_url"]
+__all__ = [
+    "DEFAULT_PREFIX",
+    "KEY_TTL_SECONDS",
+    "MAX_PLANS",
+    "MAX_PROMPT_CHARS",
+    "MAX_RULES",
+    "RedisState",
+    "redacted_url",
+]
 
 DEFAULT_PREFIX = DEFAULT_STATE_PREFIX
 KEY_TTL_SECONDS = 86_400  # a key unused for a day goes: a shared Redis never fills up with old mocks
 MAX_RULES = 1000
-SOCKET_TIMEOUT_SECONDS = 1.0  # a slower Redis counts as down: requests get a 503, not a hang
-
-# Whether a decoded failure rule matches a request's endpoint, model and mode ("" for none).
-_MATCHES = """
-local function matches(rule, endpoint, model, mode)
-  return (rule.endpoint == 'any' or rule.endpoint == endpoint)
-    and (rule.model == cjson.null or rule.model == model)
-    and (rule.mode == cjson.null or rule.mode == mode)
-end
-"""
-
-# KEYS: epoch, offset, failures, task record (or any key when there is no task)
-# ARGV: epoch seen, endpoint, model, mode, "1" to load the task record, ttl
-_BEGIN = (
-    _MATCHES
-    + """
-local epoch = tonumber(redis.call('GET', KEYS[1]) or '0')
-local offset = redis.call('GET', KEYS[2]) or '0'
-redis.call('EXPIRE', KEYS[1], ARGV[6])
-redis.call('EXPIRE', KEYS[2], ARGV[6])
-if epoch ~= tonumber(ARGV[1]) then return {epoch, offset} end
-local taken = false
-local count = redis.call('LLEN', KEYS[3])
-if count > 0 then
-  local rules = redis.call('LRANGE', KEYS[3], 0, -1)
-  for index, raw in ipairs(rules) do
-    local rule = cjson.decode(raw)
-    if matches(rule, ARGV[2], ARGV[3], ARGV[4]) then
-      if (tonumber(rule.after) or 0) > 0 then
-        -- `after`: this request goes through untouched, counted; rules behind wait too
-        rule.after = rule.after - 1
-        redis.call('LSET', KEYS[3], index - 1, cjson.encode(rule))
-        redis.call('EXPIRE', KEYS[3], ARGV[6])
-        break
-      end
-      rule.times = rule.times - 1
-      if rule.times <= 0 then
-        redis.call('LSET', KEYS[3], index - 1, '\\0used')
-        redis.call('LREM', KEYS[3], 1, '\\0used')
-      else
-        redis.call('LSET', KEYS[3], index - 1, cjson.encode(rule))
-      end
-      redis.call('EXPIRE', KEYS[3], ARGV[6])
-      taken = raw
-      break
-    end
-  end
-end
-local record = false
-if ARGV[5] == '1' then record = redis.call('HMGET', KEYS[4], 'r', 'p', 's') end
-return {epoch, offset, taken, record}
-"""
-)
-
-# KEYS: epoch, offset, failures, journal, journal counter
-# ARGV: epoch and offset guessed, "1" if rules apply, endpoint, model, mode, entry JSON, cap, ttl
-# {1} when journaled; {0, epoch, offset} when the guess no longer holds or a rule matches.
-_COMMIT = (
-    _MATCHES
-    + """
-local epoch = tonumber(redis.call('GET', KEYS[1]) or '0')
-local offset = redis.call('GET', KEYS[2]) or '0'
-if epoch ~= tonumber(ARGV[1]) or tonumber(offset) ~= tonumber(ARGV[2]) then return {0, epoch, offset} end
-if ARGV[3] == '1' and redis.call('LLEN', KEYS[3]) > 0 then
-  for _, raw in ipairs(redis.call('LRANGE', KEYS[3], 0, -1)) do
-    if matches(cjson.decode(raw), ARGV[4], ARGV[5], ARGV[6]) then return {0, epoch, offset} end
-  end
-end
-redis.call('EXPIRE', KEYS[1], ARGV[9])
-redis.call('EXPIRE', KEYS[2], ARGV[9])
-if tonumber(ARGV[8]) > 0 then
-  local seq = redis.call('INCR', KEYS[5])
-  redis.call('RPUSH', KEYS[4], seq .. '|' .. offset .. '|' .. ARGV[7])
-  redis.call('LTRIM', KEYS[4], -tonumber(ARGV[8]), -1)
-  redis.call('EXPIRE', KEYS[4], ARGV[9])
-  redis.call('EXPIRE', KEYS[5], ARGV[9])
-end
-return {1}
-"""
-)
-
-# KEYS: task record; ARGV: revision read, polls, pinned, ttl. {1} on success, else {0, r, p, s}.
-_CHANGE_TASK = """
-local revision = tonumber(redis.call('HGET', KEYS[1], 'r') or '0')
-if revision ~= tonumber(ARGV[1]) then
-  local now = redis.call('HMGET', KEYS[1], 'r', 'p', 's')
-  return {0, now[1], now[2], now[3]}
-end
-redis.call('HSET', KEYS[1], 'r', revision + 1, 'p', ARGV[2], 's', ARGV[3])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-return {1}
-"""
-
-# KEYS: journal, journal counter, offset; ARGV: entry JSON, cap, ttl
-_RECORD = """
-local seq = redis.call('INCR', KEYS[2])
-local offset = redis.call('GET', KEYS[3]) or '0'
-redis.call('RPUSH', KEYS[1], seq .. '|' .. offset .. '|' .. ARGV[1])
-redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-"""
-
-# KEYS: failures; ARGV: rule JSON, cap, ttl. 1 if queued, 0 if the queue is full.
-_ADD_FAILURE = """
-if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1
-"""
-
-# KEYS: offset; ARGV: seconds, ttl
-_ADVANCE = """
-local offset = redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return offset
-"""
-
-# KEYS: epoch, offset, failures, journal, journal counter; ARGV: ttl.
-# Task records need no deleting: ids signed under the old epoch no longer resolve, and
-# their records expire.
-_RESET = """
-local epoch = redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
-return epoch
-"""
+MAX_PLANS = 1000  # as the in-memory queue's cap
+#: The longest prompt a task's record keeps: the request schema's own cap.
+MAX_PROMPT_CHARS = int(load_schema("request")["properties"]["prompt"]["maxLength"])
 
 
 def _pinned_text(view: JobView | None) -> str:
@@ -184,10 +74,19 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _apply_record(task: Task, revision: Any, polls: Any, pinned: Any) -> None:
+def _apply_record(
+    task: Task, revision: Any, polls: Any, pinned: Any, steps: Any = None, outcome: Any = None, prompt: Any = None
+) -> None:
+    """Load a task's record (`redis_scripts.TASK_FIELDS`) into `task`; absent fields leave what the id says."""
     task.revision = int(revision or 0)
     task.polls = int(polls or 0)
     task.pinned = _pinned_view(pinned)
+    if steps:
+        task.steps = int(steps)
+    if outcome:
+        task.outcome = _text(outcome)  # type: ignore[assignment]  # stored from a validated plan
+    if prompt is not None and prompt is not False:  # false: absent, in a script's JSON answer
+        task.prompt = _text(prompt)
 
 
 class RedisState:
@@ -195,53 +94,50 @@ class RedisState:
 
     shared = True
 
-    def __init__(self, client: Any, *, prefix: str = DEFAULT_PREFIX, max_journal: int = 1000) -> None:
+    def __init__(
+        self, client: Any, *, prefix: str = DEFAULT_PREFIX, max_journal: int = 1000, max_tasks: int = 100_000
+    ) -> None:
         self.client = client
         self.prefix = prefix
         self.max_journal = max_journal
+        self.max_tasks = max_tasks
         self._epoch = 0
         self._offset = 0.0  # the clock offset as last seen
-        key = prefix.__add__
+        # One hash tag for every key of this mock: one cluster slot, so every script runs on a cluster.
+        self.tag = tag = "{" + prefix + "}"
+        key = tag.__add__
         self._epoch_key, self._offset_key, self._failures_key = key("epoch"), key("clock-offset"), key("failures")
         self._journal_key, self._seq_key = key("journal"), key("journal-seq")
-        self._begin = client.register_script(_BEGIN)
-        self._commit = client.register_script(_COMMIT)
-        self._change = client.register_script(_CHANGE_TASK)
-        self._record = client.register_script(_RECORD)
-        self._add_failure = client.register_script(_ADD_FAILURE)
-        self._advance = client.register_script(_ADVANCE)
-        self._reset = client.register_script(_RESET)
+        self._jobs_key, self._index_key, self._task_prefix = key("jobs"), key("tasks"), key("task:")
+        self._errors = redis_errors()
+        from redis.commands.core import Script  # given bytes, a script needs nothing from the client yet
+
+        self._begin = Script(client, scripts.BEGIN.encode())
+        self._commit = Script(client, scripts.COMMIT.encode())
+        self._poll = Script(client, scripts.POLL.encode())
+        self._change = Script(client, scripts.CHANGE_TASK.encode())
+        self._record = Script(client, scripts.RECORD.encode())
+        self._add = Script(client, scripts.ADD_TO_QUEUE.encode())
+        self._advance = Script(client, scripts.ADVANCE.encode())
+        self._newest = Script(client, scripts.NEWEST_TASKS.encode())
+        self._reset = Script(client, scripts.RESET.encode())
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str = DEFAULT_PREFIX, max_journal: int = 1000) -> RedisState:
-        """Connect lazily to `url` (`redis://host:port/db`; `rediss://` and `unix://` too)."""
-        try:
-            import redis
-            from redis.backoff import NoBackoff
-            from redis.retry import Retry
-        except ImportError:
-            raise ValueError("state redis://... needs the redis client: pip install 'vidu-mock[redis]'") from None
-        client = redis.Redis.from_url(
-            url,
-            socket_timeout=SOCKET_TIMEOUT_SECONDS,
-            socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
-            # One retry, on a broken connection only: a pooled connection Redis dropped when it
-            # restarted reconnects unseen. Never on a timeout: the script may have run.
-            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
-        )
-        return cls(client, prefix=prefix, max_journal=max_journal)
+    def from_url(
+        cls, url: str, *, prefix: str = DEFAULT_PREFIX, max_journal: int = 1000, max_tasks: int = 100_000
+    ) -> RedisState:
+        """Connect lazily to `url` (`redis://host:port/db`, `rediss://`, `unix://`, `redis+cluster://`...)."""
+        return cls(connect(url), prefix=prefix, max_journal=max_journal, max_tasks=max_tasks)
 
     def _task_key(self, task_id: str) -> str:
-        return f"{self.prefix}task:{task_id}"
+        return self._task_prefix + task_id
 
     @contextmanager
     def _talking(self) -> Iterator[None]:
         """Turn any Redis failure into `StateUnavailable` (the client reconnects on the next call)."""
-        from redis import RedisError
-
         try:
             yield
-        except RedisError as error:
+        except self._errors as error:
             raise StateUnavailable(f"{type(error).__name__}: {error}") from None
 
     @property
@@ -276,11 +172,33 @@ class RedisState:
         """The epoch and clock offset the last request from this process saw, no rule."""
         return Turn(self._epoch, self._offset)
 
+    def _created_args(self, created: Created | None) -> tuple[str, tuple[Any, ...]]:
+        """The created task's record key and script arguments (a placeholder key when none)."""
+        if created is None:
+            return self._epoch_key, ("0",)
+        prompt = created.prompt
+        return self._task_key(created.task_id), (
+            "1",
+            created.task_id,
+            "" if prompt is None else prompt[:MAX_PROMPT_CHARS],
+            "0" if prompt is None else "1",
+            "1" if created.outcome_chosen else "0",
+            self.max_tasks,
+            self._task_prefix,
+        )
+
     def commit(
-        self, guess: Turn, rules: tuple[str, str | None, str | None] | None, clock_now: float, fields: JournalFields
+        self,
+        guess: Turn,
+        rules: tuple[str, str | None, str | None] | None,
+        clock_now: float,
+        fields: JournalFields,
+        created: Created | None = None,
     ) -> bool:
-        """One round trip: journal the request if `guess` holds and no rule matches (one script)."""
+        """One round trip: journal the request (and store the task it created, with the next job
+        plan) if `guess` holds and no rule matches, all in one script."""
         endpoint, model, mode = rules or ("", None, None)
+        record_key, created_args = self._created_args(created)
         args = (
             guess.epoch,
             repr(guess.clock_offset),
@@ -291,28 +209,71 @@ class RedisState:
             self._entry(clock_now, fields),
             self.max_journal,
             KEY_TTL_SECONDS,
+            *created_args,
         )
-        keys = (self._epoch_key, self._offset_key, self._failures_key, self._journal_key, self._seq_key)
+        keys = (
+            self._epoch_key,
+            self._offset_key,
+            self._failures_key,
+            self._journal_key,
+            self._seq_key,
+            self._jobs_key,
+            self._index_key,
+            record_key,
+        )
         with self._talking():
-            answer = self._commit(keys=keys, args=args)
+            answer = self._commit(keys=keys, args=(json.dumps(args),))
         if int(answer[0]) == 1:
+            return True
+        self._epoch, self._offset = int(answer[1]), float(answer[2])
+        return False
+
+    def poll(self, guess: Turn, task: Task, now: float, clock_now: float, fields: JournalFields) -> bool:
+        """One round trip: load `task`'s record, count the poll and journal it, if `guess` holds
+        and no poll rule matches; False changes nothing."""
+        args = (
+            guess.epoch,
+            repr(guess.clock_offset),
+            task.model,
+            task.mode or "",
+            self._entry(clock_now, fields),
+            self.max_journal,
+            KEY_TTL_SECONDS,
+            "1" if task.lifecycle == "step" else "0",
+            task.outcome,
+            task.steps,
+            _pinned_text(final_view("succeed", now)),
+            _pinned_text(final_view("fail", now)),
+        )
+        keys = (
+            self._epoch_key,
+            self._offset_key,
+            self._failures_key,
+            self._journal_key,
+            self._seq_key,
+            self._task_key(task.id),
+        )
+        with self._talking():
+            answer = json.loads(self._poll(keys=keys, args=(json.dumps(args),)))
+        if int(answer[0]) == 1:
+            _apply_record(task, *answer[1:])
             return True
         self._epoch, self._offset = int(answer[1]), float(answer[2])
         return False
 
     # -- tasks ---------------------------------------------------------------------------
     def add_task(self, task: Task) -> None:
-        """Nothing to store: the signed id carries the facts; records appear on the first change."""
+        """Nothing to store: the signed id carries the facts; the create's script stores the rest."""
 
     def local_task(self, task_id: str) -> Task | None:
         """None: no task lives in one process."""
         return None
 
     def load_task(self, task: Task) -> None:
-        """Read the task's record (poll count, forced state, revision) into `task`."""
+        """Read the task's record (poll count, forced state, plan, prompt, revision) into `task`."""
         with self._talking():
-            revision, polls, pinned = self.client.hmget(self._task_key(task.id), "r", "p", "s")
-        _apply_record(task, revision, polls, pinned)
+            record = self.client.hmget(self._task_key(task.id), *scripts.TASK_FIELDS)
+        _apply_record(task, *record)
 
     def change_task(self, task: Task, change: Callable[[Task], JobView]) -> JobView:
         """Apply `change` and store the result if the record is still the one read; else reread and redo."""
@@ -330,15 +291,30 @@ class RedisState:
                 return view
             _apply_record(task, *answer[1:])  # another worker changed it first: redo on its result
 
+    def newest_tasks(self, limit: int, derive: Callable[[str], Task | None]) -> tuple[list[Task], int]:
+        """The `limit` newest tasks (oldest first) with their records, and how many are indexed."""
+        with self._talking():
+            answer = self._newest(keys=(self._index_key,), args=(limit, self._task_prefix))
+        width = 1 + len(scripts.TASK_FIELDS)
+        tasks = []
+        for start in range(1, len(answer), width):
+            task = derive(_text(answer[start]))
+            if task is not None:  # an id signed under an epoch a reset ended
+                _apply_record(task, *answer[start + 1 : start + width])
+                tasks.append(task)
+        return tasks, int(answer[0])
+
     # -- journal -------------------------------------------------------------------------
-    def record(self, clock_now: float, fields: JournalFields) -> None:
-        """Append one entry (numbered, capped) in one round trip."""
-        if self.max_journal <= 0:
+    def record(self, clock_now: float, fields: JournalFields, created: Created | None = None) -> None:
+        """Append one entry (numbered, capped) and store the task it created, in one round trip."""
+        record_key, created_args = self._created_args(created)
+        if self.max_journal <= 0 and created is None:
             return
+        keys = (self._journal_key, self._seq_key, self._offset_key, self._jobs_key, self._index_key, record_key)
         with self._talking():
             self._record(
-                keys=(self._journal_key, self._seq_key, self._offset_key),
-                args=(self._entry(clock_now, fields), self.max_journal, KEY_TTL_SECONDS),
+                keys=keys,
+                args=(self._entry(clock_now, fields), self.max_journal, KEY_TTL_SECONDS, *created_args),
             )
 
     @staticmethod
@@ -363,14 +339,15 @@ class RedisState:
             self.client.delete(self._journal_key, self._seq_key)
 
     # -- failure rules -------------------------------------------------------------------
+    def _queue(self, key: str, item: dict[str, Any], cap: int, what: str) -> None:
+        with self._talking():
+            queued = self._add(keys=(key,), args=(json.dumps(item), cap, KEY_TTL_SECONDS))
+        if not int(queued):
+            raise ValueError(f"at most {cap} {what} may be queued")
+
     def add_failure(self, rule: FailureRule) -> None:
         """Queue `rule` last; `ValueError` when `MAX_RULES` are queued."""
-        with self._talking():
-            queued = self._add_failure(
-                keys=(self._failures_key,), args=(json.dumps(rule.to_json()), MAX_RULES, KEY_TTL_SECONDS)
-            )
-        if not int(queued):
-            raise ValueError(f"at most {MAX_RULES} failure rules may be queued")
+        self._queue(self._failures_key, rule.to_json(), MAX_RULES, "failure rules")
 
     def pending_failures(self) -> list[FailureRule]:
         """The rules still queued, in order."""
@@ -385,23 +362,23 @@ class RedisState:
 
     # -- job plans ----------------------------------------------------------------------
     def add_job_plan(self, plan: JobPlan) -> None:
-        """Refused: a plan sets a job's poll count, which a task derived from its id on another worker would not know."""
-        raise ApiError(
-            "bad_request",
-            "Job plans (plan_job, /__mock/jobs, scenarios' job ends) need the in-memory state; "
-            "this mock keeps its state in Redis. Use Prefer: job=fail|stall per request instead.",
-        )
+        """Queue `plan` last; `ValueError` when `MAX_PLANS` are queued."""
+        self._queue(self._jobs_key, plan.to_json(), MAX_PLANS, "job plans")
 
     def take_job_plan(self) -> JobPlan | None:
-        """None: no plan is ever queued here."""
+        """None: here the create's own script takes the plan, with the task's record (`commit`, `record`)."""
         return None
 
     def pending_job_plans(self) -> list[JobPlan]:
-        """Empty: no plan is ever queued here."""
-        return []
+        """The plans not yet used, next first."""
+        with self._talking():
+            raw = self.client.lrange(self._jobs_key, 0, -1)
+        return [JobPlan(**json.loads(item)) for item in raw]
 
     def clear_job_plans(self) -> None:
-        """Nothing to drop."""
+        """Drop every queued plan."""
+        with self._talking():
+            self.client.delete(self._jobs_key)
 
     # -- clock and reset ----------------------------------------------------------------
     def advance_clock(self, clock: Clock, seconds: float) -> None:
@@ -412,7 +389,15 @@ class RedisState:
             self._advance(keys=(self._offset_key,), args=(repr(float(seconds)), KEY_TTL_SECONDS))
 
     def reset(self, clock: Clock) -> None:
-        """New epoch; offset, failure rules and journal gone, for every process at once."""
-        keys = (self._epoch_key, self._offset_key, self._failures_key, self._journal_key, self._seq_key)
+        """New epoch; offset, failure rules, job plans, journal and task records gone, for every process at once."""
+        keys = (
+            self._epoch_key,
+            self._offset_key,
+            self._failures_key,
+            self._journal_key,
+            self._seq_key,
+            self._jobs_key,
+            self._index_key,
+        )
         with self._talking():
-            self._epoch = int(self._reset(keys=keys, args=(KEY_TTL_SECONDS,)))
+            self._epoch = int(self._reset(keys=keys, args=(KEY_TTL_SECONDS, self._task_prefix)))

@@ -1,4 +1,4 @@
-"""Opening the `MockState` a `Settings` names: `memory` (the default) or a Redis URL."""
+"""Opening the `MockState` a `Settings` names: `memory` (the default) or a Redis (Cluster) URL."""
 
 from __future__ import annotations
 
@@ -19,4 +19,6 @@ def open_state(settings: Settings) -> MockState:
         return MemoryState(settings.max_tasks, settings.max_journal)
     from mockserver.redis_state import RedisState
 
-    return RedisState.from_url(settings.state, prefix=settings.state_prefix, max_journal=settings.max_journal)
+    return RedisState.from_url(
+        settings.state, prefix=settings.state_prefix, max_journal=settings.max_journal, max_tasks=settings.max_tasks
+    )

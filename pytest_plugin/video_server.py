@@ -40,8 +40,11 @@ class VideoServer(MockControl):
 
     def __init__(self, settings: Settings | None = None, *, clock: Clock | None = None) -> None:
         from mockserver.live import LiveServer
+        from mockserver.state_backends import open_state
 
-        engine = ContractEngine(settings or DEFAULT_SETTINGS, clock or new_clock())
+        settings = settings or DEFAULT_SETTINGS
+        # `state=redis://...`: this server and every other process on that Redis are one mock.
+        engine = ContractEngine(settings, clock or new_clock(), state=open_state(settings))
         super().__init__(engine)
         self.server: LiveServer = LiveServer(engine=engine, host=LOOPBACK, port=0)
 

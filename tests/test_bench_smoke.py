@@ -114,13 +114,17 @@ def test_scenarios_bench_prints_each_side_and_the_verdict() -> None:
 @pytest.mark.skipif(
     shutil.which("wrk") is None or shutil.which("redis-server") is None, reason="wrk or redis-server is not installed"
 )
-def test_redis_bench_answers_every_request_and_prints_the_ratio() -> None:
+def test_redis_bench_answers_every_request_and_prints_the_ratios() -> None:
     output = run_quick("bench_redis.py")
-    rows = output.splitlines()[2:4]
-    assert [row.split()[0] for row in rows] == ["memory", "redis"], output
-    for row in rows:
-        assert row.split()[3:5] == ["0", "0"], output  # no non-200 answers, no socket errors
-    assert "ratio redis / memory (median of per-round ratios):" in output
+    lines = output.splitlines()
+    for table, workload in ((0, "Create"), (6, "Poll")):  # a title, a header, two rows, two ratios each
+        assert lines[table].startswith(f"{workload} throughput") and "load average" in lines[table], output
+        rows = lines[table + 2 : table + 4]
+        assert [row.split()[0] for row in rows] == ["memory", "redis"], output
+        for row in rows:
+            assert row.split()[4:6] == ["0", "0"], output  # no non-200 answers, no socket errors
+        assert lines[table + 4].startswith("ratio redis / memory (median of per-round ratios):"), output
+        assert lines[table + 5].startswith("CPU per request (gunicorn workers, plus redis-server's"), output
 
 
 def _wiremock_ready() -> bool:

@@ -270,3 +270,18 @@ def test_the_screenshot_tool_writes_a_small_png(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     data = output.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and 10_000 < len(data) < 400_000
+
+
+def test_under_several_workers_on_memory_state_the_page_says_why_it_shows_no_data(tab: Tab) -> None:
+    from mockserver.dashboard.page import PER_WORKER_ROW
+    from tests.gunicorn_hosts import gunicorn_host
+
+    with gunicorn_host(2, quiet="true") as host:
+        requests.post(host.url + CREATE, json=TEXT, headers=AUTH, timeout=10)
+        page = tab.page
+        page.goto(host.url + "/__mock/")
+        expect(page.locator("#live")).to_contain_text("Per-worker state")  # the script met the 409
+        for table in ("#journal-rows", "#task-rows", "#rule-rows"):
+            expect(page.locator(table)).to_have_text(PER_WORKER_ROW)
+        expect(page.locator("#settings-rows")).to_contain_text("memory")  # the settings, alike everywhere
+        expect(page.locator("#controls")).to_be_hidden()

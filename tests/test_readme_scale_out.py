@@ -89,16 +89,17 @@ def _curl(command: str) -> tuple[int, str]:
     return int(status), body
 
 
-def test_the_section_shows_both_setups() -> None:
-    memory, redis = _section_blocks()
+def test_the_section_shows_every_setup() -> None:
+    memory, redis, cluster = _section_blocks()
+    assert "redis+cluster://" in cluster and "redis-cli --cluster create" in cluster
     assert "gunicorn --workers 4" in memory and "VIDU_MOCK_STATE" not in memory
     starts = [command.split()[0] for command, _ in _lines(redis)[:3]]
     assert starts == ["redis-server", "VIDU_MOCK_SECRET=change-me", "VIDU_MOCK_SECRET=change-me"]
 
 
-def test_gunicorn_on_memory_state_refuses_admin_writes(tmp_path: Path) -> None:
+def test_gunicorn_on_memory_state_refuses_admin_writes_and_per_worker_reads(tmp_path: Path) -> None:
     (command, comment), *_ = _lines(_section_blocks()[0])
-    assert "writes answer 409" in comment
+    assert "writes and per-worker reads answer 409" in comment
     port = free_port()
     with _run(command.replace("127.0.0.1:8000", f"127.0.0.1:{port}"), tmp_path) as process:
         url = f"http://127.0.0.1:{port}"
@@ -108,7 +109,8 @@ def test_gunicorn_on_memory_state_refuses_admin_writes(tmp_path: Path) -> None:
         error = refused.json()["error"]
         assert error["code"] == "state_not_shared" and "--state redis://" in error["message"]
         assert requests.post(url + "/__mock/reset", json={}, timeout=10).status_code == 409
-        assert requests.get(url + "/__mock/journal", timeout=10).status_code == 200
+        assert requests.get(url + "/__mock/journal", timeout=10).status_code == 409
+        assert requests.get(url + "/__mock/config", timeout=10).status_code == 200
 
 
 def test_redis_gunicorn_and_a_second_host_share_one_mock(tmp_path: Path) -> None:
@@ -150,3 +152,57 @@ def _wait_for_redis(port: int, process: subprocess.Popen[bytes]) -> None:
                 time.sleep(0.02)  # start-up polling, not a timed assertion
     finally:
         client.close()
+
+
+def _cluster_ports() -> list[int]:
+    """Three free ports whose cluster bus ports (port + 10000, Redis' default) are free too."""
+    ports: list[int] = []
+    while len(ports) < 3:
+        port = free_port()
+        if port + 10000 < 65536 and port not in ports and _free(port + 10000):
+            ports.append(port)
+    return ports
+
+
+def _free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def test_a_redis_cluster_shares_one_mock(tmp_path: Path) -> None:
+    import redis
+
+    lines = _lines(_section_blocks()[2])
+    (node_cmd, node_comment), (create_cmd, _), (gunicorn_cmd, _) = lines[:3]
+    assert node_comment == "and 7002, 7003 alike"
+    nodes = _cluster_ports()
+    ports = {"7001": str(nodes[0]), "7002": str(nodes[1]), "7003": str(nodes[2]), "8000": str(free_port())}
+
+    def local(text: str) -> str:
+        return re.sub(r"\b(700[123]|8000)\b", lambda match: ports[match.group(1)], text)
+
+    with ExitStack() as stack:
+        for name in ("7001", "7002", "7003"):
+            node = stack.enter_context(_run(local(node_cmd.replace("7001", name)), tmp_path))
+            _wait_for_redis(int(ports[name]), node)
+        subprocess.run(shlex.split(local(create_cmd)), check=True, capture_output=True, timeout=60)
+        for name in ("7001", "7002", "7003"):
+            client = redis.Redis(host="127.0.0.1", port=int(ports[name]), socket_timeout=1)
+            deadline = time.monotonic() + START_SECONDS
+            while client.cluster("INFO").get("cluster_state") != "ok":
+                assert time.monotonic() < deadline, "the cluster did not come up"
+                time.sleep(0.05)  # start-up polling, not a timed assertion
+            client.close()
+        process = stack.enter_context(_run(local(gunicorn_cmd), tmp_path))
+        _until_ready(f"http://127.0.0.1:{ports['8000']}/__mock/config", process, "gunicorn")
+        for command, comment in lines[3:]:
+            status, body = _curl(local(command))
+            assert status == int(comment.removeprefix("-> ")), f"{command}\n{body}"
+        tasks = requests.get(f"http://127.0.0.1:{ports['8000']}/__mock/tasks", timeout=10).json()["tasks"]
+        assert [task["outcome"] for task in tasks] == ["fail"]  # the plan, taken on the cluster

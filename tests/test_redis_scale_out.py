@@ -1,7 +1,8 @@
 """Two hosts on one Redis: two gunicorn instances, 2 workers each, share everything a test steers.
 
-Failure rules, the journal, step mode, forced states, the clock and resets are each set
-through one host and checked through the other (and through whichever worker answers).
+Failure rules, the journal, step mode, forced states, prompts, job plans (and so
+scenarios), the clock and resets are each set through one host and checked through the
+other (and through whichever worker answers), on one Redis and on a 3-master Redis Cluster.
 Last, Redis is killed mid-run: requests get a JSON 503 with Retry-After, no worker dies,
 and the mock works again once Redis is back.
 """
@@ -12,16 +13,23 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 
+from mockserver.contract import Settings
 from mockserver.contract.lifecycle import FAILURE_CODE
+from pytest_plugin import VideoServer
+from pytest_plugin.strategies import JobEnd, Scenario, scenarios
 from tests.contract_checks import assert_conforms
 from tests.gunicorn_hosts import Host, gunicorn_host
-from tests.redis_server import RedisServer
+from tests.redis_cluster import REDIS_CLI, RedisCluster
+from tests.redis_server import REDIS_SERVER, RedisServer
 
 pytestmark = pytest.mark.slow
 
@@ -31,26 +39,59 @@ DEADLINE_SECONDS = 30.0
 Hosts = tuple[str, str]
 
 
-def _hosts(redis_server: RedisServer, **settings: str) -> Iterator[Hosts]:
-    shared = {
-        "state": redis_server.url,
-        "state_prefix": f"hosts-{uuid.uuid4().hex[:8]}:",
-        "secret": "two-hosts-secret",
-        "quiet": "true",
-        **settings,
-    }
+def _shared(url: str, **settings: str) -> dict[str, str]:
+    """Settings every process of one mock shares: the state, its prefix, the id-signing secret."""
+    prefix = f"hosts-{uuid.uuid4().hex[:8]}:"
+    return {"state": url, "state_prefix": prefix, "secret": "two-hosts-secret", "quiet": "true", **settings}
+
+
+@pytest.fixture(scope="module")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """A real 3-master Redis Cluster on loopback ports for this module."""
+    if REDIS_SERVER is None or REDIS_CLI is None:
+        pytest.skip("redis-server and redis-cli are not installed (CI installs redis-server with apt-get)")
+    cluster = RedisCluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="module", params=["redis", "cluster"])
+def state_url(request: pytest.FixtureRequest) -> str:
+    """Every shared-state check runs on one Redis and on a Redis Cluster."""
+    if request.param == "redis":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        return server.url
+    cluster: RedisCluster = request.getfixturevalue("redis_cluster")
+    return cluster.url
+
+
+def two_hosts(shared: dict[str, str]) -> Iterator[Hosts]:
+    """Two gunicorn instances, 2 workers each, on the same shared settings."""
     with gunicorn_host(2, **shared) as first, gunicorn_host(2, **shared) as second:
         yield first.url, second.url
 
 
 @pytest.fixture(scope="module")
-def step_hosts(redis_server: RedisServer) -> Iterator[Hosts]:
-    yield from _hosts(redis_server, lifecycle="step")
+def step_shared(state_url: str) -> dict[str, str]:
+    return _shared(state_url, lifecycle="step")
 
 
 @pytest.fixture(scope="module")
-def time_hosts(redis_server: RedisServer) -> Iterator[Hosts]:
-    yield from _hosts(redis_server, lifecycle="time", queued_seconds="1000", running_seconds="1000")
+def step_hosts(step_shared: dict[str, str]) -> Iterator[Hosts]:
+    yield from two_hosts(step_shared)
+
+
+@pytest.fixture
+def video_mock_settings(step_shared: dict[str, str]) -> Settings:
+    """`video_server` on the hosts' Redis and prefix: its control steers them too."""
+    return Settings().with_updates(**{name: value for name, value in step_shared.items() if name != "quiet"})
+
+
+@pytest.fixture(scope="module")
+def time_hosts(state_url: str) -> Iterator[Hosts]:
+    yield from two_hosts(_shared(state_url, lifecycle="time", queued_seconds="1000", running_seconds="1000"))
 
 
 @pytest.fixture
@@ -177,6 +218,72 @@ def test_a_reset_through_one_host_clears_everything_on_the_other(hosts: Hosts) -
     assert gone.status_code == 404
     assert _create(first).status_code == 200  # no rule left to fire
     assert [entry["seq"] for entry in _admin(second, "GET", "journal")["entries"]] == [1, 2]
+
+
+def test_a_prompt_is_read_on_another_worker_and_instance(hosts: Hosts) -> None:
+    first, second = hosts
+    prompts = [f"a lighthouse at dusk, take {n}, " + "waves " * n * 40 for n in range(4)]
+    ids = [_created_with(first, prompt) for prompt in prompts]
+    with ThreadPoolExecutor(4) as pool:  # several workers of the other host, and of the first
+        jobs = list(pool.map(lambda n: _poll(hosts[1 - n % 2], ids[n % 4]), range(8)))
+    assert [job["prompt"] for job in jobs] == [prompts[n % 4] for n in range(8)]
+    assert _poll(second, ids[0])["prompt"] == prompts[0]
+
+
+def _created_with(url: str, prompt: str) -> str:
+    response = _create(url, prompt)
+    assert response.status_code == 200, response.text
+    task_id: str = response.json()["id"]
+    return task_id
+
+
+def test_a_job_plan_is_honoured_across_instances(hosts: Hosts) -> None:
+    first, second = hosts
+    _admin(first, "POST", "jobs", {"outcome": "fail", "polls": 3})
+    _admin(second, "POST", "jobs", {"outcome": "stall"})
+    assert _admin(second, "GET", "jobs")["plans"] == [{"outcome": "fail", "polls": 3}, {"outcome": "stall", "polls": 2}]
+    failing, stalled, normal = _created(second), _created(first), _created(second)
+    assert _admin(first, "GET", "jobs") == {"plans": []}
+    statuses = [_poll(hosts[n % 2], failing)["status"] for n in range(4)]
+    assert statuses == ["in_progress", "in_progress", "failed", "failed"]
+    assert _poll(first, failing)["error"]["code"] == FAILURE_CODE
+    assert [_poll(hosts[n % 2], stalled)["status"] for n in range(4)] == ["in_progress"] * 4
+    assert [_poll(hosts[n % 2], normal)["status"] for n in range(2)] == ["in_progress", "completed"]
+    listed = {task["id"]: task["outcome"] for task in _admin(first, "GET", "tasks")["tasks"]}
+    assert (listed[failing], listed[stalled], listed[normal]) == ("fail", "stall", "succeed")
+
+
+RETRYABLE = {429, 500, 502, 503, 504}
+
+
+def _careful(call: Callable[[], requests.Response]) -> dict[str, Any]:
+    for _ in range(4):  # more attempts than a scenario has misbehaving steps
+        answer = call()
+        if answer.status_code not in RETRYABLE:
+            assert answer.status_code == 200, answer.text
+            job: dict[str, Any] = answer.json()
+            return job
+    raise AssertionError("giving up after 4 attempts")
+
+
+@hypothesis_settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=20)
+@given(scenarios(errors=["429", "500", "503"], faults=(), max_delay_ms=0, endpoints=["create", "poll"]))
+def test_scenarios_play_across_instances_as_in_memory(
+    video_server: VideoServer, step_hosts: Hosts, scenario: Scenario
+) -> None:
+    with video_server.play(scenario):  # queued through video_server's control, acted out by the two hosts
+        job = _careful(lambda: _create(step_hosts[0]))
+        task_id, polls = job["id"], list[str]()
+        while len(polls) < 6 and job["status"] not in ("completed", "failed"):
+            url = f"{step_hosts[len(polls) % 2]}/v1/video/generations/{task_id}"
+            job = _careful(partial(requests.get, url, headers=AUTH, timeout=10))
+            polls.append(job["status"])
+    end = scenario.jobs[0] if scenario.jobs else JobEnd()
+    if end.outcome == "stall":
+        assert polls == ["in_progress"] * 6
+    else:
+        assert polls == ["in_progress"] * (end.polls - 1) + [{"succeed": "completed", "fail": "failed"}[end.outcome]]
+    assert video_server.task(task_id).outcome == end.outcome
 
 
 def _until(check: Callable[[], bool], what: str) -> None:

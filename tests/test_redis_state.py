@@ -13,15 +13,18 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import Any
 
 import pytest
 import redis
+from redis.crc import key_slot
 
 from mockserver.contract import ContractEngine, Incoming, ManualClock, MockControl, Mode, Outgoing, Settings
 from mockserver.contract.failures import FailureRule
+from mockserver.contract.job_plans import JobPlan
 from mockserver.contract.lifecycle import JobView, Outcome, Task
-from mockserver.contract.state import JournalFields, StateUnavailable, Turn
-from mockserver.redis_state import KEY_TTL_SECONDS, RedisState, redacted_url
+from mockserver.contract.state import Created, JournalFields, StateUnavailable, Turn
+from mockserver.redis_state import KEY_TTL_SECONDS, MAX_PROMPT_CHARS, RedisState, redacted_url
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.slow
@@ -195,8 +198,10 @@ def test_clock_moves_and_resets_reach_every_worker(pair: Pair) -> None:
 def test_every_key_lives_under_the_prefix_and_expires(pair: Pair, redis_server: RedisServer, prefix: str) -> None:
     first, second = pair
     client = redis.Redis(host="127.0.0.1", port=redis_server.port)
-    before = {key for key in client.scan_iter() if not key.startswith(prefix.encode())}
+    tag = "{" + prefix + "}"  # one hash tag: every key of the mock in one cluster slot
+    before = {key for key in client.scan_iter() if not key.startswith(tag.encode())}
     first.advance_clock(ManualClock(), 1)
+    first.add_job_plan(JobPlan("fail", 3))
     first.add_failure(FailureRule("503", times=2))
     second.begin("create", MODEL, MODE, second.epoch)
     first.record(1.0, _fields("/x"))
@@ -205,24 +210,31 @@ def test_every_key_lives_under_the_prefix_and_expires(pair: Pair, redis_server: 
     second.record(1.0, _fields("/y"))
     second.add_failure(FailureRule("429"))
     second.change_task(_task(), lambda t: t.poll(1.0))
-    mine = list(client.scan_iter(match=prefix + "*"))
-    assert {key.decode()[len(prefix) :].split(":")[0] for key in mine} == {
+    second.add_job_plan(JobPlan("stall"))
+    second.add_job_plan(JobPlan("succeed", 1))
+    second.record(1.0, _fields("/create"), Created(_task().id, "a prompt", False))
+    mine = list(client.scan_iter(match=tag + "*"))
+    assert {key.decode()[len(tag) :].split(":")[0] for key in mine} == {
         "epoch",
         "journal",
         "journal-seq",
         "failures",
+        "jobs",
+        "tasks",
         "task",
     }
     for key in mine:
         assert 0 < client.ttl(key) <= KEY_TTL_SECONDS, key
-    assert {key for key in client.scan_iter() if not key.startswith(prefix.encode())} == before
+    assert len({key_slot(key) for key in mine}) == 1
+    assert {key for key in client.scan_iter() if not key.startswith(tag.encode())} == before
     client.close()
 
 
-def test_an_unreachable_redis_is_state_unavailable_for_every_operation() -> None:
+@pytest.mark.parametrize("scheme", ["redis", "redis+cluster", "rediss+cluster"])
+def test_an_unreachable_redis_is_state_unavailable_for_every_operation(scheme: str) -> None:
     from tests.redis_server import free_port
 
-    state = RedisState.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    state = RedisState.from_url(f"{scheme}://127.0.0.1:{free_port()}")  # nothing connects until used
     calls: list[Callable[[], object]] = [
         state.refresh,
         lambda: state.begin("create", MODEL, MODE, 0),
@@ -291,3 +303,126 @@ def test_engines_on_one_redis_answer_as_one_mock(pair: Pair) -> None:
     poll = Incoming("GET", f"/v1/video/generations/{job['id']}", auth)
     assert [first.handle(poll).json()["status"], second.handle(poll).json()["status"]] == ["in_progress", "completed"]
     assert [entry.status for entry in MockControl(first).journal] == [200, 503, 200, 200, 200, 200]
+
+
+def _engines(pair: Pair, **settings: Any) -> tuple[ContractEngine, ContractEngine]:
+    clock = ManualClock(1_800_000_000.0)
+    first, second = (ContractEngine(Settings(**settings), clock, state=state) for state in pair)
+    return first, second
+
+
+def _create(engine: ContractEngine, prompt: str = "a fox", **headers: str) -> Outgoing:
+    auth = {"authorization": "Bearer sk-two", "content-type": "application/json", **headers}
+    body = json.dumps({"model": MODEL, "prompt": prompt}).encode()
+    return engine.handle(Incoming("POST", "/v1/video/generations", auth, body))
+
+
+def _poll(engine: ContractEngine, task_id: str) -> Any:
+    answer = engine.handle(Incoming("GET", "/v1/video/generations/" + task_id, {"authorization": "Bearer sk-two"}))
+    assert answer.status == 200, answer.body
+    return answer.json()
+
+
+@pytest.mark.parametrize("dialect", ["uniall", "new-api"])
+def test_a_prompt_is_answered_by_every_engine_in_both_dialects(pair: Pair, dialect: str) -> None:
+    first, second = _engines(pair, lifecycle="step", dialect=dialect)
+    prompt = "a heron lands on a frozen lake " * 60  # 1 860 characters, near the request schema's cap
+    task_id = _create(first, prompt.strip()).json()["id"]
+    for engine in (second, first):
+        job = _poll(engine, task_id)
+        shown = job["prompt"] if dialect == "uniall" else job["data"]["properties"]["input"]
+        assert shown == prompt.strip()
+    assert MockControl(second).task(task_id).prompt == prompt.strip()
+
+
+def test_a_prompt_is_kept_up_to_the_cap_and_expires_with_the_task(pair: Pair, redis_server: RedisServer) -> None:
+    first, _ = pair
+    task = _task()
+    first.record(1.0, _fields("/long"), Created(task.id, "x" * (MAX_PROMPT_CHARS + 50), False))
+    first.load_task(task)
+    assert task.prompt == "x" * MAX_PROMPT_CHARS
+    client = redis.Redis(host="127.0.0.1", port=redis_server.port)
+    assert 0 < client.ttl(first.tag + "task:" + task.id) <= KEY_TTL_SECONDS
+    client.close()
+
+
+@pytest.mark.parametrize(("outcome", "final"), [("fail", "failed"), ("succeed", "completed")])
+def test_a_job_plan_taken_by_one_engine_is_followed_by_the_other(pair: Pair, outcome: Outcome, final: str) -> None:
+    first, second = _engines(pair, lifecycle="step")
+    MockControl(first).plan_job(outcome, polls=3)
+    assert [plan.to_json() for plan in MockControl(second).pending_jobs] == [{"outcome": outcome, "polls": 3}]
+    task_id = _create(second).json()["id"]
+    assert MockControl(first).pending_jobs == []
+    statuses = [_poll((first, second)[n % 2], task_id)["status"] for n in range(4)]
+    assert statuses == ["in_progress", "in_progress", final, final]
+    unplanned = _create(first).json()["id"]  # the plan was used up: the next job completes after two polls
+    assert [_poll(second, unplanned)["status"] for _ in range(2)] == ["in_progress", "completed"]
+
+
+def test_prefer_job_wins_over_a_plan_which_is_still_used_up(pair: Pair) -> None:
+    first, second = _engines(pair, lifecycle="step")
+    MockControl(first).plan_job("fail", polls=1)
+    MockControl(first).plan_job("succeed", polls=1)
+    stalled = _create(second, Prefer="job=stall").json()["id"]
+    assert [_poll(first, stalled)["status"] for _ in range(3)] == ["in_progress"] * 3
+    quick = _create(second).json()["id"]
+    assert _poll(first, quick)["status"] == "completed"  # the second plan: one poll
+    assert MockControl(second).pending_jobs == []
+
+
+def test_plans_are_taken_in_order_once_under_concurrent_creates(pair: Pair) -> None:
+    first, second = _engines(pair, lifecycle="step")
+    for _ in range(6):
+        MockControl(first).plan_job("fail", polls=1)
+    with ThreadPoolExecutor(4) as pool:
+        ids = list(pool.map(lambda n: _create((first, second)[n % 2]).json()["id"], range(12)))
+    statuses = Counter(_poll(first, task_id)["status"] for task_id in ids)
+    assert statuses == Counter({"failed": 6, "in_progress": 6})
+
+
+def test_tasks_are_listed_newest_last_from_any_engine_and_capped(redis_server: RedisServer, prefix: str) -> None:
+    states = [RedisState.from_url(redis_server.url, prefix=prefix, max_tasks=3) for _ in range(2)]
+    first, second = (ContractEngine(Settings(lifecycle="step"), ManualClock(), state=state) for state in states)
+    ids = [_create((first, second)[n % 2], f"take {n}").json()["id"] for n in range(5)]
+    _poll(first, ids[-1])
+    tasks, total = MockControl(second).newest_tasks(10)
+    assert [task.id for task in tasks] == ids[2:] and total == 3
+    assert [task.prompt for task in tasks] == ["take 2", "take 3", "take 4"] and tasks[-1].polls == 1
+    evicted = first.find_task(ids[0])
+    assert evicted is not None and evicted.prompt is None  # derived from its id; its record went with the cap
+    MockControl(first).reset()
+    assert MockControl(second).newest_tasks(10) == ([], 0)
+
+
+class _Counting:
+    """Counts the commands a Redis client sends: one per round trip (no pipelines here)."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client, self.sent = client, 0
+        send: Callable[..., Any] = client.execute_command
+
+        def counted(*args: Any, **options: Any) -> Any:
+            self.sent += 1
+            return send(*args, **options)
+
+        client.execute_command = counted  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("lifecycle", ["step", "time"])
+def test_creates_and_polls_take_one_round_trip_each(redis_server: RedisServer, prefix: str, lifecycle: str) -> None:
+    counting = _Counting(redis.Redis.from_url(redis_server.url))
+    state = RedisState(counting.client, prefix=prefix)
+    engine = ContractEngine(Settings(lifecycle=lifecycle), ManualClock(), state=state)
+    _create(engine)  # the first request learns the epoch and loads the scripts
+    counting.sent = 0
+    task_id = _create(engine).json()["id"]
+    assert counting.sent == 1
+    for _ in range(3):
+        _poll(engine, task_id)
+    assert counting.sent == 4
+    MockControl(engine).queue_failure("503", endpoint="poll")  # a matching rule: the careful way, still right
+    counting.sent = 0
+    refused = engine.handle(Incoming("GET", f"/v1/video/generations/{task_id}", {"authorization": "Bearer sk-two"}))
+    assert refused.status == 503 and counting.sent > 1
+    assert [entry.status for entry in MockControl(engine).journal][-5:] == [200, 200, 200, 200, 503]
+    counting.client.close()

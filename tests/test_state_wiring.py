@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from mockserver.contract import Settings
 from mockserver.contract.memory_state import MemoryState
+from mockserver.dashboard.page import PER_WORKER_ROW
 from mockserver.live.app import create_app
 from mockserver.redis_state import RedisState
 from mockserver.state_backends import open_state
@@ -34,10 +35,12 @@ def test_memory_is_the_default_and_redis_urls_open_redis_state() -> None:
 @pytest.mark.parametrize(
     ("changes", "fragment"),
     [
-        ({"state": "memcached://127.0.0.1"}, "state must be 'memory' or a redis://, rediss:// or unix:// URL"),
+        ({"state": "memcached://127.0.0.1"}, "state must be 'memory' or a redis://, rediss://, unix://, redis"),
+        ({"state": "redis+cluster://"}, "state must name a host"),
         ({"state": "redis://"}, "state must name a host"),
         ({"state_prefix": ""}, "state_prefix must be 1 to 100 characters"),
         ({"state_prefix": "has space:"}, "state_prefix must be 1 to 100 characters"),
+        ({"state_prefix": "a{b}:"}, "no spaces or braces"),
     ],
 )
 def test_bad_state_settings_are_one_clear_line(changes: dict[str, Any], fragment: str) -> None:
@@ -73,7 +76,6 @@ def test_memory_state_under_a_multiprocess_server_refuses_admin_writes(
     error = refused.get_json()["error"]
     assert error["code"] == "state_not_shared" and "--state redis://" in error["message"]
     assert client.get("/__mock/failures").get_json() == {"rules": []}  # nothing changed
-    assert client.get("/__mock/journal", environ_overrides=MULTIPROCESS).status_code == 200  # reads still answer
     # One process: the same write is fine.
     assert client.open(path, method=method, json=body).status_code in (200, 201)
 
@@ -82,7 +84,31 @@ def test_a_task_action_under_a_multiprocess_server_is_refused_too(client: FlaskC
     task_id = client.post("/v1/video/generations", json=BODY, headers=AUTH).get_json()["id"]
     refused = client.post(f"/__mock/tasks/{task_id}", json={"action": "complete"}, environ_overrides=MULTIPROCESS)
     assert refused.status_code == 409
-    assert client.get(f"/__mock/tasks/{task_id}", environ_overrides=MULTIPROCESS).get_json()["status"] == "queued"
+    assert client.get(f"/__mock/tasks/{task_id}").get_json()["status"] == "queued"
+
+
+@pytest.mark.parametrize(
+    "path", ["/__mock/journal", "/__mock/tasks", "/__mock/failures", "/__mock/jobs", "/__mock/tasks/{task_id}"]
+)
+def test_memory_state_under_a_multiprocess_server_refuses_reads_of_one_workers_part(
+    client: FlaskClient, path: str
+) -> None:
+    task_id = client.post("/v1/video/generations", json=BODY, headers=AUTH).get_json()["id"]
+    refused = client.get(path.format(task_id=task_id), environ_overrides=MULTIPROCESS)
+    assert refused.status_code == 409 and refused.content_type == "application/json"
+    error = refused.get_json()["error"]
+    assert error["code"] == "state_not_shared" and "--state redis://" in error["message"]
+    assert "show one worker's part only" in error["message"]
+    assert client.get(path.format(task_id=task_id)).status_code == 200  # one process: the same read answers
+
+
+def test_reads_that_are_the_same_on_every_worker_still_answer(client: FlaskClient) -> None:
+    config = client.get("/__mock/config", environ_overrides=MULTIPROCESS)
+    assert config.status_code == 200 and config.get_json()["state"] == "memory"
+    assert client.get("/__mock/clock", environ_overrides=MULTIPROCESS).status_code == 200
+    page = client.get("/__mock/", environ_overrides=MULTIPROCESS)
+    assert page.status_code == 200 and PER_WORKER_ROW in page.get_data(as_text=True)
+    assert client.get("/__mock/assets/dashboard.js", environ_overrides=MULTIPROCESS).status_code == 200
 
 
 @pytest.mark.slow
@@ -177,3 +203,22 @@ def test_the_cli_warns_when_redis_is_unreachable_and_serves_503s_until_it_is_bac
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=10)
+
+
+@pytest.mark.slow
+def test_memory_state_under_gunicorn_workers_refuses_reads_of_one_workers_part() -> None:
+    import requests
+
+    from tests.gunicorn_hosts import gunicorn_host
+
+    with gunicorn_host(2, quiet="true") as host:
+        assert requests.post(host.url + "/v1/video/generations", json=BODY, headers=AUTH, timeout=10).status_code == 200
+        for path in ("journal", "tasks", "failures", "jobs"):
+            refused = requests.get(f"{host.url}/__mock/{path}", timeout=10)
+            assert refused.status_code == 409 and refused.headers["Content-Type"] == "application/json", path
+            message = refused.json()["error"]["message"]
+            assert refused.json()["error"]["code"] == "state_not_shared" and "--state redis://" in message
+        assert requests.get(host.url + "/__mock/config", timeout=10).json()["state"] == "memory"
+        assert requests.get(host.url + "/__mock/clock", timeout=10).status_code == 200
+        page = requests.get(host.url + "/__mock/", timeout=10)
+        assert page.status_code == 200 and PER_WORKER_ROW in page.text

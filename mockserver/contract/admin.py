@@ -25,14 +25,18 @@ from mockserver.contract.replies import Incoming, Outgoing, json_reply
 _TASK = re.compile(rf"^{re.escape(ADMIN_PREFIX)}tasks/({TASK_ID_PATTERN.removeprefix('^').removesuffix('$')})$")
 _ACTIONS = ("advance", "complete", "fail", "stall")
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Admin paths every worker answers alike with in-memory state (what tests steer is not in them):
+#: the settings and the clock (no worker's clock can be moved while writes are refused).
+_SAME_ON_EVERY_WORKER = frozenset({f"{ADMIN_PREFIX}config", f"{ADMIN_PREFIX}clock"})
 #: How many of the newest tasks `GET /__mock/tasks` lists (the store may hold 100 000).
 TASK_LIST_LIMIT = 200
 DASHBOARD_PATHS = frozenset(
     {ADMIN_PREFIX[:-1], f"{ADMIN_PREFIX}assets/dashboard.js", f"{ADMIN_PREFIX}assets/dashboard.css"}
 )
-#: Serves the dashboard's paths: (method, path, control or None when the caller may not see data).
+#: Serves the dashboard's paths: (method, path, control or None when the caller may not see data,
+#: True when the state is per worker: the page then shows the settings only, and why).
 #: Given by the live server's face, so the core never imports the page (it is HTML, not contract).
-PageHandler = Callable[[str, str, MockControl | None], Outgoing]
+PageHandler = Callable[[str, str, MockControl | None, bool], Outgoing]
 
 
 def is_admin_path(path: str) -> bool:
@@ -77,6 +81,17 @@ def task_json(task: Task, view: JobView) -> dict[str, Any]:
     }
 
 
+def not_shared(method: str, path: str) -> ApiError:
+    """The 409 for an admin call that would change or show one worker's in-memory state only."""
+    effect = "show" if method in _READS else "change"
+    return ApiError(
+        "state_not_shared",
+        f"This server runs several worker processes on in-memory state, so {method} {path[:200]} would "
+        f"{effect} one worker's part only. Start it with --state redis://host:port/db (or VIDU_MOCK_STATE) "
+        "to share the state, or run one process.",
+    )
+
+
 def _not_allowed(method: str, allowed: str) -> ApiError:
     allowed = allowed.replace("GET", "GET, HEAD")  # every read answers HEAD too
     return ApiError("method_not_allowed", f"{method} is not allowed here; use {allowed}.", allowed)
@@ -90,17 +105,14 @@ def handle_admin(
     refusal = _refusal(engine, request, headers)
     if page is not None and path in DASHBOARD_PATHS and (refusal is None or engine.settings.admin_token):
         # With a token set, anyone gets the page without data: it asks for the token.
-        return page(method, path, None if refusal else MockControl(engine))
+        per_worker = request.multiprocess and not engine.state.shared
+        return page(method, path, None if refusal else MockControl(engine), per_worker)
     if refusal is not None:
         raise refusal
     control = MockControl(engine)
-    if request.multiprocess and method not in _READS and not engine.state.shared:
-        raise ApiError(
-            "state_not_shared",
-            f"This server runs several worker processes on in-memory state, so {method} {path[:200]} would "
-            "change one worker only. Start it with --state redis://host:port/db (or VIDU_MOCK_STATE) to share "
-            "the state, or run one process.",
-        )
+    per_worker = method not in _READS or path not in _SAME_ON_EVERY_WORKER
+    if request.multiprocess and per_worker and not engine.state.shared:
+        raise not_shared(method, path)
     # HEAD reads what GET reads (the face sends the headers only); a refusal still names HEAD.
     asked, method = method, "GET" if method == "HEAD" else method
     if path == f"{ADMIN_PREFIX}journal":
@@ -161,8 +173,9 @@ def handle_admin(
     if path == f"{ADMIN_PREFIX}tasks":
         if method != "GET":
             raise _not_allowed(asked, "GET")
-        tasks = [task_json(task, view) for task, view in control.tasks(TASK_LIST_LIMIT)]
-        return json_reply(200, {"tasks": tasks, "total": len(engine.store)})
+        newest, total = control.newest_tasks(TASK_LIST_LIMIT)
+        now = control.now()
+        return json_reply(200, {"tasks": [task_json(task, task.view(now)) for task in newest], "total": total})
     match = _TASK.match(path)
     if match:
         return _task_action(control, asked, match.group(1), request)

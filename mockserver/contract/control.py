@@ -116,8 +116,14 @@ class MockControl:
 
     def tasks(self, limit: int = 200) -> list[tuple[Task, JobView]]:
         """The `limit` newest tasks with their current states (no poll counted), oldest first."""
-        now = self.engine.clock.now()
-        return [(task, task.view(now)) for task in self.engine.store.newest(limit)]
+        now = self.engine.now()
+        return [(task, task.view(now)) for task in self.newest_tasks(limit)[0]]
+
+    def newest_tasks(self, limit: int = 200) -> tuple[list[Task], int]:
+        """The `limit` newest tasks, oldest first, and how many the state keeps."""
+        engine = self.engine
+        epoch = engine.state.refresh()[0] if engine.state.shared else engine.state.epoch
+        return engine.state.newest_tasks(limit, lambda task_id: engine._lookup(task_id, epoch))
 
     def state(self, task_id: str) -> JobView:
         """A task's current state, without counting a poll."""

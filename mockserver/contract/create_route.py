@@ -21,7 +21,7 @@ from mockserver.contract.errors import ApiError
 from mockserver.contract.lifecycle import Outcome
 from mockserver.contract.prefer import JobPreference, Preferences
 from mockserver.contract.replies import Incoming, Outgoing, json_reply
-from mockserver.contract.state import JournalFields, Turn
+from mockserver.contract.state import Created, JournalFields, Turn
 from mockserver.contract.task_ids import encode_task_id
 from mockserver.contract.video_readers import read_create
 
@@ -49,11 +49,12 @@ class CreateRoute(EngineSteps):
                 asked.append(("create", model, mode))
                 return guess
 
-            reply, fields = self._create_reply(request, headers, prefs, request_id, assume, route)
-            if state.commit(guess, asked[0] if asked else None, self.clock.now(), fields):
+            reply, fields, created = self._create_reply(request, headers, prefs, request_id, assume, route)
+            if state.commit(guess, asked[0] if asked else None, self.clock.now(), fields, created):
                 return reply
-        reply, fields = self._create_reply(request, headers, prefs, request_id, partial(self._begin, "create"), route)
-        state.record(self.clock.now(), fields)
+        take_turn = partial(self._begin, "create")
+        reply, fields, created = self._create_reply(request, headers, prefs, request_id, take_turn, route)
+        state.record(self.clock.now(), fields, created)
         return reply
 
     def _create_reply(
@@ -64,14 +65,15 @@ class CreateRoute(EngineSteps):
         request_id: str,
         take_turn: Callable[[str | None, Mode | None], Turn],
         route: Route = "generations",
-    ) -> tuple[Outgoing, JournalFields]:
-        """The reply to a create on `route` and its journal entry; `take_turn(model, mode)` reads the state."""
+    ) -> tuple[Outgoing, JournalFields, Created | None]:
+        """The reply to a create on `route`, its journal entry and the task it made; `take_turn(model, mode)` reads the state."""
         started = perf_counter()
         parsed: Any = None
         model = task_id = message = None
         # Classified once, here: failure rules match on it, validation and the new task reuse it.
         mode: Mode | None = None
         injected: str | None = None
+        created: Created | None = None
         try:
             if request.size > self.settings.max_body_bytes:
                 raise ApiError(
@@ -93,10 +95,11 @@ class CreateRoute(EngineSteps):
                 job = self._new_task(model, mode, owner, prefs.job, turn, read.prompt, route)
                 reply = json_reply(200, job)
                 task_id = job["id"]
+                created = Created(task_id, read.prompt, prefs.job is not None)
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
             reply = self._refusal(api_error, request_id)
-            injected = task_id = None
+            injected = task_id = created = None
             message = api_error.message
         reply.task_id = task_id
         fields = self._journal_fields(
@@ -112,7 +115,7 @@ class CreateRoute(EngineSteps):
             started=started,
             message=message,
         )
-        return reply, fields
+        return reply, fields, created
 
     def _new_task(
         self,

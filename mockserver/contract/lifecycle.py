@@ -28,6 +28,13 @@ class TransitionError(ValueError):
     """A forced transition that would move a task backwards or out of a final state."""
 
 
+def final_view(outcome: Outcome, now: float) -> JobView:
+    """The state a step-lifecycle job with `outcome` shows from the poll that ends it at `now` on."""
+    if outcome == "fail":
+        return JobView("failed", _STEP_PROGRESS, int(now))
+    return JobView("completed", 100, int(now))
+
+
 @dataclass(frozen=True, slots=True)
 class JobView:
     """What a poll shows at one moment: status, progress and, once final (completed or failed), when it ended."""
@@ -111,9 +118,7 @@ class Task:
         return self.pin("failed" if self.outcome == "fail" else "completed", now)
 
     def _final_view(self, now: float) -> JobView:
-        if self.outcome == "fail":
-            return JobView("failed", _STEP_PROGRESS, int(now))
-        return JobView("completed", 100, int(now))
+        return final_view(self.outcome, now)
 
     def _step_view(self, now: float) -> JobView:
         if self.polls == 0:

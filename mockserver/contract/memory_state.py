@@ -10,7 +10,7 @@ from mockserver.contract.failures import FailureQueue, FailureRule
 from mockserver.contract.job_plans import JobPlan, JobPlanQueue
 from mockserver.contract.journal import Journal, JournalEntry
 from mockserver.contract.lifecycle import JobView, Task
-from mockserver.contract.state import JournalFields, Turn
+from mockserver.contract.state import Created, JournalFields, Turn
 from mockserver.contract.store import TaskStore
 
 
@@ -46,9 +46,18 @@ class MemoryState:
         return None
 
     def commit(
-        self, guess: Turn, rules: tuple[str, str | None, str | None] | None, clock_now: float, fields: JournalFields
+        self,
+        guess: Turn,
+        rules: tuple[str, str | None, str | None] | None,
+        clock_now: float,
+        fields: JournalFields,
+        created: Created | None = None,
     ) -> bool:
         """Never used (see `guess`): nothing is committed."""
+        return False
+
+    def poll(self, guess: Turn, task: Task, now: float, clock_now: float, fields: JournalFields) -> bool:
+        """Never used (see `guess`): nothing is polled here."""
         return False
 
     def begin(self, endpoint: str, model: str | None, mode: str | None, epoch: int, task: Task | None = None) -> Turn:
@@ -74,8 +83,12 @@ class MemoryState:
         with self.lock:
             return change(task)
 
-    def record(self, clock_now: float, fields: JournalFields) -> None:
-        """Journal one request."""
+    def newest_tasks(self, limit: int, derive: Callable[[str], Task | None]) -> tuple[list[Task], int]:
+        """The stored task objects (nothing to derive)."""
+        return self.store.newest(limit), len(self.store)
+
+    def record(self, clock_now: float, fields: JournalFields, created: Created | None = None) -> None:
+        """Journal one request (a created task is already stored, its plan taken)."""
         self.journal_log.add(clock_now, *fields)
 
     def journal(self) -> list[JournalEntry]:

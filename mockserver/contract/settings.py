@@ -18,7 +18,7 @@ from mockserver.contract.catalogue import DEFAULT_DIALECT, DIALECT_NAMES, LIFECY
 MAX_DELAY_MS = 60_000
 DEFAULT_SECRET = "vidu-mock-default-secret"  # noqa: S105  # signs task ids only; documented, overridable
 DEFAULT_STATE_PREFIX = "vidu-mock:"
-_STATE_SCHEMES = ("redis", "rediss", "unix")
+_STATE_SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
 # A name the live server answers to (`--allow-host`): a DNS name or an IP literal, no port;
 # `*` for any name.
 _HOST_NAME = re.compile(r"^(\*|[a-z0-9_]([a-z0-9_.-]{0,251}[a-z0-9_.])?|\[[0-9a-f:.]{2,45}\])$", re.IGNORECASE)
@@ -124,15 +124,18 @@ def _check_state(state: str, prefix: str) -> None:
     if state != "memory":
         parts = urlsplit(state)
         if parts.scheme not in _STATE_SCHEMES:
-            raise ValueError("state must be 'memory' or a redis://, rediss:// or unix:// URL")
+            raise ValueError(
+                "state must be 'memory' or a redis://, rediss://, unix://, redis+cluster:// or rediss+cluster:// URL"
+            )
         try:
             parts.port  # noqa: B018  # parsing it is the check
         except ValueError:
             raise ValueError("state: the port must be a number from 0 to 65535") from None
         if (parts.scheme == "unix" and not parts.path) or (parts.scheme != "unix" and not parts.hostname):
             raise ValueError("state must name a host (redis://host:port/db) or a socket (unix:///path)")
-    if not 1 <= len(prefix) <= 100 or any(c.isspace() for c in prefix):
-        raise ValueError("state_prefix must be 1 to 100 characters, no spaces")
+    if not 1 <= len(prefix) <= 100 or any(c.isspace() or c in "{}" for c in prefix):
+        # Braces would break the hash tag `{prefix}` that keeps a mock's keys in one cluster slot.
+        raise ValueError("state_prefix must be 1 to 100 characters, no spaces or braces")
 
 
 def redacted_url(url: str) -> str:

@@ -6,8 +6,10 @@ to this interface, so the same contract runs on per-process memory (`MemoryState
 default) or on a store every worker and host shares (`mockserver.redis_state`, outside
 this pure core because it does I/O).
 
-A shared backend is read once per API request (`begin`): the reset epoch and clock
-offset in force and the failure rule the request uses up, in one round trip.
+A shared backend costs one round trip per API request: a create or poll is answered on
+the state last seen (`guess`) and journaled only if that still holds (`commit`, `poll`);
+otherwise it is answered again after `begin` reads the reset epoch and clock offset in
+force and takes the failure rule the request uses up.
 """
 
 from __future__ import annotations
@@ -42,6 +44,18 @@ class Turn:
     epoch: int
     clock_offset: float
     rule: FailureRule | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A task a create just made, for a shared backend to store with its journal entry.
+
+    `outcome_chosen`: `Prefer: job=` set the outcome, so a job plan sets the poll count only.
+    """
+
+    task_id: str
+    prompt: str | None
+    outcome_chosen: bool
 
 
 class StateUnavailable(ApiError):
@@ -89,11 +103,22 @@ class MockState(Protocol):
         ...
 
     def commit(
-        self, guess: Turn, rules: tuple[str, str | None, str | None] | None, clock_now: float, fields: JournalFields
+        self,
+        guess: Turn,
+        rules: tuple[str, str | None, str | None] | None,
+        clock_now: float,
+        fields: JournalFields,
+        created: Created | None = None,
     ) -> bool:
         """Journal a request answered on `guess`, if its epoch and clock offset still hold and
         no failure rule matches `rules` (endpoint, model, mode; None: the request used none),
-        all at once. False changes nothing: the caller answers again after `begin`."""
+        all at once, with the task it `created` (see `record`). False changes nothing: the
+        caller answers again after `begin`."""
+        ...
+
+    def poll(self, guess: Turn, task: Task, now: float, clock_now: float, fields: JournalFields) -> bool:
+        """Load `task`'s shared record, count one poll at `now` (`Task.poll`) and journal it, if
+        `guess` still holds and no poll rule matches, all at once. False changes nothing."""
         ...
 
     def begin(self, endpoint: str, model: str | None, mode: str | None, epoch: int, task: Task | None = None) -> Turn:
@@ -119,9 +144,16 @@ class MockState(Protocol):
         """Apply `change` (a poll, a forced state) to `task` atomically; returns its result."""
         ...
 
+    def newest_tasks(self, limit: int, derive: Callable[[str], Task | None]) -> tuple[list[Task], int]:
+        """The `limit` newest tasks, oldest first, and how many are kept; `derive` builds a task
+        from its id where the backend keeps records only."""
+        ...
+
     # -- journal -------------------------------------------------------------------------
-    def record(self, clock_now: float, fields: JournalFields) -> None:
-        """Journal one request at the engine clock's `clock_now` (plus the stored offset)."""
+    def record(self, clock_now: float, fields: JournalFields, created: Created | None = None) -> None:
+        """Journal one request at the engine clock's `clock_now` (plus the stored offset); a
+        shared backend also stores the task it `created`: the next job plan, used up, and the
+        prompt, in the task's record."""
         ...
 
     def journal(self) -> list[JournalEntry]:
@@ -147,12 +179,12 @@ class MockState(Protocol):
 
     # -- job plans (how the next created jobs end) ----------------------------------------
     def add_job_plan(self, plan: JobPlan) -> None:
-        """Queue `plan` for the job created after those already planned; a backend that
-        cannot keep plans raises `ApiError` (400 `bad_request`) rather than ignore them."""
+        """Queue `plan` for the job created after those already planned (`ValueError` when full)."""
         ...
 
     def take_job_plan(self) -> JobPlan | None:
-        """Use up the plan for the job being created, if one is queued."""
+        """Use up the plan for the job being created, if one is queued; a shared backend answers
+        None and uses it up in the create's `commit` or `record`, with the task's record."""
         ...
 
     def pending_job_plans(self) -> list[JobPlan]:
@@ -173,4 +205,12 @@ class MockState(Protocol):
         ...
 
 
-__all__ = ["STATE_RETRY_AFTER_MS", "JournalFields", "MockState", "StateUnavailable", "Turn", "retry_after_ms"]
+__all__ = [
+    "STATE_RETRY_AFTER_MS",
+    "Created",
+    "JournalFields",
+    "MockState",
+    "StateUnavailable",
+    "Turn",
+    "retry_after_ms",
+]

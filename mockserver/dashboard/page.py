@@ -17,7 +17,7 @@ from mockserver.contract.errors import ApiError
 from mockserver.contract.prefer import FAULTS
 from mockserver.contract.replies import Outgoing
 
-__all__ = ["JOURNAL_ROWS", "PAGE_HEADERS", "dashboard_reply", "render_page", "snapshot"]
+__all__ = ["JOURNAL_ROWS", "PAGE_HEADERS", "PER_WORKER_ROW", "dashboard_reply", "render_page", "snapshot"]
 
 #: The newest journal entries the page shows (the script shows the same number).
 JOURNAL_ROWS = 200
@@ -40,6 +40,11 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
 }
 _LOCKED_ROW = "Locked: enter the admin token above."
+#: What the page shows instead of the journal, tasks and failures when each worker keeps its own.
+PER_WORKER_ROW = (
+    "Not shown: this server runs several worker processes on in-memory state, so each worker has its own "
+    "journal, tasks and failures. Start it with --state redis://host:port/db to see them here."
+)
 
 
 @cache
@@ -58,8 +63,12 @@ def _template() -> Template:
     return Template(Template(_asset("page.html").decode("utf-8")).safe_substitute(options))
 
 
-def snapshot(control: MockControl) -> dict[str, Any]:
-    """What the page shows, in the admin endpoints' JSON shapes (the script polls the same)."""
+def snapshot(control: MockControl, per_worker: bool = False) -> dict[str, Any]:
+    """What the page shows, in the admin endpoints' JSON shapes (the script polls the same);
+    `per_worker`: the settings and clock only, with the reason."""
+    if per_worker:
+        settings = control.engine.settings.public()
+        return {"entries": [], "tasks": [], "rules": [], "settings": settings, "now": control.now(), "notice": True}
     return {
         "entries": [entry.to_json() for entry in control.journal],
         "tasks": [task_json(task, view) for task, view in control.tasks(TASK_LIST_LIMIT)],
@@ -69,15 +78,16 @@ def snapshot(control: MockControl) -> dict[str, Any]:
     }
 
 
-def dashboard_reply(method: str, path: str, control: MockControl | None) -> Outgoing:
-    """The page (its data only when `control` is given: the caller passed the admin guard) or an asset."""
+def dashboard_reply(method: str, path: str, control: MockControl | None, per_worker: bool = False) -> Outgoing:
+    """The page (its data only when `control` is given: the caller passed the admin guard, and
+    the state is not per worker) or an asset."""
     if method not in ("GET", "HEAD"):
         raise ApiError("method_not_allowed", f"{method} is not allowed here; use GET.", "GET, HEAD")
     if path in _ASSETS:
         name, content_type = _ASSETS[path]
         headers = {"Content-Type": content_type, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
         return Outgoing(200, headers, _asset(name))
-    page = render_page(None if control is None else snapshot(control))
+    page = render_page(None if control is None else snapshot(control, per_worker))
     return Outgoing(200, {"Content-Type": "text/html; charset=utf-8", **PAGE_HEADERS}, page.encode("utf-8"))
 
 
@@ -95,12 +105,16 @@ def render_page(state: dict[str, Any] | None) -> str:
             settings_rows=locked[3],
         )
     entries = state["entries"][-JOURNAL_ROWS:][::-1]
+    notice = state.get("notice")
     return template.substitute(
         locked="false",
         clock=escape(clock_text(state["now"])),
-        journal_rows="".join(map(_journal_row, entries)) or _empty(11, "No requests yet."),
-        task_rows="".join(map(_task_row, state["tasks"][::-1])) or _empty(8, "No tasks yet."),
-        rule_rows="".join(map(_rule_row, state["rules"])) or _empty(7, "No failures queued."),
+        journal_rows="".join(map(_journal_row, entries))
+        or _empty(11, PER_WORKER_ROW if notice else "No requests yet."),
+        task_rows="".join(map(_task_row, state["tasks"][::-1]))
+        or _empty(8, PER_WORKER_ROW if notice else "No tasks yet."),
+        rule_rows="".join(map(_rule_row, state["rules"]))
+        or _empty(7, PER_WORKER_ROW if notice else "No failures queued."),
         settings_rows="".join(_row(_cell(key), _cell(setting_text(value))) for key, value in state["settings"].items()),
     )
 

@@ -9,6 +9,9 @@
   const JOURNAL_ROWS = 200; // as mockserver/dashboard/page.py
   const PROMPT_CHARS = 160;
   const TOKEN_KEY = "vidu-mock-admin-token";
+  const PER_WORKER_ROW = // as mockserver/dashboard/page.py
+    "Not shown: this server runs several worker processes on in-memory state, so each worker has its own " +
+    "journal, tasks and failures. Start it with --state redis://host:port/db to see them here.";
   const byId = (id) => document.getElementById(id);
 
   let token = sessionStorage.getItem(TOKEN_KEY) || "";
@@ -20,6 +23,7 @@
   const lastJson = {}; // table -> the JSON last drawn, to redraw only on change
 
   class Forbidden extends Error {}
+  class PerWorker extends Error {} // in-memory state under several workers: each has its own
 
   async function api(method, path, body) {
     const headers = {};
@@ -40,6 +44,7 @@
     }
     const error = data && data.error;
     if (response.status === 403 && error && error.code === "admin_forbidden") throw new Forbidden(error.message);
+    if (response.status === 409 && error && error.code === "state_not_shared") throw new PerWorker(error.message);
     if (!response.ok) throw new Error(error && error.message ? error.message : "HTTP " + response.status);
     return data;
   }
@@ -250,6 +255,15 @@
     byId("token-input").focus();
   }
 
+  function perWorker() {
+    // The tables say why they are empty (as the page renders them); the settings stay.
+    sync(byId("journal-rows"), [], 11, PER_WORKER_ROW);
+    sync(byId("task-rows"), [], 8, PER_WORKER_ROW);
+    sync(byId("rule-rows"), [], 7, PER_WORKER_ROW);
+    byId("controls").hidden = true;
+    setText(byId("live"), "Per-worker state: start the mock with --state redis://host:port/db to see it");
+  }
+
   function unlock() {
     locked = false;
     byId("token-form").hidden = true;
@@ -277,6 +291,7 @@
       setText(byId("live"), "Live \u00b7 updated " + [now.getHours(), now.getMinutes(), now.getSeconds()].map(pad).join(":"));
     } catch (error) {
       if (error instanceof Forbidden) lock();
+      else if (error instanceof PerWorker) perWorker();
       else setText(byId("live"), "Offline: " + error.message);
     } finally {
       busy = false;
