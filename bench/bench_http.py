@@ -239,6 +239,7 @@ class Load:
     cpu: float | None = None
     p99_ms: float | None = None  # wrk only: 99th-percentile latency
     p50_ms: float | None = None  # wrk only: median latency
+    backend_cpu: float | None = None  # CPU seconds of a server the side talks to (redis-server), when asked
 
     @property
     def rate(self) -> float:
@@ -409,8 +410,18 @@ def run_python(port: int, seconds: float, connections: int) -> Load:
 # -- the run ---------------------------------------------------------------------------------
 
 
-def measure(args: argparse.Namespace, client: str, sides: tuple[Side, ...] = SIDES) -> dict[str, list[Load]]:
-    """Start every side's server, check their answers, warm them up, then drive them in alternating rounds."""
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds one process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    args: argparse.Namespace, client: str, sides: tuple[Side, ...] = SIDES, backend_pid: int | None = None
+) -> dict[str, list[Load]]:
+    """Start every side's server, check their answers, warm them up, then drive them in alternating rounds.
+
+    With `backend_pid`, each round also records that process's CPU (`Load.backend_cpu`)."""
     rounds: dict[str, list[Load]] = {side.label: [] for side in sides}
     with tempfile.TemporaryDirectory(prefix="vidu-bench-http-") as tmp:
         directory = Path(tmp)
@@ -436,9 +447,12 @@ def measure(args: argparse.Namespace, client: str, sides: tuple[Side, ...] = SID
                 for side in sides if number % 2 == 0 else sides[::-1]:  # ABBA: drift hits all alike
                     port, master = servers[side.label]
                     before = workers_cpu_seconds(master)
+                    backend = process_cpu_seconds(backend_pid) if backend_pid is not None else 0.0
                     run = drive(port, args.seconds)
                     after = workers_cpu_seconds(master)
                     cpu = after - before if after is not None and before is not None else None
+                    if backend_pid is not None:
+                        run = replace(run, backend_cpu=process_cpu_seconds(backend_pid) - backend)
                     rounds[side.label].append(replace(run, cpu=cpu))
     return rounds
 

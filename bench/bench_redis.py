@@ -1,11 +1,14 @@
 """Create and poll throughput and p99 latency with Redis state vs memory state, under gunicorn, one run.
 
-The same mock (`mockserver.live.wsgi:app`) runs twice under gunicorn with the same workers: once
-on in-memory state (the default) and once with `VIDU_MOCK_STATE=redis://...` on a
-redis-server this script starts on a free loopback port (no persistence, in a temporary
-folder). Creates: the same wrk load and create bodies as `bench_http.py`. Polls: wrk polls
-64 tasks each side created first, round robin. Rounds alternate between the two sides
-(ABBA); a ratio is the median of the per-round ratios. The header gives the load average:
+The same mock (`mockserver.live.wsgi:app`) runs under gunicorn with the same workers: on
+in-memory state (the default), with `VIDU_MOCK_STATE=redis://...` on a redis-server this
+script starts on a free loopback port (no persistence, in a temporary folder), and, as the
+yardstick, on memory state plus one PING to that Redis per request (`round_trip_app.py`):
+the best ratio any state with one round trip per request can reach on this machine.
+Creates: the same wrk load and create bodies as `bench_http.py`. Polls: wrk polls 64 tasks
+each side created first, round robin. Rounds alternate between the sides (ABBA); a ratio is
+the median of the per-round ratios. CPU per request is the workers' plus redis-server's,
+both read from /proc around each round. The header gives the load average:
 figures taken on a busy machine (load average 2 or more on 2 cores) scatter. Needs wrk and
 redis-server.
 
@@ -33,7 +36,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import bench_http
-from bench_http import _WRK_SCRIPT, BODY_TEMPLATES, CREATE, MOCK, TOKEN, Load, Side
+from bench_http import _WRK_SCRIPT, BODY_TEMPLATES, CREATE, MOCK, TOKEN, Load, Side, process_cpu_seconds
 
 TARGET = 0.75
 POLLED_TASKS = 64
@@ -96,11 +99,16 @@ def redis_server(directory: Path) -> Iterator[tuple[str, int]]:
         process.wait(timeout=20)
 
 
-def sides(url: str) -> tuple[Side, Side]:
-    """The mock on memory state and on Redis state, otherwise the same."""
+#: The third side: memory state plus one PING per request (`round_trip_app.py`).
+FLOOR = "mem+PING"
+
+
+def sides(url: str) -> tuple[Side, Side, Side]:
+    """The mock on memory state, on Redis state, and on memory state plus one Redis round trip."""
     return (
         Side("memory", MOCK.target, MOCK.env),
         Side("redis", MOCK.target, {**MOCK.env, "VIDU_MOCK_STATE": url, "VIDU_MOCK_STATE_PREFIX": "bench:"}),
+        Side(FLOOR, "round_trip_app:app", {**MOCK.env, "VIDU_BENCH_PING_URL": url}),
     )
 
 
@@ -116,8 +124,10 @@ def created_ids(port: int, count: int) -> list[str]:
     return ids
 
 
-def measure_polls(args: argparse.Namespace, sides: tuple[Side, ...]) -> dict[str, list[Load]]:
-    """Start both sides, create tasks on each, then drive polls of them in alternating rounds."""
+def measure_polls(args: argparse.Namespace, sides: tuple[Side, ...], backend_pid: int) -> dict[str, list[Load]]:
+    """Start every side, create tasks on each, then drive polls of them in alternating rounds.
+
+    Each round also records redis-server's CPU (`Load.backend_cpu`, pid `backend_pid`)."""
     rounds: dict[str, list[Load]] = {side.label: [] for side in sides}
     with tempfile.TemporaryDirectory(prefix="vidu-bench-polls-") as tmp, ExitStack() as stack:
         directory = Path(tmp)
@@ -135,21 +145,26 @@ def measure_polls(args: argparse.Namespace, sides: tuple[Side, ...]) -> dict[str
         for number in range(args.rounds):
             for side in sides if number % 2 == 0 else sides[::-1]:  # ABBA: drift hits both alike
                 before = bench_http.workers_cpu_seconds(masters[side.label])
+                backend = process_cpu_seconds(backend_pid)
                 load = bench_http.run_wrk(servers[side.label], args.seconds, args.connections, 1, scripts[side.label])
                 after = bench_http.workers_cpu_seconds(masters[side.label])
                 cpu = after - before if after is not None and before is not None else None
-                rounds[side.label].append(replace(load, cpu=cpu))
+                backend_cpu = process_cpu_seconds(backend_pid) - backend
+                rounds[side.label].append(replace(load, cpu=cpu, backend_cpu=backend_cpu))
     return rounds
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds one process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _ratio_line(name: str, over: list[Load], under: list[Load], target: float | None) -> float:
+    """Print the median of per-round ratios `over` / `under`; return it."""
+    ratios = [top.rate / bottom.rate for top, bottom in zip(over, under, strict=True)]
+    ratio = statistics.median(ratios)
+    verdict = f"  target >= {target}: {'meets' if ratio >= target else 'MISSES'}" if target is not None else ""
+    print(f"ratio {name} (median of per-round ratios): {ratio:.2f}  [{', '.join(f'{r:.2f}' for r in ratios)}]{verdict}")
+    return ratio
 
 
-def report(workload: str, rounds: dict[str, list[Load]], args: argparse.Namespace, redis_cpu: float) -> float:
-    """Print one workload's table; return the ratio redis / memory. `redis_cpu`: redis-server's CPU seconds."""
+def report(workload: str, rounds: dict[str, list[Load]], args: argparse.Namespace) -> float:
+    """Print one workload's table; return the ratio redis / memory."""
     load = os.getloadavg()[0]
     busy = "; a busy machine: figures scatter" if load >= 2 else ""
     print(
@@ -158,40 +173,38 @@ def report(workload: str, rounds: dict[str, list[Load]], args: argparse.Namespac
         f" {os.cpu_count()} CPUs, load average {load:.1f}{busy}"
     )
     print(
-        f"{'side':<8} {'median req/s':>12} {'p99 ms':>7} {'CPU us/req':>10}  {'non-200':>7} {'errors':>6}"
-        "  per round (req/s)"
+        f"{'side':<8} {'median req/s':>12} {'p99 ms':>7} {'CPU us/req':>10} {'+redis-server':>13}  {'non-200':>7}"
+        f" {'errors':>6}  per round (req/s)"
     )
     cpu: dict[str, float] = {}
     for label, runs in rounds.items():
         p99 = statistics.median(run.p99_ms or 0.0 for run in runs)
         answered = sum(run.responses for run in runs)
+        workers = server = "-"
         if answered and all(run.cpu is not None for run in runs):
-            cpu[label] = sum(run.cpu or 0.0 for run in runs) / answered * 1e6
-        cpu_text = f"{cpu[label]:.0f}" if label in cpu else "-"
+            per_request = sum(run.cpu or 0.0 for run in runs) / answered * 1e6
+            backend = sum(run.backend_cpu or 0.0 for run in runs) / answered * 1e6
+            cpu[label] = per_request + backend
+            workers, server = f"{per_request:.0f}", f"{backend:.0f}"
         print(
-            f"{label:<8} {statistics.median(run.rate for run in runs):>12.0f} {p99:>7.2f} {cpu_text:>10}  "
+            f"{label:<8} {statistics.median(run.rate for run in runs):>12.0f} {p99:>7.2f} {workers:>10} {server:>13}  "
             f"{sum(run.non_200 for run in runs):>7} {sum(run.errors for run in runs):>6}  "
             + " ".join(f"{run.rate:.0f}" for run in runs)
         )
-    ratios = [red.rate / mem.rate for mem, red in zip(rounds["memory"], rounds["redis"], strict=True)]
-    ratio = statistics.median(ratios)
-    verdict = "meets" if ratio >= TARGET else "MISSES"
-    print(
-        f"ratio redis / memory (median of per-round ratios): {ratio:.2f}  "
-        f"[{', '.join(f'{r:.2f}' for r in ratios)}]  target >= {TARGET}: {verdict}"
-    )
-    redis_answered = sum(run.responses for run in rounds["redis"])
-    if len(cpu) == 2 and redis_answered:
-        server = redis_cpu / redis_answered * 1e6
+    ratio = _ratio_line("redis / memory", rounds["redis"], rounds["memory"], TARGET)
+    _ratio_line(f"{FLOOR} / memory (the best one round trip allows)", rounds[FLOOR], rounds["memory"], None)
+    _ratio_line(f"redis / {FLOOR}", rounds["redis"], rounds[FLOOR], None)
+    if len(cpu) == len(rounds):
         print(
-            f"CPU per request (gunicorn workers, plus redis-server's {server:.0f} us on the Redis side),"
-            f" memory / redis: {cpu['memory'] / (cpu['redis'] + server):.2f} (less sensitive to other load)"
+            "CPU per request (gunicorn workers plus redis-server), memory / redis:"
+            f" {cpu['memory'] / cpu['redis']:.2f}, memory / {FLOOR}: {cpu['memory'] / cpu[FLOOR]:.2f}"
+            " (less sensitive to other load)"
         )
     return ratio
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run both sides and print the table; exit 1 if any request failed or was not 200."""
+    """Run every side and print the tables; exit 1 if any request failed or was not 200."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one 1 s round per side (smoke test)")
     parser.add_argument("--rounds", type=int, default=6)
@@ -208,14 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     with tempfile.TemporaryDirectory(prefix="vidu-bench-redis-") as tmp, redis_server(Path(tmp)) as (url, pid):
         for workload in WORKLOADS if args.workload == "both" else (args.workload,):
-            # redis-server's CPU over the whole phase: only the Redis side's requests use it
-            # (the checks and warm-up add a little, so this errs high).
-            before = process_cpu_seconds(pid)
             if workload == "create":
-                rounds = bench_http.measure(args, "wrk", sides(url))
+                rounds = bench_http.measure(args, "wrk", sides(url), backend_pid=pid)
             else:
-                rounds = measure_polls(args, sides(url))
-            report(workload, rounds, args, process_cpu_seconds(pid) - before)
+                rounds = measure_polls(args, sides(url), pid)
+            report(workload, rounds, args)
             failed += sum(run.non_200 + run.errors for runs in rounds.values() for run in runs)
     return 1 if failed else 0
 
