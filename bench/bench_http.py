@@ -298,9 +298,10 @@ def wrk_script(directory: Path) -> Path:
     return path
 
 
-def run_wrk(port: int, seconds: float, connections: int, threads: int, script: Path) -> Load:
-    """Drive the server with wrk for `seconds`."""
+def run_wrk(port: int, seconds: float, connections: int, threads: int, script: Path, cpus: str | None = None) -> Load:
+    """Drive the server with wrk for `seconds`; with `cpus` (a `taskset` list), wrk runs only there."""
     command = [
+        *(["taskset", "-c", cpus] if cpus is not None else []),
         "wrk",
         f"-t{threads}",
         f"-c{connections}",

@@ -6,6 +6,7 @@ machine say nothing. bench/README.md has the real runs.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -150,3 +151,17 @@ def test_keepalive_bench_compares_mockserver_with_wiremock() -> None:
     for row in rows:
         assert row[10:].split()[1:3] == ["0", "0"], output  # no non-200 answers, no socket errors
     assert "ratio vidu-mock / WireMock (median of per-round ratios):" in output
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not _wiremock_ready() or shutil.which("taskset") is None or shutil.which("ss") is None or (os.cpu_count() or 1) < 2,
+    reason="needs java, wrk, an npm-installed wiremock, taskset, ss and 2 CPUs",
+)
+def test_placement_probe_prints_each_placement() -> None:
+    output = run_quick("probe_placement.py")
+    rows = output.splitlines()[2:5]
+    assert [row[:10].strip() for row in rows] == ["same core", "two cores", "unpinned"], output
+    for row in rows:
+        wiremock_p50, mock_p50 = (float(cell) for cell in row[10:].split()[:2])
+        assert wiremock_p50 > 0 and mock_p50 > 0, output
