@@ -62,9 +62,15 @@ def test_every_admin_write_refuses_an_unknown_field_naming_it_and_the_accepted_o
     server: LiveServer, method: str, path: str, good: dict[str, Any], accepted: tuple[str, ...]
 ) -> None:
     server.control.reset()
+    assert requests.post(server.url + CREATE, json=TEXT, headers=AUTH, timeout=5).status_code == 200
+    rule = server.control.queue_failure(429, model="viduq3t-540p")  # not the model TEXT creates with
+    plan = server.control.plan_job("fail")
     message = assert_refused(write(server, method, path, {**good, "eror": 503}), "unknown_field", "eror", "'eror'")
     assert (f"accepted: {', '.join(accepted)}." if accepted else "takes no fields") in message
-    assert server.control.pending_failures == [] and server.control.pending_jobs == []  # nothing done
+    # Nothing done: the rule, the plan (unless `write` created a task, which takes it) and the journal stay.
+    assert server.control.pending_failures == [rule]
+    assert server.control.pending_jobs == ([] if "{task}" in path else [plan])
+    assert [entry.path for entry in server.control.journal][:1] == [CREATE]
     assert write(server, method, path, good).status_code in (200, 201)
 
 

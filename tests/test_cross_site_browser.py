@@ -138,3 +138,26 @@ def test_a_page_on_another_origin_cannot_reset_the_mock_or_queue_failures(
     )
     assert all(" -> 403 " in line for line in counter.lines), counter.lines
     assert _state(server) == before  # nothing reset, nothing queued
+
+
+def test_without_the_check_the_same_page_would_reset_the_mock_and_queue_failures(
+    server: LiveServer, browser: Browser, counter: _Counter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control: the page above does reach the mock's state when only the cross-site check is gone."""
+    monkeypatch.setattr("mockserver.contract.request_guard.cross_site_refusal", lambda request: None)
+    other = _other_origin(PAGE.substitute(mock=server.url, rule=RULE).encode())
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    context = browser.new_context()
+    try:
+        context.new_page().goto(f"http://127.0.0.1:{other.server_port}/")
+        assert counter.done.wait(30), counter.lines
+    finally:
+        context.close()
+        other.shutdown()
+        other.server_close()
+    answers = sorted(counter.lines)
+    assert not any(" -> 403 " in line for line in answers), answers
+    resets = [line for line in answers if line.startswith("POST /__mock/reset")]
+    assert len(resets) == 3 and all(" -> 200 " in line for line in resets), answers
+    queued = [line for line in answers if line.startswith("POST /__mock/failures") and " -> 201 " in line]
+    assert len(queued) >= 2, answers  # the fetch and the beacon carry a valid rule
