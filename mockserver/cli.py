@@ -46,6 +46,8 @@ _HELP = {
     "timeout_fault_seconds": "how long fault=timeout holds a connection before closing it",
     "idle_timeout_seconds": "seconds a kept-alive connection may sit idle between requests (default 15)",
     "read_timeout_seconds": "seconds reading one request may stall before its connection is dropped (default 30)",
+    "idle_spin_us": "microseconds the server keeps polling after an answer before it sleeps, so a client's "
+    "next request finds it awake (default 100; 0 turns it off; memory state only)",
     "quiet": "do not log one line per request",
     "state": "where the state tests steer lives: 'memory' (default; this process only) or redis://host:port/db, "
     "shared by every worker and host on it (pip install 'vidu-mock[redis]'; put a password in VIDU_MOCK_STATE)",

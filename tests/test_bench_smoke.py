@@ -165,3 +165,14 @@ def test_placement_probe_prints_each_placement() -> None:
     for row in rows:
         wiremock_p50, mock_p50 = (float(cell) for cell in row[10:].split()[:2])
         assert wiremock_p50 > 0 and mock_p50 > 0, output
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("wrk") is None or shutil.which("ss") is None, reason="needs wrk and ss")
+def test_idle_spin_probe_prints_both_sides() -> None:
+    output = run_quick("probe_idle_spin.py")
+    rows = output.splitlines()[2:4]
+    assert [row[:14].strip() for row in rows] == ["no spin", "spin 100 us"], output
+    for row in rows:
+        fast_p50, fast_cpu, paced_p50, paced_cpu = (float(cell) for cell in row[14:].split()[:4])
+        assert min(fast_p50, fast_cpu, paced_p50, paced_cpu) > 0, output

@@ -16,6 +16,8 @@ from mockserver.contract.catalogue import DEFAULT_DIALECT, DIALECT_NAMES, LIFECY
 
 # The longest injected delay, random latency or Retry-After the mock will use (Prefer, rules, settings).
 MAX_DELAY_MS = 60_000
+# The longest the command may keep polling after an answer (idle_spin_us): a millisecond.
+MAX_IDLE_SPIN_US = 1_000
 DEFAULT_SECRET = "vidu-mock-default-secret"  # noqa: S105  # signs task ids only; documented, overridable
 DEFAULT_STATE_PREFIX = "vidu-mock:"
 _STATE_SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
@@ -50,6 +52,9 @@ class Settings:
     # reading a request may stall before its connection (and thread) is let go.
     idle_timeout_seconds: float = 15.0
     read_timeout_seconds: float = 30.0
+    # How long the `mockserver` command keeps polling after an answer before it sleeps, so a
+    # client's next request finds it awake (mockserver.live.idle_spin); 0 turns it off.
+    idle_spin_us: int = 100
     admin_token: str | None = field(default=None, repr=False)
     secret: str = field(default=DEFAULT_SECRET, repr=False)
     quiet: bool = False
@@ -91,6 +96,8 @@ class Settings:
                 raise ValueError(f"{name} must be at least {least}")
         if not (0 < self.idle_timeout_seconds <= 3600 and 0 < self.read_timeout_seconds <= 3600):
             raise ValueError("idle_timeout_seconds and read_timeout_seconds must be more than 0 and at most 3600")
+        if not 0 <= self.idle_spin_us <= MAX_IDLE_SPIN_US:
+            raise ValueError(f"idle_spin_us must be 0 to {MAX_IDLE_SPIN_US}")
         if not 0 <= self.retry_after_ms <= MAX_DELAY_MS:
             raise ValueError(f"retry_after_ms must be 0 to {MAX_DELAY_MS}")
         if self.dialect not in DIALECT_NAMES:

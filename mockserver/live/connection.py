@@ -26,6 +26,7 @@ from mockserver.contract.injection import DROPS_CONNECTION
 from mockserver.contract.replies import Incoming, Outgoing, error_reply
 from mockserver.live.exchange import HostUrls, incoming, log_reply, refusal, response_bytes
 from mockserver.live.http_head import ChunkedBody, Head, HeadError, parse_head
+from mockserver.live.idle_spin import IdleSpin
 
 __all__ = ["Connection", "Shared"]
 
@@ -55,6 +56,7 @@ class Shared:
     executor: Executor | None  # set when the state does I/O (Redis): the core runs off the loop
     connections: set[Connection] = field(default_factory=set)
     stopping: bool = False
+    spin: IdleSpin | None = None  # set by a server that owns its process (memory state only)
 
 
 class Connection(asyncio.Protocol):
@@ -153,6 +155,8 @@ class Connection(asyncio.Protocol):
             if self._head is None:
                 if not self._buffer:
                     self._close_in(self._shared.idle_seconds)
+                    if self._shared.spin is not None:
+                        self._shared.spin.arm()
                     return
                 try:
                     head = parse_head(self._buffer)

@@ -19,6 +19,7 @@ from mockserver.contract.engine import ContractEngine
 from mockserver.contract.replies import Incoming, Outgoing
 from mockserver.live.connection import Connection, Shared
 from mockserver.live.exchange import HostUrls
+from mockserver.live.idle_spin import IdleSpin
 
 __all__ = ["EventLoopServer", "listening_socket", "new_event_loop"]
 
@@ -86,26 +87,38 @@ class EventLoopServer:
         self._stopped: asyncio.Future[None] | None = None
 
     @property
+    def spin(self) -> IdleSpin | None:
+        """The idle spin of a serving server (see `serve_in_thread`), None when it does not spin."""
+        return self._shared.spin
+
+    @property
     def running(self) -> bool:
         """Whether the serving thread is alive."""
         return self._thread is not None and self._thread.is_alive()
 
-    def serve_in_thread(self, name: str) -> threading.Thread:
-        """Start serving on a daemon thread; returns once connections are being accepted."""
+    def serve_in_thread(self, name: str, *, spin_seconds: float = 0.0) -> threading.Thread:
+        """Start serving on a daemon thread; returns once connections are being accepted.
+
+        `spin_seconds` > 0 keeps the loop polling that long after each answer (`IdleSpin`);
+        only for a server that owns its process, and only with memory state: with state
+        that does I/O the core runs on other threads, which the spin would keep from the GIL.
+        """
         ready = threading.Event()
         failed: list[BaseException] = []
-        self._thread = threading.Thread(target=self._run, args=(ready, failed), name=name, daemon=True)
+        spin = spin_seconds if self._shared.executor is None else 0.0
+        self._thread = threading.Thread(target=self._run, args=(ready, failed, spin), name=name, daemon=True)
         self._thread.start()
         ready.wait()
         if failed:
             raise failed[0]
         return self._thread
 
-    def _run(self, ready: threading.Event, failed: list[BaseException]) -> None:
+    def _run(self, ready: threading.Event, failed: list[BaseException], spin_seconds: float) -> None:
         loop = self._loop = new_event_loop()
         asyncio.set_event_loop(loop)
         try:
             shared = self._shared
+            shared.spin = IdleSpin(loop, spin_seconds) if spin_seconds > 0 else None
             server = loop.run_until_complete(
                 loop.create_server(lambda: Connection(shared, loop), sock=self.socket, backlog=_BACKLOG)
             )

@@ -13,6 +13,7 @@ from mockserver.contract.router import Router
 from mockserver.contract.settings import Settings
 from mockserver.dashboard import dashboard_reply
 from mockserver.live.event_server import EventLoopServer
+from mockserver.live.idle_spin import IdleSpin
 from mockserver.replay_folder import attach_replay
 from mockserver.state_backends import open_state
 
@@ -61,6 +62,11 @@ class LiveServer:
         return f"http://{host}:{self.port}"
 
     @property
+    def idle_spin(self) -> IdleSpin | None:
+        """How the server polls after an answer (`serve()` only), None when it does not spin."""
+        return self._server.spin if self._server else None
+
+    @property
     def running(self) -> bool:
         """Whether the server thread is serving."""
         return self._thread is not None and self._thread.is_alive()
@@ -82,6 +88,9 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         """Bind (unless `bind()` did) and serve in a daemon thread; returns self."""
+        return self._start(spin_us=0)
+
+    def _start(self, spin_us: int) -> LiveServer:
         if self._thread is not None:
             raise RuntimeError("the server is already running")
         if self._server is None:
@@ -89,7 +98,7 @@ class LiveServer:
         server = self._server
         assert server is not None
         try:
-            self._thread = server.serve_in_thread(f"vidu-mock:{self.port}")
+            self._thread = server.serve_in_thread(f"vidu-mock:{self.port}", spin_seconds=spin_us / 1e6)
         except BaseException:
             self.stop()
             raise
@@ -99,10 +108,12 @@ class LiveServer:
         """Serve until `KeyboardInterrupt` (which propagates), then release the port.
 
         The event loop runs on its own thread; this one waits, so Ctrl-C and SIGTERM
-        reach it as they reach any Python program.
+        reach it as they reach any Python program. The server owns the process here, so
+        it spins for `idle_spin_us` after each answer (`mockserver.live.idle_spin`);
+        `start()`, which serves beside the caller's own threads, never does.
         """
         if self._thread is None:
-            self.start()
+            self._start(spin_us=self.engine.settings.idle_spin_us)
         thread = self._thread
         try:
             while thread is not None and thread.is_alive():
