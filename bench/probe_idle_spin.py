@@ -5,7 +5,9 @@ Three clients, each on one keep-alive connection, the sides alternating:
 - paced: a Python client that pauses 1 ms between requests, as a test suite does between
   calls (the spin misses, then rests): its median latency;
 - idle: no requests at all.
-For each, the server process's CPU (user + system) per request, or per second when idle.
+For each, the server process's CPU per request (or per second when idle), and how often
+its threads went to sleep (voluntary context switches): a server that sleeps after every
+answer is woken by every request.
 The load average is printed before and after; the CPU others used during the run too.
 
     python bench/probe_idle_spin.py            # 3 rounds x 3 s per side and client
@@ -45,15 +47,17 @@ def mockserver_spinning(directory: Path, spin_us: int) -> Iterator[int]:
         yield bound
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds the threads of `pid` alive now have run, to the nanosecond (/proc schedstat)."""
-    total = 0
+def thread_totals(pid: int) -> tuple[float, int]:
+    """(CPU seconds to the nanosecond, times a thread went to sleep) over the threads of `pid` alive now."""
+    seconds, sleeps = 0, 0
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            total += int((task / "schedstat").read_text().split()[0])
+            seconds += int((task / "schedstat").read_text().split()[0])
+            status = (task / "status").read_text()
         except (OSError, IndexError, ValueError):  # a thread that ended meanwhile
             continue
-    return total / 1e9
+        sleeps += int(status.split("\nvoluntary_ctxt_switches:", 1)[1].split()[0])
+    return seconds / 1e9, sleeps
 
 
 def paced(port: int, seconds: float) -> tuple[int, float]:
@@ -78,9 +82,14 @@ def paced(port: int, seconds: float) -> tuple[int, float]:
     return len(latencies), statistics.median(latencies)
 
 
-def one_round(port: int, pids: list[int], client: str, seconds: float, script: Path) -> tuple[float, float]:
-    """(latency in us, server CPU in us per request, or per second for `idle`) of one round."""
-    cpu = sum(cpu_seconds(pid) for pid in pids)
+def _totals(pids: list[int]) -> tuple[float, int]:
+    totals = [thread_totals(pid) for pid in pids]
+    return sum(cpu for cpu, _ in totals), sum(sleeps for _, sleeps in totals)
+
+
+def one_round(port: int, pids: list[int], client: str, seconds: float, script: Path) -> tuple[float, float, float]:
+    """(latency in us, server CPU in us and its threads' sleeps per request, or per second for `idle`)."""
+    cpu, sleeps = _totals(pids)
     if client == "fast":
         run = run_wrk(port, seconds, 1, 1, script)
         answered, latency = run.responses, (run.p50_ms or 0.0) * 1000
@@ -89,8 +98,9 @@ def one_round(port: int, pids: list[int], client: str, seconds: float, script: P
     else:
         time.sleep(seconds)  # the idle server's own CPU over this span
         answered, latency = 0, 0.0
-    used = sum(cpu_seconds(pid) for pid in pids) - cpu
-    return latency, used * 1e6 / (answered or seconds)
+    cpu_after, sleeps_after = _totals(pids)
+    per = answered or seconds
+    return latency, (cpu_after - cpu) * 1e6 / per, (sleeps_after - sleeps) / per
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     jar = None if args.quick or shutil.which("java") is None else find_wiremock_jar()
     before, start = os.getloadavg()[0], MachineUse.now()
-    results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     with tempfile.TemporaryDirectory() as temp, ExitStack() as stack:
         directory = Path(temp)
         script = wrk_script(directory)
@@ -134,16 +144,15 @@ def main(argv: list[str] | None = None) -> int:
         f"idle spin: {args.rounds} round(s) x {args.seconds:g} s per side and client; {os.cpu_count()} CPUs,"
         f" load average {before:.2f} before, {os.getloadavg()[0]:.2f} after (the run's own); {others.describe()}"
     )
-    print(
-        f"{'side':<14} {'fast p50 us':>11} {'CPU us/req':>10}  {'paced p50 us':>12} {'CPU us/req':>10}  {'idle CPU us/s':>13}"
-    )
+    print("per client: p50 latency (us), server CPU (us) and its threads' sleeps per request; idle: per second")
+    header = ("fast p50", "CPU", "sleeps", "paced p50", "CPU", "sleeps", "idle CPU", "sleeps")
+    print(f"{'side':<14} " + " ".join(f"{name:>9}" for name in header))
     for side in ports:
-        fast, pace, idle = (results[(side, client)] for client in CLIENTS)
-        print(
-            f"{side:<14} {statistics.median(r[0] for r in fast):>11.0f} {statistics.median(r[1] for r in fast):>10.0f}"
-            f"  {statistics.median(r[0] for r in pace):>12.0f} {statistics.median(r[1] for r in pace):>10.0f}"
-            f"  {statistics.median(r[1] for r in idle):>13.0f}"
+        fast, pace, idle = (
+            [statistics.median(column) for column in zip(*results[(side, c)], strict=True)] for c in CLIENTS
         )
+        cells = (*fast[:1], fast[1], fast[2], pace[0], pace[1], pace[2], idle[1], idle[2])
+        print(f"{side:<14} " + " ".join(f"{cell:>9.2f}" if cell < 10 else f"{cell:>9.0f}" for cell in cells))
     return 0
 
 

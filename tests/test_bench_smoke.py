@@ -171,8 +171,8 @@ def test_placement_probe_prints_each_placement() -> None:
 @pytest.mark.skipif(shutil.which("wrk") is None or shutil.which("ss") is None, reason="needs wrk and ss")
 def test_idle_spin_probe_prints_both_sides() -> None:
     output = run_quick("probe_idle_spin.py")
-    rows = output.splitlines()[2:4]
+    rows = output.splitlines()[3:5]
     assert [row[:14].strip() for row in rows] == ["no spin", "spin 100 us"], output
     for row in rows:
-        fast_p50, fast_cpu, paced_p50, paced_cpu = (float(cell) for cell in row[14:].split()[:4])
+        fast_p50, fast_cpu, _, paced_p50, paced_cpu = (float(cell) for cell in row[14:].split()[:5])
         assert min(fast_p50, fast_cpu, paced_p50, paced_cpu) > 0, output

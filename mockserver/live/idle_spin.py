@@ -3,8 +3,8 @@
 A client that sends its next request right after reading an answer (a test suite's
 create-then-poll, wrk with one connection) finds the server asleep otherwise: the kernel
 parks the idle thread, and on a virtual machine the idle vCPU halts, so every request
-pays a wake-up on a cold core (about 90 µs here, measured with `bench/probe_placement.py`).
-WireMock's Jetty avoids it the same way: its threads spin before they park.
+pays a wake-up on a cold core (about 90 µs here, measured with `bench/probe_placement.py`;
+`bench/probe_idle_spin.py` measures what the spin buys and costs).
 
 The spin is bounded and adaptive, so a client that pauses costs little: after
 `MISSES_TO_REST` spins in a row that no request ended, the next `REST_ANSWERS` answers
