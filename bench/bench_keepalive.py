@@ -108,10 +108,10 @@ def _process(command: list[str], port: int, name: str, directory: Path) -> Itera
 
 
 @contextmanager
-def mockserver(directory: Path) -> Iterator[int]:
-    """The `mockserver` command on a free loopback port."""
+def mockserver(directory: Path, *options: str, name: str = "mockserver") -> Iterator[int]:
+    """The `mockserver` command on a free loopback port, with `options` added (its log is `name`.log)."""
     port = _free_port()
-    with _process([str(MOCKSERVER), "--port", str(port), "--quiet"], port, "mockserver", directory) as bound:
+    with _process([str(MOCKSERVER), "--port", str(port), "--quiet", *options], port, name, directory) as bound:
         yield bound
 
 

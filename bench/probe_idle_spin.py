@@ -25,26 +25,16 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
-from bench_http import CREATE, _free_port, run_wrk, wrk_script
-from bench_keepalive import MOCKSERVER, _process, find_wiremock_jar, wiremock
+from bench_http import CREATE, run_wrk, wrk_script
+from bench_keepalive import find_wiremock_jar, mockserver, wiremock
 from machine_use import MachineUse
 from probe_placement import _pids_on
 
 PAUSE_SECONDS = 0.001  # the paced client's pause between an answer and its next request
 CLIENTS = ("fast", "paced", "idle")
-
-
-@contextmanager
-def mockserver_spinning(directory: Path, spin_us: int) -> Iterator[int]:
-    """The `mockserver` command with `--idle-spin-us spin_us` on a free loopback port."""
-    port = _free_port()
-    command = [str(MOCKSERVER), "--port", str(port), "--quiet", "--idle-spin-us", str(spin_us)]
-    with _process(command, port, f"mockserver-{spin_us}", directory) as bound:
-        yield bound
 
 
 def thread_totals(pid: int) -> tuple[float, int]:
@@ -124,8 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         directory = Path(temp)
         script = wrk_script(directory)
         ports = {
-            "no spin": stack.enter_context(mockserver_spinning(directory, 0)),
-            f"spin {args.spin_us} us": stack.enter_context(mockserver_spinning(directory, args.spin_us)),
+            "no spin": stack.enter_context(mockserver(directory, "--idle-spin-us", "0", name="no-spin")),
+            f"spin {args.spin_us} us": stack.enter_context(
+                mockserver(directory, "--idle-spin-us", str(args.spin_us), name="spin")
+            ),
         }
         if jar is not None:
             ports["WireMock"] = stack.enter_context(wiremock(jar, directory))
@@ -151,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         fast, pace, idle = (
             [statistics.median(column) for column in zip(*results[(side, c)], strict=True)] for c in CLIENTS
         )
-        cells = (*fast[:1], fast[1], fast[2], pace[0], pace[1], pace[2], idle[1], idle[2])
+        cells = (*fast, *pace, *idle[1:])  # idle has no latency
         print(f"{side:<14} " + " ".join(f"{cell:>9.2f}" if cell < 10 else f"{cell:>9.0f}" for cell in cells))
     return 0
 

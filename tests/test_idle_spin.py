@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -124,8 +125,10 @@ def _get(port: int) -> int:
         connection.close()
 
 
-def test_a_server_serving_in_the_foreground_spins_for_its_setting() -> None:
-    server = LiveServer(Settings(port=0, quiet=True, idle_spin_us=250)).bind()
+@contextmanager
+def serving_in_the_foreground(settings: Settings) -> Iterator[LiveServer]:
+    """`serve()`, as the command runs it, on a helper thread; stopped and joined after."""
+    server = LiveServer(settings).bind()
     thread = threading.Thread(target=server.serve, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
@@ -133,14 +136,19 @@ def test_a_server_serving_in_the_foreground_spins_for_its_setting() -> None:
             if server.running:
                 break
             threading.Event().wait(0.01)  # start-up polling, not an assertion on time
-        assert _get(server.port) == 200
-        spin = server.idle_spin
-        assert spin is not None and spin.seconds == pytest.approx(0.00025)
-        assert spin.spins + spin.hits >= 1  # the answers above armed it
+        yield server
     finally:
         server.stop()
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_a_server_serving_in_the_foreground_spins_for_its_setting() -> None:
+    with serving_in_the_foreground(Settings(port=0, quiet=True, idle_spin_us=250)) as server:
+        assert _get(server.port) == 200
+        spin = server.idle_spin
+        assert spin is not None and spin.seconds == pytest.approx(0.00025)
+        assert spin.spins + spin.hits >= 1  # the answers above armed it
 
 
 @pytest.mark.parametrize("settings", [Settings(port=0, quiet=True), Settings(port=0, quiet=True, idle_spin_us=0)])
@@ -151,19 +159,9 @@ def test_a_server_on_a_thread_of_the_callers_process_never_spins(settings: Setti
 
 
 def test_the_foreground_server_does_not_spin_when_told_not_to() -> None:
-    server = LiveServer(Settings(port=0, quiet=True, idle_spin_us=0)).bind()
-    thread = threading.Thread(target=server.serve, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(200):
-            if server.running:
-                break
-            threading.Event().wait(0.01)  # start-up polling
+    with serving_in_the_foreground(Settings(port=0, quiet=True, idle_spin_us=0)) as server:
         assert _get(server.port) == 200
         assert server.idle_spin is None
-    finally:
-        server.stop()
-        thread.join(10)
 
 
 @pytest.mark.parametrize("value", ["-1", str(MAX_IDLE_SPIN_US + 1), "fast"])
