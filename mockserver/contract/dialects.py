@@ -114,6 +114,10 @@ class Dialect(ABC):
     def video_unavailable(self, status: Status | None, request_id: str) -> Outgoing:
         """The answer of a video (content) route for an unknown task (`status` None) or one not yet completed."""
 
+    @abstractmethod
+    def range_not_satisfiable(self, content_range: str, request_id: str) -> Outgoing:
+        """The answer of a video route to a `Range` that selects none of the video (`Content-Range: bytes */size`)."""
+
 
 def _seven(facts: JobFacts, object_name: str, status: str, progress: int) -> dict[str, Any]:
     return {
@@ -163,6 +167,10 @@ class UniAll(Dialect):
     def video_unavailable(self, status: Status | None, request_id: str) -> Outgoing:
         """The §3 404 `task_not_found`, whether the task is unknown or not completed yet."""
         return error_reply(ApiError("task_not_found", "No completed video for this task.", "task_id"))
+
+    def range_not_satisfiable(self, content_range: str, request_id: str) -> Outgoing:
+        """The storage's own 416 (RFC 9110 §15.5.17), passed on as it is: no body, the size in `Content-Range`."""
+        return Outgoing(416, {"Content-Range": content_range}, b"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +313,12 @@ class NewApi(Dialect):
         """controller/video_proxy.go: 404 "Task not found", or 400 naming the task's current status."""
         entry = self.proxy["not_found" if status is None else "not_completed"]
         message = str(entry["message"]).format(status=self.task_statuses.get(status or "", ""))
+        return json_reply(int(entry["status"]), {"error": {"message": message, "type": entry["type"]}})
+
+    def range_not_satisfiable(self, content_range: str, request_id: str) -> Outgoing:
+        """controller/video_proxy.go relays only a 200 or a 206: the storage's 416 becomes its 502."""
+        entry = self.proxy["upstream_status"]
+        message = str(entry["message"]).format(status=416)
         return json_reply(int(entry["status"]), {"error": {"message": message, "type": entry["type"]}})
 
 

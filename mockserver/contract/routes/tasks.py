@@ -15,6 +15,7 @@ from mockserver.contract.jobs.lifecycle import Task
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.routes.steps import EngineSteps, sample_video
 from mockserver.contract.state.protocol import Turn
+from mockserver.contract.video_content import video_answer
 
 _TASK_ID = re.compile(TASK_ID_PATTERN)
 
@@ -173,8 +174,7 @@ class TaskRoutes(EngineSteps):
                 if injection.error is not None:
                     reply, message = self._injected_error(injection.error, injected, request_id)
                 else:
-                    # No Content-Length: framing is each face's to write, once.
-                    reply = Outgoing(200, {"Content-Type": "video/mp4"}, sample_video())
+                    reply = video_answer(sample_video(), headers.get("range"), self.dialect, request_id)
                 reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
             reply = self._refusal(api_error, request_id)
