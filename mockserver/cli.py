@@ -56,6 +56,11 @@ _HELP = {
     "allow_host": "a name besides 127.0.0.1, localhost and [::1] that clients reach the mock by (the Host header), "
     "e.g. a container or CI service alias; repeat it or separate names with commas; '*' for any name",
     "replay": "answer from the recordings in this folder (written by 'mockserver record'; docs/recordings.md)",
+    "poll_after_ms": "send openai-poll-after-ms with every poll answer, so the OpenAI SDK's poll() waits this "
+    "long instead of a second (default: not sent, as the gateway sends none)",
+    "token_concurrency": "tasks one bearer token may have in flight before creates get new-api's 429 "
+    "token_concurrency_limit_reached (default 0: no cap)",
+    "task_timeout_minutes": "the N in a timed-out job's timeout reason (new-api's TASK_TIMEOUT_MINUTES; default 1440)",
     "replay_match": "how a create matches a recording: 'exact' (the whole JSON body, default) or 'loose' "
     "(model and mode)",
 }

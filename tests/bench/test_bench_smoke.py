@@ -176,3 +176,9 @@ def test_idle_spin_probe_prints_both_sides() -> None:
     for row in rows:
         fast_p50, fast_cpu, _, paced_p50, paced_cpu = (float(cell) for cell in row[14:].split()[:5])
         assert min(fast_p50, fast_cpu, paced_p50, paced_cpu) > 0, output
+
+
+def test_sdk_poll_bench_prints_a_time_per_call_for_both_fixtures() -> None:
+    output = run_quick("bench_sdk_poll.py")
+    assert "openai-poll-after-ms: 1" in output
+    assert output.count("ms/call") == 2 and "load average" in output

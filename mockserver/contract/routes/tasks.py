@@ -97,8 +97,7 @@ class TaskRoutes(EngineSteps):
             else:
                 now = self.clock.now() + turn.clock_offset
                 view = self.state.change_task(task, lambda polled: polled.poll(now))
-                facts = JobFacts.of(task, view, video_url(request.base_url, task.id))
-                reply = json_reply(200, self.dialect.job(route, facts))
+                reply = self._job_reply(route, JobFacts.of(task, view, video_url(request.base_url, task.id)))
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
             reply = self._refusal(api_error, request_id)
@@ -150,10 +149,16 @@ class TaskRoutes(EngineSteps):
         now = clock_now + guess.clock_offset
         if not state.poll(guess, task, now, clock_now, fields):
             return None
-        facts = JobFacts.of(task, task.view(now), video_url(request.base_url, task.id))
-        answer = json_reply(200, self.dialect.job(route, facts))
+        answer = self._job_reply(route, JobFacts.of(task, task.view(now), video_url(request.base_url, task.id)))
         answer.fault, answer.delay_ms, answer.task_id = reply.fault, reply.delay_ms, task_id
         return answer
+
+    def _job_reply(self, route: Route, facts: JobFacts) -> Outgoing:
+        """A successful poll's answer, with `openai-poll-after-ms` when the `poll_after_ms` setting asks for it."""
+        reply = json_reply(200, self.dialect.job(route, facts))
+        if self.settings.poll_after_ms is not None:
+            reply.headers["openai-poll-after-ms"] = str(self.settings.poll_after_ms)
+        return reply
 
     def _video(
         self, request: Incoming, headers: dict[str, str], prefs: Preferences, task_id: str, request_id: str
