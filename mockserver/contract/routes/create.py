@@ -36,7 +36,9 @@ class CreateRoute(EngineSteps):
         prefs: Preferences,
         request_id: str,
         route: Route = "generations",
+        model: str | None = None,
     ) -> Outgoing:
+        """A create on `route`; `model` (a remix: the origin task's) replaces the one the body names."""
         state = self.state
         guess = state.guess()
         if guess is not None:
@@ -49,11 +51,11 @@ class CreateRoute(EngineSteps):
                 asked.append(("create", model, mode))
                 return guess
 
-            reply, fields, created = self._create_reply(request, headers, prefs, request_id, assume, route)
+            reply, fields, created = self._create_reply(request, headers, prefs, request_id, assume, route, model)
             if state.commit(guess, asked[0] if asked else None, self.clock.now(), fields, created):
                 return reply
         take_turn = partial(self._begin, "create")
-        reply, fields, created = self._create_reply(request, headers, prefs, request_id, take_turn, route)
+        reply, fields, created = self._create_reply(request, headers, prefs, request_id, take_turn, route, model)
         state.record(self.clock.now(), fields, created)
         return reply
 
@@ -65,6 +67,7 @@ class CreateRoute(EngineSteps):
         request_id: str,
         take_turn: Callable[[str | None, Mode | None], Turn],
         route: Route = "generations",
+        model_override: str | None = None,
     ) -> tuple[Outgoing, JournalFields, Created | None]:
         """The reply to a create on `route`, its journal entry and the task it made; `take_turn(model, mode)` reads the state."""
         started = perf_counter()
@@ -84,6 +87,8 @@ class CreateRoute(EngineSteps):
             # Read once: the result classifies the request for failure rules; what is wrong
             # with it (Content-Type, an unreadable body, the rules) is reported after injection.
             read = read_create(request, headers, route, self.settings.max_body_bytes)
+            if model_override is not None:
+                read.use_model(model_override)
             parsed, model, mode = read.journal, read.model, read.mode
             turn = take_turn(model, mode)
             injection = self._injection(turn.rule, prefs)

@@ -20,6 +20,7 @@ from mockserver.contract.injection.prefer import Preferences, parse_prefer
 from mockserver.contract.jobs.plans import JobPlanQueue
 from mockserver.contract.messages import Incoming, Outgoing, malformed_reply, new_request_id
 from mockserver.contract.routes.create import CreateRoute
+from mockserver.contract.routes.remix import RemixRoute
 from mockserver.contract.routes.replay import ReplayRoute
 from mockserver.contract.routes.steps import sample_video
 from mockserver.contract.routes.tasks import TaskRoutes, video_url
@@ -31,10 +32,12 @@ __all__ = ["ContractEngine", "sample_video", "video_url"]
 
 # A task under either poll route: the collection's (group 1 set) or the compatibility one.
 _TASK_PATH = re.compile(rf"^(?:({re.escape(COLLECTION)})|{re.escape(VIDEOS)})/([^/]+)(/content)?/?$")
+# new-api's remix route (router/video-router.go): a new task from one of the caller's tasks.
+_REMIX_PATH = re.compile(rf"^{re.escape(VIDEOS)}/([^/]+)/remix/?$")
 _NO_PREFERENCES = Preferences()
 
 
-class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute):
+class ContractEngine(RemixRoute, CreateRoute, TaskRoutes, ReplayRoute):
     """The fake API: routes, validation, auth, injection, lifecycle and bounded state."""
 
     # -- entry point -------------------------------------------------------------------
@@ -106,6 +109,11 @@ class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute):
             if method != "POST":
                 raise ApiError("method_not_allowed", f"{method} is not allowed on {VIDEOS}; use POST.", "POST")
             return self._create(request, headers, prefs, request_id, "videos")
+        remix = _REMIX_PATH.match(path)
+        if remix:
+            if method != "POST":
+                raise ApiError("method_not_allowed", f"{method} is not allowed here; use POST.", "POST")
+            return self._remix(request, headers, prefs, request_id, remix.group(1))
         match = _TASK_PATH.match(path)
         if match:
             if method not in ("GET", "HEAD"):
@@ -118,5 +126,5 @@ class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute):
         raise ApiError(
             "not_found",
             f"No endpoint at {path[:200]!r}. The API serves POST {COLLECTION}, GET {COLLECTION}/{{task_id}}, "
-            f"POST {VIDEOS} and GET {VIDEOS}/{{task_id}}.",
+            f"POST {VIDEOS}, GET {VIDEOS}/{{task_id}} and POST {VIDEOS}/{{video_id}}/remix.",
         )
