@@ -14,11 +14,13 @@ __all__ = [
     "BEGIN",
     "CHANGE_TASK",
     "COMMIT",
+    "DROP_IN_FLIGHT",
     "NEWEST_TASKS",
     "POLL",
     "RECORD",
     "RESET",
     "TASK_FIELDS",
+    "TRACK_IN_FLIGHT",
 ]
 
 #: The fields of a task's record, in the order every script returns them.
@@ -264,4 +266,19 @@ redis.call('EXPIRE', KEYS[1], ARGV[1])
 for _, id in ipairs(redis.call('LRANGE', KEYS[7], 0, -1)) do redis.call('DEL', ARGV[2] .. id) end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
 return epoch
+"""
+
+# KEYS: one token's in-flight list; ARGV: task id, most ids kept, ttl. The concurrency cap's
+# count (mockserver.contract.state.in_flight): appended, trimmed to the newest, kept a day.
+TRACK_IN_FLIGHT = """
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+# KEYS: one token's in-flight list; ARGV: the ids to drop (final, or no longer resolving).
+DROP_IN_FLIGHT = """
+for _, id in ipairs(ARGV) do redis.call('LREM', KEYS[1], 0, id) end
+return redis.call('LLEN', KEYS[1])
 """

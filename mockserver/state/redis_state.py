@@ -34,6 +34,7 @@ from mockserver.contract.jobs.clock import Clock
 from mockserver.contract.jobs.lifecycle import JobView, Task, final_view
 from mockserver.contract.jobs.plans import JobPlan
 from mockserver.contract.settings import DEFAULT_STATE_PREFIX, redacted_url
+from mockserver.contract.state.in_flight import MAX_TRACKED
 from mockserver.contract.state.journal import JournalEntry, redact_headers
 from mockserver.contract.state.protocol import Created, JournalFields, StateUnavailable, Turn
 from mockserver.state import redis_scripts as scripts
@@ -121,6 +122,8 @@ class RedisState:
         self._advance = Script(client, scripts.ADVANCE.encode())
         self._newest = Script(client, scripts.NEWEST_TASKS.encode())
         self._reset = Script(client, scripts.RESET.encode())
+        self._track = Script(client, scripts.TRACK_IN_FLIGHT.encode())
+        self._drop = Script(client, scripts.DROP_IN_FLIGHT.encode())
 
     @classmethod
     def from_url(
@@ -131,6 +134,9 @@ class RedisState:
 
     def _task_key(self, task_id: str) -> str:
         return self._task_prefix + task_id
+
+    def _in_flight_key(self, owner: str) -> str:
+        return f"{self.tag}in-flight:{owner}"
 
     @contextmanager
     def _talking(self) -> Iterator[None]:
@@ -303,6 +309,23 @@ class RedisState:
                 _apply_record(task, *answer[start + 1 : start + width])
                 tasks.append(task)
         return tasks, int(answer[0])
+
+    # -- the per-token concurrency cap ----------------------------------------------------
+    def track_in_flight(self, owner: str, task_id: str) -> None:
+        """Count a task just created against `owner`'s cap, for every worker (one list per token)."""
+        with self._talking():
+            self._track(keys=(self._in_flight_key(owner),), args=(task_id, MAX_TRACKED, KEY_TTL_SECONDS))
+
+    def in_flight_ids(self, owner: str) -> list[str]:
+        """The ids counted against `owner`'s cap, oldest first (some may have finished since)."""
+        with self._talking():
+            return [_text(task_id) for task_id in self.client.lrange(self._in_flight_key(owner), 0, -1)]
+
+    def drop_in_flight(self, owner: str, task_ids: list[str]) -> None:
+        """Stop counting `task_ids` against `owner`'s cap."""
+        if task_ids:
+            with self._talking():
+                self._drop(keys=(self._in_flight_key(owner),), args=tuple(task_ids))
 
     # -- journal -------------------------------------------------------------------------
     def record(self, clock_now: float, fields: JournalFields, created: Created | None = None) -> None:

@@ -195,6 +195,19 @@ class MockState(Protocol):
         """Drop every queued plan."""
         ...
 
+    # -- the per-token concurrency cap ----------------------------------------------------
+    def track_in_flight(self, owner: str, task_id: str) -> None:
+        """Count a task just created against `owner`'s concurrency cap."""
+        ...
+
+    def in_flight_ids(self, owner: str) -> list[str]:
+        """The ids counted against `owner`'s cap, oldest first (some may have finished since)."""
+        ...
+
+    def drop_in_flight(self, owner: str, task_ids: list[str]) -> None:
+        """Stop counting `task_ids` against `owner`'s cap (final, or no longer resolving)."""
+        ...
+
     # -- clock and reset ----------------------------------------------------------------
     def advance_clock(self, clock: Clock, seconds: float) -> None:
         """Move the mock's time forward by `seconds` for every request from now on."""
