@@ -122,8 +122,8 @@ class RedisState:
         self._advance = Script(client, scripts.ADVANCE.encode())
         self._newest = Script(client, scripts.NEWEST_TASKS.encode())
         self._reset = Script(client, scripts.RESET.encode())
-        self._track = Script(client, scripts.TRACK_IN_FLIGHT.encode())
-        self._drop = Script(client, scripts.DROP_IN_FLIGHT.encode())
+        self._reserve = Script(client, scripts.RESERVE_IN_FLIGHT.encode())
+        self._settle = Script(client, scripts.SETTLE_IN_FLIGHT.encode())
 
     @classmethod
     def from_url(
@@ -311,21 +311,21 @@ class RedisState:
         return tasks, int(answer[0])
 
     # -- the per-token concurrency cap ----------------------------------------------------
-    def track_in_flight(self, owner: str, task_id: str) -> None:
-        """Count a task just created against `owner`'s cap, for every worker (one list per token)."""
-        with self._talking():
-            self._track(keys=(self._in_flight_key(owner),), args=(task_id, MAX_TRACKED, KEY_TTL_SECONDS))
-
     def in_flight_ids(self, owner: str) -> list[str]:
-        """The ids counted against `owner`'s cap, oldest first (some may have finished since)."""
+        """The task ids and leases counted against `owner`'s cap, oldest first (some may be over since)."""
         with self._talking():
             return [_text(task_id) for task_id in self.client.lrange(self._in_flight_key(owner), 0, -1)]
 
-    def drop_in_flight(self, owner: str, task_ids: list[str]) -> None:
-        """Stop counting `task_ids` against `owner`'s cap."""
-        if task_ids:
-            with self._talking():
-                self._drop(keys=(self._in_flight_key(owner),), args=tuple(task_ids))
+    def reserve_in_flight(self, owner: str, cap: int, lease: str, drop: list[str]) -> bool:
+        """Drop `drop`, then hold a slot under `lease` unless `owner` is at `cap`: one script, every worker."""
+        args: tuple[str | int, ...] = (cap, lease, KEY_TTL_SECONDS, MAX_TRACKED, *drop)
+        with self._talking():
+            return int(self._reserve(keys=(self._in_flight_key(owner),), args=args)) == 1
+
+    def settle_in_flight(self, owner: str, lease: str, task_id: str | None) -> None:
+        """Replace `lease` by the task it created, or free it (the create made none)."""
+        with self._talking():
+            self._settle(keys=(self._in_flight_key(owner),), args=(lease, task_id or "", KEY_TTL_SECONDS))
 
     # -- journal -------------------------------------------------------------------------
     def record(self, clock_now: float, fields: JournalFields, created: Created | None = None) -> None:

@@ -160,6 +160,16 @@ class MockControl:
         """The fake's current time (Unix seconds)."""
         return self.engine.now()
 
+    @property
+    def token_concurrency(self) -> int:
+        """How many tasks one bearer token may have in flight before a create gets new-api's 429 (0: no cap)."""
+        return self.engine.settings.token_concurrency
+
+    def set_token_concurrency(self, per_token: int) -> int:
+        """Cap the tasks each token may have in flight (0: no cap), in this process; returns the cap."""
+        self.engine.settings = self.engine.settings.with_updates(token_concurrency=per_token)
+        return per_token
+
     def reset(self) -> None:
         """Forget tasks, journal, queued failures and job plans; rewind the clock offset."""
         self.engine.reset()

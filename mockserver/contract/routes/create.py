@@ -22,11 +22,12 @@ from mockserver.contract.jobs.ids import encode_task_id
 from mockserver.contract.jobs.lifecycle import Outcome
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.requests.readers import read_create
-from mockserver.contract.routes.steps import QUEUED, EngineSteps
+from mockserver.contract.routes.concurrency import ConcurrencyGate
+from mockserver.contract.routes.steps import QUEUED
 from mockserver.contract.state.protocol import Created, JournalFields, Turn
 
 
-class CreateRoute(EngineSteps):
+class CreateRoute(ConcurrencyGate):
     """Creates a task from a validated body, with injection, the journal and job plans."""
 
     def _create(
@@ -53,10 +54,12 @@ class CreateRoute(EngineSteps):
 
             reply, fields, created = self._create_reply(request, headers, prefs, request_id, assume, route, model)
             if state.commit(guess, asked[0] if asked else None, self.clock.now(), fields, created):
+                self._settle_slot(headers, request_id, None if created is None else created.task_id)
                 return reply
         take_turn = partial(self._begin, "create")
         reply, fields, created = self._create_reply(request, headers, prefs, request_id, take_turn, route, model)
         state.record(self.clock.now(), fields, created)
+        self._settle_slot(headers, request_id, None if created is None else created.task_id)
         return reply
 
     def _create_reply(
@@ -89,6 +92,7 @@ class CreateRoute(EngineSteps):
             read = read_create(request, headers, route, self.settings.max_body_bytes)
             if model_override is not None:
                 read.use_model(model_override)
+            self._reserve_slot(owner, request_id)  # new-api's gate: before the task handler reads the body
             parsed, model, mode = read.journal, read.model, read.mode
             turn = take_turn(model, mode)
             injection = self._injection(turn.rule, prefs)

@@ -129,17 +129,17 @@ class MemoryState:
         """Drop every plan."""
         self.job_plans.clear()
 
-    def track_in_flight(self, owner: str, task_id: str) -> None:
-        """Count a task just created against `owner`'s concurrency cap."""
-        self.in_flight.add(owner, task_id)
-
     def in_flight_ids(self, owner: str) -> list[str]:
-        """The ids counted against `owner`'s cap, oldest first (some may have finished since)."""
+        """The task ids and leases counted against `owner`'s cap, oldest first (some may be over since)."""
         return self.in_flight.ids(owner)
 
-    def drop_in_flight(self, owner: str, task_ids: list[str]) -> None:
-        """Stop counting `task_ids` against `owner`'s cap."""
-        self.in_flight.drop(owner, task_ids)
+    def reserve_in_flight(self, owner: str, cap: int, lease: str, drop: list[str]) -> bool:
+        """Drop `drop`, then hold a slot under `lease` unless `owner` is at `cap` (under one lock)."""
+        return self.in_flight.reserve(owner, cap, lease, drop)
+
+    def settle_in_flight(self, owner: str, lease: str, task_id: str | None) -> None:
+        """Replace `lease` by the task it created, or free it (the create made none)."""
+        self.in_flight.settle(owner, lease, task_id)
 
     def advance_clock(self, clock: Clock, seconds: float) -> None:
         """Move `clock` itself; `TypeError` if it cannot be moved."""

@@ -196,16 +196,17 @@ class MockState(Protocol):
         ...
 
     # -- the per-token concurrency cap ----------------------------------------------------
-    def track_in_flight(self, owner: str, task_id: str) -> None:
-        """Count a task just created against `owner`'s concurrency cap."""
-        ...
-
     def in_flight_ids(self, owner: str) -> list[str]:
-        """The ids counted against `owner`'s cap, oldest first (some may have finished since)."""
+        """The task ids and leases counted against `owner`'s cap, oldest first (some may be over since)."""
         ...
 
-    def drop_in_flight(self, owner: str, task_ids: list[str]) -> None:
-        """Stop counting `task_ids` against `owner`'s cap (final, or no longer resolving)."""
+    def reserve_in_flight(self, owner: str, cap: int, lease: str, drop: list[str]) -> bool:
+        """Atomically: stop counting `drop`, then hold a slot under `lease` (True, also if it holds one
+        already) unless `owner` has `cap` counted (False)."""
+        ...
+
+    def settle_in_flight(self, owner: str, lease: str, task_id: str | None) -> None:
+        """Replace `lease` by the task its create made, or free it (None: no task)."""
         ...
 
     # -- clock and reset ----------------------------------------------------------------
