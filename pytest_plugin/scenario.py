@@ -33,6 +33,7 @@ MAX_SCRIPT = 100  # steps per endpoint, and planned jobs: a script, not a load t
 _DELAY = re.compile(r"^delay (\d+)ms$")
 _COMPLETES = re.compile(r"^completes after (\d+) polls?$")
 _FAILS = re.compile(rf"^fails {re.escape(FAILURE_CODE)}(?: after (\d+) polls?)?$")
+_TIMES_OUT = re.compile(r"^times out(?: after (\d+) polls?)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +126,12 @@ class JobEnd:
         fails = _FAILS.match(text)
         if fails:
             return cls("fail", int(fails.group(1) or DEFAULT_STEPS))
+        times_out = _TIMES_OUT.match(text)
+        if times_out:  # new-api's timeout sweep: failed with its reason
+            return cls("timeout", int(times_out.group(1) or DEFAULT_STEPS))
         raise ValueError(
-            f"not a job end: {text[:80]!r}; say 'completes after N polls', 'fails {FAILURE_CODE}' or 'stalls'"
+            f"not a job end: {text[:80]!r}; say 'completes after N polls', 'fails {FAILURE_CODE}', 'times out' "
+            "or 'stalls'"
         )
 
     @property
@@ -144,6 +149,8 @@ class JobEnd:
             return "stalls"
         if self.outcome == "fail":
             return f"fails {FAILURE_CODE}" + ("" if self.polls == DEFAULT_STEPS else f" {after}")
+        if self.outcome == "timeout":
+            return "times out" + ("" if self.polls == DEFAULT_STEPS else f" {after}")
         return f"completes {after}"
 
     def __repr__(self) -> str:

@@ -31,6 +31,8 @@ OUTCOMES: dict[str, Outcome] = {
     "succeed": "succeed",
     "fail": "fail",
     "stall": "stall",
+    "times out": "timeout",
+    "timeout": "timeout",
 }
 
 
@@ -93,7 +95,7 @@ def job_ends(
     limit = _bounded("max_polls", max_polls, 1, MAX_STEPS)
     polls = sorted(range(1, limit + 1), key=lambda n: (n != DEFAULT_STEPS, n))
     ends: list[JobEnd] = []
-    for outcome in ("succeed", "fail", "stall"):
+    for outcome in ("succeed", "fail", "stall", "timeout"):
         if outcome in chosen:
             ends += [JobEnd("stall")] if outcome == "stall" else [JobEnd(outcome, n) for n in polls]
     # One choice among them all, simplest first: a shorter draw would otherwise count as simpler.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, Literal, get_args
 
@@ -53,12 +53,18 @@ class JobFacts:
     video_url: str | None = None
     error_code: str = FAILURE_CODE
     error_message: str = FAILURE_MESSAGE
+    # new-api's timeout sweep ended it (service/task_polling.go): its reason ("task timed out (N minutes)").
+    timeout_reason: str | None = None
 
     @classmethod
-    def of(cls, task: Task, view: JobView, video_url: str | None = None) -> JobFacts:
+    def of(cls, task: Task, view: JobView, video_url: str | None = None, timeout_minutes: int = 1440) -> JobFacts:
         """The facts of `task` as seen in `view`; `video_url` is shown only when completed."""
         url = video_url if view.status == "completed" else None
-        return cls(task.id, task.model, task.mode, int(task.created_at), view, task.prompt, task.owner, url)
+        facts = cls(task.id, task.model, task.mode, int(task.created_at), view, task.prompt, task.owner, url)
+        if task.outcome == "timeout" and view.status == "failed":
+            reason = timeout_reason(timeout_minutes)
+            return replace(facts, timeout_reason=reason, error_code=TIMEOUT_CODE, error_message=reason)
+        return facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +125,15 @@ class Dialect(ABC):
         """The answer of a video route to a `Range` that selects none of the video (`Content-Range: bytes */size`)."""
 
 
+#: The `error.code` of a timed-out job in the uniall dialect (inferred: new-api's sweep sets only a reason).
+TIMEOUT_CODE = "task_timeout"
+
+
+def timeout_reason(minutes: int) -> str:
+    """new-api's reason for a task its sweep timed out (service/task_polling.go, sweepTimedOutTasks)."""
+    return f"\u4efb\u52a1\u8d85\u65f6\uff08{minutes}\u5206\u949f\uff09"  # "task timed out (N minutes)"
+
+
 def _seven(facts: JobFacts, object_name: str, status: str, progress: int) -> dict[str, Any]:
     return {
         "id": facts.task_id,
@@ -154,6 +169,7 @@ class UniAll(Dialect):
         body["prompt"] = facts.prompt
         body["video_url"] = url
         body["thumbnail_url"] = None
+        # A timeout (inferred: UniAll documents no failure body): code `task_timeout`, new-api's reason.
         body["error"] = {"code": facts.error_code, "message": facts.error_message} if failed else None
         body["result"] = {"outputs": [url], "video_url": url} if url is not None else None
         body["metadata"] = {}
@@ -240,8 +256,9 @@ class NewApi(Dialect):
             "created_at": facts.created_at,
             "completed_at": self._times(facts)[2],
         }
-        if view.status == "failed":
-            # The Vidu converter puts the upstream err_code in both fields.
+        if view.status == "failed" and facts.timeout_reason is None:
+            # The Vidu converter puts the upstream err_code in both fields. A timed-out task has none:
+            # the sweep writes only the task's status and fail_reason, not the upstream data it reads.
             body["error"] = {"message": facts.error_code, "code": facts.error_code}
         if facts.video_url is not None and view.status == "completed":
             body["metadata"] = {"url": facts.video_url}
@@ -251,6 +268,8 @@ class NewApi(Dialect):
         view = facts.view
         start, finish, updated = self._times(facts)
         fail_reason = facts.error_code if view.status == "failed" else ""
+        if facts.timeout_reason is not None:
+            fail_reason = facts.timeout_reason
         url = facts.video_url if view.status == "completed" else None
         record: dict[str, Any] = {
             "id": _row_number(facts.task_id, 4),
@@ -281,8 +300,9 @@ class NewApi(Dialect):
                 "origin_model_name": facts.model,
             },
             "data": {
-                "state": self.upstream_states[view.status],
-                "err_code": fail_reason,
+                # A timed-out task keeps the upstream answer last read: still processing, no err_code.
+                "state": self.upstream_states["in_progress" if facts.timeout_reason else view.status],
+                "err_code": "" if facts.timeout_reason else fail_reason,
                 "creations": [{"id": facts.task_id, "url": url, "cover_url": ""}] if url else [],
             },
         }

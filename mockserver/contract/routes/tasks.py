@@ -11,7 +11,7 @@ from mockserver.contract.dialects import JobFacts, Route
 from mockserver.contract.errors import ApiError
 from mockserver.contract.injection.prefer import Preferences
 from mockserver.contract.jobs.ids import decode_task_id
-from mockserver.contract.jobs.lifecycle import Task
+from mockserver.contract.jobs.lifecycle import JobView, Task
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.routes.steps import EngineSteps, sample_video
 from mockserver.contract.state.protocol import Turn
@@ -97,7 +97,7 @@ class TaskRoutes(EngineSteps):
             else:
                 now = self.clock.now() + turn.clock_offset
                 view = self.state.change_task(task, lambda polled: polled.poll(now))
-                reply = self._job_reply(route, JobFacts.of(task, view, video_url(request.base_url, task.id)))
+                reply = self._job_reply(route, self._facts(task, view, request.base_url))
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
             reply = self._refusal(api_error, request_id)
@@ -149,9 +149,13 @@ class TaskRoutes(EngineSteps):
         now = clock_now + guess.clock_offset
         if not state.poll(guess, task, now, clock_now, fields):
             return None
-        answer = self._job_reply(route, JobFacts.of(task, task.view(now), video_url(request.base_url, task.id)))
+        answer = self._job_reply(route, self._facts(task, task.view(now), request.base_url))
         answer.fault, answer.delay_ms, answer.task_id = reply.fault, reply.delay_ms, task_id
         return answer
+
+    def _facts(self, task: Task, view: JobView, base_url: str) -> JobFacts:
+        """What a poll shows of `task` in `view` (a timeout's reason names the `task_timeout_minutes` setting)."""
+        return JobFacts.of(task, view, video_url(base_url, task.id), self.settings.task_timeout_minutes)
 
     def _job_reply(self, route: Route, facts: JobFacts) -> Outgoing:
         """A successful poll's answer, with `openai-poll-after-ms` when the `poll_after_ms` setting asks for it."""
