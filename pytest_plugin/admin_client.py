@@ -13,14 +13,14 @@ from typing import Any
 
 import httpx
 
-from mockserver.contract.admin import ADMIN_TOKEN_HEADER
-from mockserver.contract.catalogue import ADMIN_PREFIX, Status
-from mockserver.contract.control import ControlSurface
-from mockserver.contract.failures import Endpoint, FailureRule
-from mockserver.contract.job_plans import JobPlan
-from mockserver.contract.journal import JournalEntry
-from mockserver.contract.lifecycle import DEFAULT_STEPS, JobView, Outcome, TransitionError
-from mockserver.contract.prefer import Fault
+from mockserver.contract.admin.control import ControlSurface
+from mockserver.contract.admin.routes import ADMIN_TOKEN_HEADER
+from mockserver.contract.data.catalogue import ADMIN_PREFIX, Status
+from mockserver.contract.injection.failures import Endpoint, FailureRule
+from mockserver.contract.injection.prefer import Fault
+from mockserver.contract.jobs.lifecycle import DEFAULT_STEPS, JobView, Outcome, TransitionError
+from mockserver.contract.jobs.plans import JobPlan
+from mockserver.contract.state.journal import JournalEntry
 
 __all__ = ["AdminClient", "AdminError"]
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockserver.contract.engine_steps import sample_video
-from mockserver.contract.recorded import Exchange
-from mockserver.recordings import RecordingWriter
-from tests.contract_checks import assert_conforms
-from tests.live_servers import AUTH, CREATE, TEXT
-from tests.podman import built_image, needs_podman, podman, running
+from mockserver.contract.replay.format import Exchange
+from mockserver.contract.routes.steps import sample_video
+from mockserver.recordings.folder import RecordingWriter
+from tests.support.contract_checks import assert_conforms
+from tests.support.live_servers import AUTH, CREATE, TEXT
+from tests.support.podman import built_image, needs_podman, podman, running
 
 pytestmark = [needs_podman, pytest.mark.slow]
 

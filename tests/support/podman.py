@@ -40,7 +40,7 @@ __all__ = [
     "running",
 ]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PODMAN = shutil.which("podman")
 MMDEBSTRAP = shutil.which("mmdebstrap")
 BASE_IMAGE = "docker.io/library/debian:bookworm-slim"
