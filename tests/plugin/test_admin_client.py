@@ -54,7 +54,7 @@ def test_queued_failures_and_job_plans_land_on_the_server(video_server: VideoSer
     plan = client.plan_job("fail", polls=2)
     assert video_server.pending_jobs == client.pending_jobs == [plan]
     client.reset()
-    assert video_server.pending_failures == video_server.pending_jobs == video_server.journal == []
+    assert (video_server.pending_failures, video_server.pending_jobs, video_server.journal) == ([], [], [])
 
 
 def test_tasks_and_the_clock_move_as_the_server_says(video_server: VideoServer, client: AdminClient) -> None:
