@@ -6,7 +6,6 @@ The build reaches Debian's archive (the base) and the package index (the wheels)
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 from collections.abc import Iterator
@@ -15,12 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockserver.contract.replay.format import Exchange
 from mockserver.contract.routes.steps import sample_video
-from mockserver.recordings.folder import RecordingWriter
 from tests.support.contract_checks import assert_conforms
 from tests.support.live_servers import AUTH, CREATE, TEXT
-from tests.support.podman import built_image, needs_podman, podman, running
+from tests.support.podman import built_image, needs_podman, podman, running, write_readable_recording
 
 pytestmark = [needs_podman, pytest.mark.slow]
 
@@ -92,29 +89,11 @@ def test_a_replay_folder_mounted_with_vidu_mock_replay_is_served(
     image: str, client: httpx.Client, tmp_path: Path
 ) -> None:
     folder = tmp_path / "recordings"
-    answer = {"id": "task_recorded_in_a_container", "task_id": "task_recorded_in_a_container", "status": "queued"}
-    RecordingWriter(folder).write(
-        Exchange(
-            seq=0,
-            method="POST",
-            path=CREATE,
-            status=200,
-            request_headers={"content-type": "application/json"},
-            request_body=json.dumps(TEXT).encode(),
-            response_headers={"content-type": "application/json"},
-            response_body=json.dumps(answer).encode(),
-            endpoint="create",
-            task_id=answer["id"],
-        )
-    )
-    # The mock runs as its own user: the folder must be readable by others (pytest makes it 0700).
-    folder.chmod(0o755)
-    for path in folder.iterdir():
-        path.chmod(0o644)
+    answer = write_readable_recording(folder)
     options = ("--volume", f"{folder}:/recordings:ro", "--env", "VIDU_MOCK_REPLAY=/recordings")
     with running(image, *options) as mock:
         replayed = client.post(mock.url + CREATE, json=TEXT)
         assert replayed.status_code == 200, replayed.text
-        assert replayed.json()["id"] == answer["id"]
+        assert replayed.json() == answer
         unrecorded = client.post(mock.url + CREATE, json={**TEXT, "prompt": "not recorded"})
         assert unrecorded.status_code == 404

@@ -26,7 +26,10 @@ from pathlib import Path
 
 import pytest
 
+from mockserver.contract.replay.format import Exchange
+from mockserver.recordings.folder import RecordingWriter
 from pytest_plugin.admin_client import AdminClient
+from tests.support.live_servers import CREATE, TEXT
 
 __all__ = [
     "BASE_IMAGE",
@@ -38,6 +41,7 @@ __all__ = [
     "podman",
     "podman_socket",
     "running",
+    "write_readable_recording",
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,3 +174,27 @@ def podman_socket(folder: Path) -> Iterator[str]:
     finally:
         service.terminate()
         service.wait(timeout=30)
+
+
+def write_readable_recording(folder: Path) -> dict[str, str]:
+    """A recording of one create (of `TEXT`) in `folder`, readable by the image's user; returns its answer."""
+    answer = {"id": "task_recorded_in_a_container", "task_id": "task_recorded_in_a_container", "status": "queued"}
+    RecordingWriter(folder).write(
+        Exchange(
+            seq=0,
+            method="POST",
+            path=CREATE,
+            status=200,
+            request_headers={"content-type": "application/json"},
+            request_body=json.dumps(TEXT).encode(),
+            response_headers={"content-type": "application/json"},
+            response_body=json.dumps(answer).encode(),
+            endpoint="create",
+            task_id=answer["id"],
+        )
+    )
+    # The mock runs as its own user: pytest makes temporary folders 0700.
+    folder.chmod(0o755)
+    for path in folder.iterdir():
+        path.chmod(0o644)
+    return answer
