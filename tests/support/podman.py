@@ -56,6 +56,12 @@ _PACKAGES = ("mockserver", "pytest_plugin")
 BUILD_SECONDS = 1200
 START_SECONDS = 60.0
 
+# CI's podman settings (runc, no default ulimits: what some sandboxes need) unless the caller
+# chose others; set for this process, so every podman the tests start (tools, bench,
+# the API service behind Testcontainers) reads them. Harmless wherever runc is installed.
+if shutil.which("runc"):
+    os.environ.setdefault("CONTAINERS_CONF", str(ROOT / ".ci" / "containers.conf"))
+
 needs_podman = pytest.mark.skipif(
     PODMAN is None or MMDEBSTRAP is None,
     reason="podman and mmdebstrap are not installed (CI installs them: apt-get install podman runc mmdebstrap)",
