@@ -1,4 +1,4 @@
-"""`MockControl`: the one control API behind the admin endpoints and both pytest fixtures."""
+"""`MockControl`: the one control API behind the admin endpoints and both pytest fixtures; `ControlSurface` its shape."""
 
 from __future__ import annotations
 
