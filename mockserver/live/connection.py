@@ -137,7 +137,9 @@ class Connection(asyncio.Protocol):
         if self._busy or self._reader.ready:
             return True  # answer first; the connection closes after the last answer
         head = self._reader.head
-        if head is not None and self._reader.awaiting_body:  # the client stopped mid-body: answer what could not be read
+        if (
+            head is not None and self._reader.awaiting_body
+        ):  # the client stopped mid-body: answer what could not be read
             self._started = time.perf_counter()
             reply = _unreadable("the client closed the connection before the end")
             self._deliver(Parsed(head, b"", close=True), None, reply)

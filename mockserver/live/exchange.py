@@ -21,8 +21,8 @@ from mockserver.contract.catalogue import error_spec
 from mockserver.contract.errors import ApiError
 from mockserver.contract.header_fields import sendable_headers
 from mockserver.contract.replies import Incoming, Outgoing, new_request_id
-from mockserver.live.request_reader import Head, HeadError
 from mockserver.live.log_text import printable
+from mockserver.live.request_reader import Head, HeadError
 
 __all__ = [
     "HTTP_LAYER_ERRORS",
