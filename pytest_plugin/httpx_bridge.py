@@ -1,6 +1,6 @@
 """Translating between httpx and the contract engine, and acting out faults as httpx would see them.
 
-Each connection fault (`mockserver.contract.injection.DROPS_CONNECTION`) raises what an
+Each connection fault (`mockserver.contract.injection.decision.DROPS_CONNECTION`) raises what an
 httpx client really raises against the Flask server, with the same message, and never waits. An injected delay is not slept either; a delay longer than the
 client's read timeout raises `httpx.ReadTimeout` at once, as the client would after waiting.
 
@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 
 from mockserver.contract.header_fields import sendable_headers
-from mockserver.contract.injection import DROPS_CONNECTION
-from mockserver.contract.replies import Incoming, Outgoing
+from mockserver.contract.injection.decision import DROPS_CONNECTION
+from mockserver.contract.messages import Incoming, Outgoing
 
 __all__ = ["FAULT_ERRORS", "read_timeout", "to_incoming", "to_response"]
 
