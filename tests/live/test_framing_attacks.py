@@ -157,7 +157,7 @@ def test_four_pipelined_requests_in_one_write_get_four_answers_in_order(face: tu
         post(f"Content-Length: {len(BODY)}\r\n", BODY)
         + post(f"Prefer: code=429\r\nContent-Length: {len(BODY)}\r\n", BODY)
         + f"GET {CREATE} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk-x\r\n\r\n".encode()
-        + f"GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+        + b"GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
     )
     read, rest = answers(port, four, 4)
     assert [(status, json.loads(body).get("error", {}).get("code")) for status, _, body in read] == [
