@@ -33,14 +33,24 @@ def header_problem(name: str, value: str) -> str | None:
     return None
 
 
+# Names already found to be tokens: replies use a few dozen, so most checks are a set lookup.
+_TOKENS: set[str] = set()
+
+
 def sendable_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """`headers` without those `header_problem` refuses (each dropped with a warning naming it)."""
     items = headers.items() if isinstance(headers, Mapping) else headers
     kept: list[tuple[str, str]] = []
     for name, value in items:
+        # `isprintable` (in C) is False for every control character, so True settles the value.
+        if name in _TOKENS and value.isprintable():
+            kept.append((name, value))
+            continue
         problem = header_problem(name, value)
         if problem is None:
             kept.append((name, value))
+            if len(_TOKENS) < 1024:
+                _TOKENS.add(name)
         else:
             _LOG.warning("not sent: %s", problem)
     return kept

@@ -155,21 +155,20 @@ class RequestReader:
         self._url.append(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._lines += 1
-        if self._lines > MAX_HEADERS:
+        lines = self._lines = self._lines + 1
+        if lines > MAX_HEADERS:
             raise HeadError(431, "Too many headers")
         if len(name) + len(value) + 4 > MAX_LINE:
             raise HeadError(431, "Line too long")
-        key = name.decode("latin-1").lower()
+        key = name.lower().decode("latin-1")  # a token: ASCII, so bytes' lower case is the text's
         if key == "host":
             self._hosts += 1
-        if "_" in key:
+        elif "_" in key:
             return  # dropped, as Werkzeug drops them: `X_User` must not pass for `X-User`
-        text = value.decode("latin-1").strip(" \t")
+        text = value.rstrip(b" \t").decode("latin-1")  # llhttp leaves out the leading blanks, not the trailing
         headers = self._headers
-        if key in headers and key != "content-type":
-            text = f"{headers[key]},{text}"
-        headers[key] = text
+        before = headers.get(key)
+        headers[key] = text if before is None or key == "content-type" else f"{before},{text}"
 
     def on_headers_complete(self) -> None:
         parser = self._parser
