@@ -184,7 +184,8 @@ class RequestReader:
             raise HeadError(400, "Only Transfer-Encoding: chunked is implemented")
         method = parser.get_method().decode("ascii")
         target = b"".join(self._url).decode("latin-1")
-        head = self.head = Head(method, target, version, headers, parser.should_keep_alive())
+        # HTTP/1.0 closes after each answer, keep-alive asked or not, as before (answers carry no `Keep-Alive`).
+        head = self.head = Head(method, target, version, headers, version == (1, 1) and parser.should_keep_alive())
         length = headers.get("content-length")
         if length is not None and int(length) > self._max_body:  # llhttp checked it is digits
             declared = int(length)
