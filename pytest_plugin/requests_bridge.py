@@ -1,0 +1,164 @@
+"""Serving `requests` from `VideoAPI`: the engine's `Outgoing` acted out as requests would see it, through `responses`.
+
+`responses` (getsentry's, kept) patches `HTTPAdapter.send`, so module functions, `Session`s
+and every adapter mounted by default reach it. Two routes are registered on a
+`responses.RequestsMock` of our own: one that sends URLs named as real over the network
+untouched (`passthrough`), one that answers the URLs `VideoAPI.where` owns. A request
+neither matches gets responses' own `ConnectionError` ("Connection refused by
+Responses"), so nothing unexpected reaches the network.
+
+Faults raise what requests raises against the live server, message for message (measured
+against a real socket, `tests/test_client_bridges.py` keeps them equal):
+
+| fault       | requests sees |
+|-------------|---------------|
+| `reset`     | `ConnectionError(ProtocolError('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer')))` |
+| `empty`     | `ConnectionError(ProtocolError('Connection aborted.', RemoteDisconnected('Remote end closed connection without response')))` |
+| `timeout`   | `ReadTimeout(ReadTimeoutError("HTTPSConnectionPool(host=..., port=...): Read timed out. (read timeout=T)"))`; with no timeout set, `HangsForeverError` |
+| `malformed` | a 200 `application/json` response whose body is truncated JSON; `.json()` raises `requests.exceptions.JSONDecodeError` |
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from http import HTTPStatus
+from http.client import RemoteDisconnected
+from typing import Any
+
+import responses
+from requests import PreparedRequest
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import ReadTimeout
+from urllib3 import HTTPConnectionPool, HTTPResponse, HTTPSConnectionPool
+from urllib3._collections import HTTPHeaderDict
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
+from urllib3.util import Timeout, parse_url
+
+from mockserver.contract.replies import Outgoing
+from pytest_plugin.client_seam import LET_THROUGH, Exchanger, Wait, Where, hangs_forever, wait_outcome
+
+__all__ = ["RequestsBridge", "read_timeout", "to_urllib3_response"]
+
+
+def read_timeout(request: PreparedRequest) -> float | None:
+    """The read timeout the call set (`timeout=5`, `(connect, read)` or a urllib3 `Timeout`), or None."""
+    timeout: Any = getattr(request, "req_kwargs", {}).get("timeout")
+    if isinstance(timeout, tuple):
+        timeout = timeout[1]
+    elif isinstance(timeout, Timeout):
+        timeout = timeout.read_timeout
+    return timeout if isinstance(timeout, int | float) else None
+
+
+def _fault(reply: Outgoing, request: PreparedRequest, where: Where) -> Exception | None:
+    """The exception requests raises for `reply`'s fault or its timed-out wait, or None for a reply."""
+    limit = read_timeout(request)
+    wait = wait_outcome(reply, limit)
+    if wait is Wait.FOREVER:
+        return hangs_forever("requests", str(request.method), where.path)
+    if wait is Wait.TIMEOUT:
+        url = parse_url(str(request.url))
+        pool_type = HTTPSConnectionPool if url.scheme == "https" else HTTPConnectionPool
+        pool = pool_type(url.host or "", url.port)  # only named in the message, never connected
+        return ReadTimeout(ReadTimeoutError(pool, None, f"Read timed out. (read timeout={limit})"), request=request)
+    if reply.fault == "reset":
+        aborted = ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer"))
+        return RequestsConnectionError(aborted, request=request)
+    if reply.fault == "empty":
+        lost = RemoteDisconnected("Remote end closed connection without response")
+        return RequestsConnectionError(ProtocolError("Connection aborted.", lost), request=request)
+    return None
+
+
+def to_urllib3_response(reply: Outgoing, method: str) -> HTTPResponse:
+    """`reply` as the urllib3 response an adapter builds on, unread so `stream=True` streams it."""
+    headers = HTTPHeaderDict(reply.headers)
+    headers["Content-Length"] = str(len(reply.body))  # the live face's framing; HEAD keeps the GET's length
+    body = b"" if method.upper() == "HEAD" else reply.body
+    # requests reads cookies from the original response's `msg` (as `responses` builds it too).
+    original = HTTPResponse(body=io.BytesIO(), msg=headers, preload_content=False)  # type: ignore[arg-type]
+    return HTTPResponse(
+        body=io.BytesIO(body),
+        headers=headers,
+        status=reply.status,
+        reason=_reason(reply.status),
+        preload_content=False,
+        original_response=original,  # type: ignore[arg-type]
+        request_method=method,
+    )
+
+
+def _reason(status: int) -> str | None:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return None
+
+
+def _body(request: PreparedRequest) -> bytes:
+    body: Any = request.body
+    if body is None:
+        return b""
+    # http.client sends a str body encoded as ISO-8859-1; bytes (json=, files=, data=bytes) as they are.
+    return body.encode("iso-8859-1") if isinstance(body, str) else bytes(body)
+
+
+class _ApiRoute(responses.BaseResponse):
+    """Matches the URLs the fake answers and answers them from the engine."""
+
+    def __init__(self, api: Exchanger, forget: responses.RequestsMock) -> None:
+        super().__init__(method="*", url="https://vidu-mock.test/")
+        self.url = "the API URLs video_api answers"  # shown in responses' "doesn't match" message
+        self._api = api
+        self._forget = forget
+
+    def matches(self, request: PreparedRequest) -> tuple[bool, str]:
+        if isinstance(self._api.where(str(request.url)), Where):
+            return True, ""
+        return False, "not an API URL video_api answers"
+
+    def get_response(self, request: PreparedRequest) -> HTTPResponse:
+        # The engine's journal is the record: responses' own call lists are kept empty, not grown per request.
+        self._forget.calls.reset()
+        self.calls.reset()
+        where = self._api.where(str(request.url))
+        assert isinstance(where, Where)
+        method = str(request.method)
+        headers: Mapping[str, str] = request.headers
+        reply = self._api.exchange(method, where, dict(headers.items()), _body(request))
+        error = _fault(reply, request, where)
+        if error is not None:
+            raise error
+        return to_urllib3_response(reply, method)
+
+
+class _LetThrough(responses.BaseResponse):
+    """Matches URLs under a base URL named as real: `responses` sends them with the real adapter."""
+
+    def __init__(self, api: Exchanger) -> None:
+        super().__init__(method="*", url="https://vidu-mock.test/", passthrough=True)
+        self.url = "the URLs video_api lets through"
+        self._api = api
+
+    def matches(self, request: PreparedRequest) -> tuple[bool, str]:
+        if self._api.where(str(request.url)) == LET_THROUGH:
+            return True, ""
+        return False, "not let through"
+
+
+class RequestsBridge:
+    """Routes `requests` calls to `api` while started (a `responses.RequestsMock` of its own)."""
+
+    def __init__(self, api: Exchanger) -> None:
+        self.mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+        self.mock.add(_LetThrough(api))
+        self.mock.add(_ApiRoute(api, self.mock))
+
+    def start(self) -> None:
+        """Patch requests' adapters."""
+        self.mock.start()
+
+    def stop(self) -> None:
+        """Undo `start` (nothing is asserted about the routes' use)."""
+        self.mock.stop(allow_assert=False)
