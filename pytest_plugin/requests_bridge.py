@@ -60,7 +60,8 @@ def _fault(reply: Outgoing, request: PreparedRequest, where: Where) -> Exception
     if wait is Wait.TIMEOUT:
         url = parse_url(str(request.url))
         pool_type = HTTPSConnectionPool if url.scheme == "https" else HTTPConnectionPool
-        pool = pool_type(url.host or "", url.port)  # only named in the message, never connected
+        port = url.port or (443 if url.scheme == "https" else 80)  # as urllib3 names a pool for the default port
+        pool = pool_type(url.host or "", port)  # only named in the message, never connected
         return ReadTimeout(ReadTimeoutError(pool, None, f"Read timed out. (read timeout={limit})"), request=request)
     if reply.fault == "reset":
         aborted = ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer"))
