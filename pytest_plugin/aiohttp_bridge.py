@@ -31,6 +31,7 @@ import h11
 from aiohttp import ClientConnectionError, ClientRequest, ClientTimeout, TCPConnector
 from aiohttp.client_exceptions import SocketTimeoutError
 from aiohttp.client_proto import ResponseHandler
+from aiohttp.tracing import Trace
 
 from mockserver.contract.replies import Outgoing
 from pytest_plugin.client_seam import LET_THROUGH, Exchanger, Wait, Where, hangs_forever, wait_outcome
@@ -174,7 +175,7 @@ class AiohttpBridge:
         api = self._api
 
         async def create_connection(
-            connector: TCPConnector, req: ClientRequest, traces: list[Any], timeout: ClientTimeout
+            connector: TCPConnector, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
         ) -> ResponseHandler:
             where = api.where(str(req.url))
             if where == LET_THROUGH:
@@ -188,7 +189,7 @@ class AiohttpBridge:
             protocol.connection_made(ApiConnection(api, where, protocol, timeout))
             return protocol
 
-        TCPConnector._create_connection = create_connection  # type: ignore[method-assign]
+        TCPConnector._create_connection = create_connection  # type: ignore[method-assign,assignment]
 
     def stop(self) -> None:
         """Put back the connector method `start` replaced."""

@@ -203,6 +203,7 @@ class VideoAPI(MockControl):
         reply = self.exchange(request.method, where, dict(request.headers.items()), request.content)
         return to_response(reply, request, where)
 
+
 def _httpcore2_mocker() -> Any:
     """respx's mocker for httpx2 clients, or None when httpx2 (httpcore2) is not installed."""
     registered = Mocker.registry.get(HTTPCORE2)

@@ -53,7 +53,9 @@ def test_requests_names_the_pool_and_the_limit_in_its_timeout_message(video_api:
         video_api.inject_fault("timeout")
         with pytest.raises(FAULT_ERRORS["requests"]["timeout"]) as raised:
             client.send("POST", IN_PROCESS + CREATE, json_body=TEXT, headers=AUTH, timeout=0.3)
-    assert str(raised.value) == "HTTPSConnectionPool(host='api.vidu.test', port=443): Read timed out. (read timeout=0.3)"
+    assert (
+        str(raised.value) == "HTTPSConnectionPool(host='api.vidu.test', port=443): Read timed out. (read timeout=0.3)"
+    )
 
 
 async def _aiohttp_outcome(url: str, timeout: aiohttp.ClientTimeout) -> tuple[type[BaseException], str]:

@@ -51,7 +51,7 @@ def test_requests_and_aiohttp_to_the_fake_host_are_answered_in_process(video_api
 
 def test_requests_without_its_extra_is_not_intercepted_and_told_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
     # `responses` missing (vidu-mock[requests] not installed): the bridge is skipped, nothing else breaks.
-    monkeypatch.setitem(sys.modules, "responses", None)  # type: ignore[arg-type]
+    monkeypatch.setitem(sys.modules, "responses", None)
     monkeypatch.delitem(sys.modules, "pytest_plugin.requests_bridge", raising=False)
     with VideoAPI() as api:
         with pytest.raises(requests.ConnectionError, match="vidu-mock\\[requests\\]"):

@@ -205,7 +205,7 @@ class TestMerged:
 
 def test_a_consumers_requests_and_aiohttp_code_runs_under_video_api_with_no_server(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
-        '''
+        """
 import asyncio, socket
 import aiohttp, pytest, requests
 
@@ -274,6 +274,6 @@ def test_a_reset_is_each_clients_connection_error_and_the_next_call_succeeds(vid
         asyncio.run(make_video_with_aiohttp())
     assert asyncio.run(make_video_with_aiohttp())[4:8] == b"ftyp"
     video_api.assert_requested(4)
-'''
+"""
     )
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=4)
