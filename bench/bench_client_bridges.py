@@ -39,7 +39,7 @@ from fixed_job import FIXED_JOB
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPResponse
 
-from mockserver.contract.replies import Outgoing
+from mockserver.contract.messages import Outgoing
 from pytest_plugin import VideoAPI
 from pytest_plugin.aiohttp_bridge import AiohttpBridge
 from pytest_plugin.client_seam import Where

@@ -27,10 +27,10 @@ from fixed_job import FIXED_JOB
 from flask import Flask
 
 from mockserver.config_sources import settings_from_sources
-from mockserver.contract import engine as engine_module
-from mockserver.contract.json_body import parse_json_body
-from mockserver.contract.replies import Incoming, Outgoing, json_reply
-from mockserver.contract.validation import find_problems, schema_accepts
+from mockserver.contract.messages import Incoming, Outgoing, json_reply
+from mockserver.contract.requests.json_body import parse_json_body
+from mockserver.contract.requests.validation import find_problems, schema_accepts
+from mockserver.contract.routes import engine as engine_module
 from mockserver.live.app import create_app, engine_of
 
 

@@ -24,9 +24,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from mockserver.contract.engine import ContractEngine
-from mockserver.contract.lifecycle import Task
-from mockserver.contract.replies import Incoming
+from mockserver.contract.jobs.lifecycle import Task
+from mockserver.contract.messages import Incoming
+from mockserver.contract.routes.engine import ContractEngine
 from mockserver.contract.settings import Settings
 
 TARGET_MB = 100.0

@@ -35,8 +35,8 @@ from bench_keepalive import _wait_for
 BIN = Path(sys.executable).parent
 ASGI_FACE = """
 from mockserver.contract import ContractEngine, Settings
-from mockserver.contract.replies import Incoming
-from mockserver.contract.router import Router
+from mockserver.contract.messages import Incoming
+from mockserver.contract.routes.router import Router
 from mockserver.dashboard import dashboard_reply
 
 router = Router(ContractEngine(Settings()), page=dashboard_reply)
@@ -58,7 +58,7 @@ async def app(scope, receive, send):
 """
 ASYNCIO_LOOP = """
 import asyncio, sys
-import mockserver.live.event_server as event_server
+import mockserver.live.loop.server as event_server
 event_server.new_event_loop = asyncio.new_event_loop
 from mockserver.cli import main
 sys.exit(main(sys.argv[1:]))

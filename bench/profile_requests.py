@@ -23,12 +23,12 @@ from typing import Any
 from bench_http import BODY_TEMPLATES, CREATE, TOKEN
 
 from mockserver.contract import ContractEngine, Settings
-from mockserver.contract.replies import Incoming
-from mockserver.contract.router import Router
+from mockserver.contract.messages import Incoming
+from mockserver.contract.routes.router import Router
 from mockserver.dashboard import dashboard_reply
-from mockserver.live.connection import Connection, Shared
-from mockserver.live.event_server import new_event_loop
-from mockserver.live.exchange import HostUrls
+from mockserver.live.loop.connection import Connection, Shared
+from mockserver.live.loop.exchange import HostUrls
+from mockserver.live.loop.server import new_event_loop
 
 HEADERS = {"authorization": f"Bearer {TOKEN}", "content-type": "application/json", "host": "127.0.0.1:8000"}
 

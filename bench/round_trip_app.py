@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mockserver.live.wsgi import app as mock_app
-from mockserver.redis_client import connect
+from mockserver.state.redis_client import connect
 
 __all__ = ["app"]
 

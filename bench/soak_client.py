@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from mockserver.contract.catalogue import injectable_spec
-from mockserver.contract.schemas import schema_validator
+from mockserver.contract.data.catalogue import injectable_spec
+from mockserver.contract.data.schemas import schema_validator
 
 __all__ = ["BODIES", "CREATE", "INJECTED_CODES", "Client", "Histogram", "Plan", "Tally"]
 

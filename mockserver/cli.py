@@ -15,12 +15,12 @@ from types import FrameType
 from typing import Any, TextIO
 
 from mockserver.config_sources import settings_from_sources
-from mockserver.contract.catalogue import COLLECTION
-from mockserver.contract.request_guard import LOOPBACK_NAMES
+from mockserver.contract.admin.guard import LOOPBACK_NAMES
+from mockserver.contract.data.catalogue import COLLECTION
 from mockserver.contract.settings import Settings, redacted_url
-from mockserver.contract.state import StateUnavailable
+from mockserver.contract.state.protocol import StateUnavailable
 from mockserver.live import LiveServer
-from mockserver.live.exchange import REQUEST_LOG
+from mockserver.live.loop.exchange import REQUEST_LOG
 
 __all__ = ["banner", "build_parser", "exposed_warning", "is_loopback", "main", "settings_from_args"]
 

@@ -12,7 +12,7 @@ import typing as _typing
 from importlib import import_module as _import_module
 
 if _typing.TYPE_CHECKING:
-    from mockserver.contract.control import MockControl
+    from mockserver.contract.admin.control import MockControl
     from mockserver.contract.settings import Settings
     from pytest_plugin.options import DEFAULT_SETTINGS, FakeOptions
     from pytest_plugin.url_scope import DEFAULT_URL, ApiScope
@@ -37,7 +37,7 @@ _HOMES = {
     "DEFAULT_URL": "pytest_plugin.url_scope",
     "ApiScope": "pytest_plugin.url_scope",
     "FakeOptions": "pytest_plugin.options",
-    "MockControl": "mockserver.contract.control",
+    "MockControl": "mockserver.contract.admin.control",
     "RecordedDelay": "pytest_plugin.video_api",
     "Settings": "mockserver.contract.settings",
     "VideoAPI": "pytest_plugin.video_api",

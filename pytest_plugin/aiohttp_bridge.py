@@ -9,7 +9,7 @@ its own parser. So base URLs, session headers, redirects, cookies, `raise_for_st
 streaming (`response.content.read()`) and the malformed reply behave as on a socket, and
 connection faults go through aiohttp's own handling of a lost connection:
 
-| fault       | aiohttp sees (as against the live server, `tests/test_client_bridges.py`) |
+| fault       | aiohttp sees (as against the live server, `tests/plugin/test_client_bridges.py`) |
 |-------------|---------------------------------------------------------------------|
 | `reset`     | `ClientOSError(104, 'Connection reset by peer')` (a `ClientConnectionError`) |
 | `empty`     | `ServerDisconnectedError('Server disconnected')` |
@@ -33,7 +33,7 @@ from aiohttp.client_exceptions import SocketTimeoutError
 from aiohttp.client_proto import ResponseHandler
 from aiohttp.tracing import Trace
 
-from mockserver.contract.replies import Outgoing
+from mockserver.contract.messages import Outgoing
 from pytest_plugin.client_seam import LET_THROUGH, Exchanger, Wait, Where, hangs_forever, wait_outcome
 
 __all__ = ["AiohttpBridge", "ApiConnection", "read_limit"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from mockserver.contract.replies import Outgoing
+from mockserver.contract.messages import Outgoing
 
 __all__ = ["LET_THROUGH", "Exchanger", "HangsForeverError", "Wait", "Where", "hangs_forever", "wait_outcome"]
 

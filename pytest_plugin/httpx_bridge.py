@@ -1,9 +1,9 @@
 """Acting out the engine's `Outgoing` as an httpx client would see it (the respx route's answer).
 
-Each connection fault (`mockserver.contract.injection.DROPS_CONNECTION`) raises what an
-httpx client really raises against the live server, with the same message, and never
-waits. Delays are not slept: `client_seam.wait_outcome` says whether the client's read
-timeout would have fired first.
+Each connection fault (`mockserver.contract.injection.decision.DROPS_CONNECTION`) raises
+what an httpx client really raises against the live server, with the same message, and
+never waits. Delays are not slept: `client_seam.wait_outcome` says whether the client's
+read timeout would have fired first.
 
 | fault       | httpx sees                                              |
 |-------------|---------------------------------------------------------|
@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 
-from mockserver.contract.injection import DROPS_CONNECTION
-from mockserver.contract.replies import Outgoing
+from mockserver.contract.injection.decision import DROPS_CONNECTION
+from mockserver.contract.messages import Outgoing
 from pytest_plugin.client_seam import Wait, Where, hangs_forever, wait_outcome
 
 __all__ = ["FAULT_ERRORS", "read_timeout", "to_response"]

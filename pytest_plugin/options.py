@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mockserver.contract.clock import Clock, ManualClock, SystemClock
+from mockserver.contract.jobs.clock import Clock, ManualClock, SystemClock
 from mockserver.contract.settings import Settings
 
 __all__ = ["DEFAULT_SETTINGS", "ClockChoice", "FakeOptions", "new_clock"]

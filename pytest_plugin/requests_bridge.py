@@ -8,7 +8,7 @@ neither matches gets responses' own `ConnectionError` ("Connection refused by
 Responses"), so nothing unexpected reaches the network.
 
 Faults raise what requests raises against the live server, message for message (measured
-against a real socket, `tests/test_client_bridges.py` keeps them equal):
+against a real socket, `tests/plugin/test_client_bridges.py` keeps them equal):
 
 | fault       | requests sees |
 |-------------|---------------|
@@ -35,7 +35,7 @@ from urllib3._collections import HTTPHeaderDict
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 from urllib3.util import Timeout, parse_url
 
-from mockserver.contract.replies import Outgoing
+from mockserver.contract.messages import Outgoing
 from pytest_plugin.client_seam import LET_THROUGH, Exchanger, Wait, Where, hangs_forever, wait_outcome
 
 __all__ = ["RequestsBridge", "read_timeout", "to_urllib3_response"]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from mockserver.contract import MODELS, MODES, STATUSES, JobView, Status, is_mix_model, load_schema
-from mockserver.contract.catalogue import COLLECTION, ERRORS, TASK_ID_PATTERN
+from mockserver.contract.data.catalogue import COLLECTION, ERRORS, TASK_ID_PATTERN
 from mockserver.contract.dialects import (
     DEFAULT_DIALECT,
     DIALECT_NAMES,
@@ -26,7 +26,7 @@ from mockserver.contract.dialects import (
     dialect_named,
 )
 from mockserver.contract.errors import ApiError
-from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE
+from mockserver.contract.jobs.lifecycle import FAILURE_CODE, FAILURE_MESSAGE
 from pytest_plugin.request_rules import EXTRA_BODY_OPTIONS, FIELDS, REFERENCES_MAX
 from pytest_plugin.valid_bodies import hosts, http_urls
 

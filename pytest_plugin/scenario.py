@@ -18,12 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from mockserver.contract.catalogue import injectable_spec
-from mockserver.contract.control import MockControl
-from mockserver.contract.failures import FailureRule
-from mockserver.contract.job_plans import JobPlan
-from mockserver.contract.lifecycle import DEFAULT_STEPS, FAILURE_CODE, Outcome
-from mockserver.contract.prefer import FAULTS, MAX_DELAY_MS, Fault
+from mockserver.contract.admin.control import MockControl
+from mockserver.contract.data.catalogue import injectable_spec
+from mockserver.contract.injection.failures import FailureRule
+from mockserver.contract.injection.prefer import FAULTS, MAX_DELAY_MS, Fault
+from mockserver.contract.jobs.lifecycle import DEFAULT_STEPS, FAILURE_CODE, Outcome
+from mockserver.contract.jobs.plans import JobPlan
 
 __all__ = ["ENDPOINTS", "OK", "JobEnd", "Scenario", "ScriptedEndpoint", "Step", "playing"]
 

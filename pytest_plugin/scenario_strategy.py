@@ -14,9 +14,9 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from mockserver.contract.catalogue import injectable_spec
-from mockserver.contract.lifecycle import DEFAULT_STEPS, MAX_STEPS, Outcome
-from mockserver.contract.prefer import FAULTS, MAX_DELAY_MS
+from mockserver.contract.data.catalogue import injectable_spec
+from mockserver.contract.injection.prefer import FAULTS, MAX_DELAY_MS
+from mockserver.contract.jobs.lifecycle import DEFAULT_STEPS, MAX_STEPS, Outcome
 from pytest_plugin.scenario import ENDPOINTS, MAX_SCRIPT, OK, JobEnd, Scenario, ScriptedEndpoint, Step
 
 __all__ = ["DEFAULT_ERRORS", "OUTCOMES", "job_ends", "scenarios", "steps"]

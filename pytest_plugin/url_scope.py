@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from mockserver.contract.catalogue import COLLECTION, VIDEOS
+from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
 
 __all__ = ["DEFAULT_URL", "ApiScope"]
 

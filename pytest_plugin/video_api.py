@@ -20,11 +20,11 @@ import httpx
 import respx
 from respx.mocks import Mocker
 
-from mockserver.contract.clock import Clock
-from mockserver.contract.control import MockControl
-from mockserver.contract.engine import ContractEngine
-from mockserver.contract.replies import Incoming, Outgoing
-from mockserver.contract.router import Router
+from mockserver.contract.admin.control import MockControl
+from mockserver.contract.jobs.clock import Clock
+from mockserver.contract.messages import Incoming, Outgoing
+from mockserver.contract.routes.engine import ContractEngine
+from mockserver.contract.routes.router import Router
 from mockserver.contract.settings import Settings
 from pytest_plugin.client_bridges import ClientBridge, installed_bridges
 from pytest_plugin.client_seam import LET_THROUGH, Where
@@ -73,7 +73,7 @@ class VideoAPI(MockControl):
     ) -> None:
         super().__init__(engine or ContractEngine(settings or DEFAULT_SETTINGS, clock or new_clock()))
         if self.engine.settings.replay and self.engine.replay is None:
-            from mockserver.replay_folder import attach_replay  # reads files: only when asked
+            from mockserver.recordings.replaying import attach_replay  # reads files: only when asked
 
             attach_replay(self.engine)
         self.routes = Router(self.engine)
@@ -173,7 +173,7 @@ class VideoAPI(MockControl):
         `match="loose"` matches a create on its model and mode only. Control methods, the
         journal and injection work as usual; a request no recording matches gets a near-miss 404.
         """
-        from mockserver.replay_folder import replaying
+        from mockserver.recordings.replaying import replaying
 
         with replaying(self.engine, folder, match):
             yield self

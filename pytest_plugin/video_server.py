@@ -13,9 +13,9 @@ from os import PathLike
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from mockserver.contract.clock import Clock
-from mockserver.contract.control import MockControl
-from mockserver.contract.engine import ContractEngine
+from mockserver.contract.admin.control import MockControl
+from mockserver.contract.jobs.clock import Clock
+from mockserver.contract.routes.engine import ContractEngine
 from mockserver.contract.settings import Settings
 from pytest_plugin.options import DEFAULT_SETTINGS, new_clock
 
@@ -40,7 +40,7 @@ class VideoServer(MockControl):
 
     def __init__(self, settings: Settings | None = None, *, clock: Clock | None = None) -> None:
         from mockserver.live import LiveServer
-        from mockserver.state_backends import open_state
+        from mockserver.state.backends import open_state
 
         settings = settings or DEFAULT_SETTINGS
         # `state=redis://...`: this server and every other process on that Redis are one mock.
@@ -74,7 +74,7 @@ class VideoServer(MockControl):
                 self.engine.clock = clock
             super().reset()
             if self.engine.settings.replay:
-                from mockserver.replay_folder import attach_replay
+                from mockserver.recordings.replaying import attach_replay
 
                 attach_replay(self.engine)  # read again: the folder may have changed since the last test
 
@@ -96,7 +96,7 @@ class VideoServer(MockControl):
         `match="loose"` matches a create on its model and mode only. Control methods, the
         journal and injection work as usual; a request no recording matches gets a near-miss 404.
         """
-        from mockserver.replay_folder import replaying
+        from mockserver.recordings.replaying import replaying
 
         with replaying(self.engine, folder, match):
             yield self

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from tests.redis_server import REDIS_SERVER, RedisServer
+from tests.support.redis_server import REDIS_SERVER, RedisServer
 
 # Deterministic CI (no test passes or fails by the luck of a seed); the example database is
 # off so a developer's local failures do not change what CI sees.
@@ -16,7 +16,7 @@ settings.register_profile("vidu-mock", derandomize=True, database=None, deadline
 settings.load_profile("vidu-mock")
 
 # Every test fails if anything in this process reaches beyond loopback (an audit hook).
-from tests.no_outbound import no_outbound_connections  # noqa: E402, F401
+from tests.support.no_outbound import no_outbound_connections  # noqa: E402, F401
 
 
 @pytest.fixture(scope="session")

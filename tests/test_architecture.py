@@ -82,7 +82,7 @@ def test_the_graph_sees_function_level_imports() -> None:
     graph = import_graph()
     # video_server imports mockserver.live only inside a function (Flask loads on first use).
     assert "mockserver.live" in graph["pytest_plugin.video_server"]
-    assert "mockserver.contract.engine" in graph["mockserver.contract.router"]
+    assert "mockserver.contract.routes.engine" in graph["mockserver.contract.routes.router"]
 
 
 def test_no_import_circle_among_the_project_modules() -> None:
@@ -113,7 +113,7 @@ print(json.dumps(sorted(sys.modules)))
 def test_the_in_process_face_loads_only_the_core_of_mockserver() -> None:
     loaded = json.loads(subprocess.check_output([sys.executable, "-c", _IN_PROCESS], text=True, cwd=ROOT))
     ours = {m for m in loaded if m.split(".")[0] == "mockserver"}
-    assert ours and "mockserver.contract.engine" in ours
+    assert ours and "mockserver.contract.routes.engine" in ours
     assert ours - {"mockserver"} <= {m for m in ours if m.startswith("mockserver.contract")}, sorted(ours)
     flask_side = {m for m in loaded if m.split(".")[0] in ("flask", "werkzeug", "gunicorn")}
     assert not flask_side, sorted(flask_side)
@@ -149,7 +149,7 @@ def test_the_api_path_and_task_id_form_are_written_only_in_the_schemas() -> None
             assert "A-Za-z0-9_-]{1," not in text, f"{name} restates the task-id pattern: {text!r}"
 
     caps = [name for name, path in _project_modules().items() if "64 * 1024" in path.read_text(encoding="utf-8")]
-    assert caps == ["mockserver.contract.journal"], caps
+    assert caps == ["mockserver.contract.state.journal"], caps
 
 
 def test_ci_runs_the_slow_tests_too() -> None:
@@ -157,3 +157,16 @@ def test_ci_runs_the_slow_tests_too() -> None:
     assert command == "python -m pytest -n 2", "CI runs everything; -m 'not slow' is for the inner loop only"
     markers = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'markers = ["slow:' in markers and "not slow" not in markers.split("addopts")[1].splitlines()[0]
+
+
+def test_the_top_level_package_holds_only_entry_points() -> None:
+    """Every module but the entry points and configuration lives in a package named for its concern."""
+    loose = sorted(p.name for p in (ROOT / "mockserver").glob("*.py"))
+    assert len(loose) <= 6, loose
+    assert loose == ["__init__.py", "__main__.py", "cli.py", "config_sources.py", "wsgi.py"], loose
+
+
+def test_the_tests_mirror_the_tree() -> None:
+    """Test modules sit in a folder named for the area they test; helpers sit in `tests/support/`."""
+    loose = sorted(p.name for p in (ROOT / "tests").glob("*.py"))
+    assert loose == ["__init__.py", "conftest.py", "test_architecture.py"], loose

@@ -1,7 +1,7 @@
 """Write each dialect's OpenAPI document (`schemas/openapi.yaml`, `schemas/dialects/<name>/openapi.yaml`).
 
 Run `python tools/generate_openapi.py` after changing anything in `schemas/`;
-`tests/test_openapi.py` fails while a committed file is stale. `--check` only compares.
+`tests/docs/test_openapi.py` fails while a committed file is stale. `--check` only compares.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from mockserver.contract.catalogue import DEFAULT_DIALECT, DIALECT_NAMES
-from mockserver.openapi_doc import openapi_document, openapi_file
+from mockserver.contract.data.catalogue import DEFAULT_DIALECT, DIALECT_NAMES
+from mockserver.openapi.document import openapi_document, openapi_file
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 TARGET = SCHEMAS / openapi_file(DEFAULT_DIALECT)

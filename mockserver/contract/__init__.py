@@ -7,7 +7,8 @@ The Flask server and the in-process respx fake are thin adapters that call `Rout
 disagree. See docs/architecture.md.
 """
 
-from mockserver.contract.catalogue import (
+from mockserver.contract.admin.control import MockControl
+from mockserver.contract.data.catalogue import (
     MODELS,
     MODES,
     STATUSES,
@@ -18,22 +19,21 @@ from mockserver.contract.catalogue import (
     is_mix_model,
     is_offpeak_model,
 )
-from mockserver.contract.clock import Clock, ManualClock, SystemClock
-from mockserver.contract.control import MockControl
+from mockserver.contract.data.schemas import load_schema, schema_validator
 from mockserver.contract.dialects import DIALECT_NAMES, Dialect, JobFacts, dialect_named
-from mockserver.contract.engine import ContractEngine
 from mockserver.contract.errors import ApiError
-from mockserver.contract.failures import FailureRule
-from mockserver.contract.injection import Injection
-from mockserver.contract.journal import JournalEntry
-from mockserver.contract.json_body import parse_json_body
-from mockserver.contract.lifecycle import JobView, Outcome, Task
-from mockserver.contract.prefer import Preferences, parse_prefer
-from mockserver.contract.replies import Incoming, Outgoing
-from mockserver.contract.router import Router
-from mockserver.contract.schemas import load_schema, schema_validator
+from mockserver.contract.injection.decision import Injection
+from mockserver.contract.injection.failures import FailureRule
+from mockserver.contract.injection.prefer import Preferences, parse_prefer
+from mockserver.contract.jobs.clock import Clock, ManualClock, SystemClock
+from mockserver.contract.jobs.lifecycle import JobView, Outcome, Task
+from mockserver.contract.messages import Incoming, Outgoing
+from mockserver.contract.requests.json_body import parse_json_body
+from mockserver.contract.requests.validation import CreateRequest, validate_create
+from mockserver.contract.routes.engine import ContractEngine
+from mockserver.contract.routes.router import Router
 from mockserver.contract.settings import Settings
-from mockserver.contract.validation import CreateRequest, validate_create
+from mockserver.contract.state.journal import JournalEntry
 
 __all__ = [
     "DIALECT_NAMES",

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal, get_args
 
-from mockserver.contract.catalogue import DEFAULT_DIALECT, DIALECT_NAMES, DialectName, ErrorSpec, Mode, Status
+from mockserver.contract.data.catalogue import DEFAULT_DIALECT, DIALECT_NAMES, DialectName, ErrorSpec, Mode, Status
+from mockserver.contract.data.schemas import load_json
 from mockserver.contract.errors import ApiError
-from mockserver.contract.lifecycle import FAILURE_CODE, FAILURE_MESSAGE, JobView, Task
-from mockserver.contract.replies import Outgoing, error_headers, error_reply, json_reply
-from mockserver.contract.schemas import load_json
+from mockserver.contract.jobs.lifecycle import FAILURE_CODE, FAILURE_MESSAGE, JobView, Task
+from mockserver.contract.messages import Outgoing, error_headers, error_reply, json_reply
 
 __all__ = [
     "DEFAULT_DIALECT",

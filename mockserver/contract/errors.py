@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.contract.catalogue import error_spec
+from mockserver.contract.data.catalogue import error_spec
 
 
 class ApiError(Exception):

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from mockserver.contract.catalogue import DEFAULT_DIALECT, DIALECT_NAMES, LIFECYCLE_DEFAULTS, injectable_spec
+from mockserver.contract.data.catalogue import DEFAULT_DIALECT, DIALECT_NAMES, LIFECYCLE_DEFAULTS, injectable_spec
 
 # The longest injected delay, random latency or Retry-After the mock will use (Prefer, rules, settings).
 MAX_DELAY_MS = 60_000
@@ -53,7 +53,7 @@ class Settings:
     idle_timeout_seconds: float = 15.0
     read_timeout_seconds: float = 30.0
     # How long the `mockserver` command keeps polling after an answer before it sleeps, so a
-    # client's next request finds it awake (mockserver.live.idle_spin); 0 turns it off.
+    # client's next request finds it awake (mockserver.live.loop.idle_spin); 0 turns it off.
     idle_spin_us: int = 100
     admin_token: str | None = field(default=None, repr=False)
     secret: str = field(default=DEFAULT_SECRET, repr=False)
@@ -64,7 +64,7 @@ class Settings:
     state_prefix: str = DEFAULT_STATE_PREFIX
     dialect: str = DEFAULT_DIALECT
     # Names the live server answers to besides the loopback ones (the Host header's name);
-    # see `mockserver.contract.request_guard`.
+    # see `mockserver.contract.admin.guard`.
     allow_host: tuple[str, ...] = ()
     # A folder of recordings to answer from instead of the contract (docs/recordings.md), and
     # how a create matches one: its whole JSON body ("exact") or its model and mode ("loose").

@@ -10,12 +10,12 @@ from importlib.resources import files
 from string import Template
 from typing import Any
 
-from mockserver.contract.admin import TASK_LIST_LIMIT, task_json
-from mockserver.contract.catalogue import MODELS, MODES
-from mockserver.contract.control import MockControl
+from mockserver.contract.admin.control import MockControl
+from mockserver.contract.admin.routes import TASK_LIST_LIMIT, task_json
+from mockserver.contract.data.catalogue import MODELS, MODES
 from mockserver.contract.errors import ApiError
-from mockserver.contract.prefer import FAULTS
-from mockserver.contract.replies import Outgoing
+from mockserver.contract.injection.prefer import FAULTS
+from mockserver.contract.messages import Outgoing
 
 __all__ = ["JOURNAL_ROWS", "PAGE_HEADERS", "PER_WORKER_ROW", "dashboard_reply", "render_page", "snapshot"]
 

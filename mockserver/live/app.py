@@ -19,16 +19,16 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import MapAdapter
 from werkzeug.wsgi import get_content_length, get_input_stream
 
-from mockserver.contract.engine import ContractEngine
+from mockserver.contract.admin.guard import RequestGuard
 from mockserver.contract.errors import ApiError
-from mockserver.contract.replies import Incoming, Outgoing, error_reply, new_request_id
-from mockserver.contract.request_guard import RequestGuard
-from mockserver.contract.router import Router
+from mockserver.contract.messages import Incoming, Outgoing, error_reply, new_request_id
+from mockserver.contract.routes.engine import ContractEngine
+from mockserver.contract.routes.router import Router
 from mockserver.contract.settings import Settings
 from mockserver.dashboard import dashboard_reply
 from mockserver.live.faults import FaultMiddleware, act_out_delay, mark_dropped
 from mockserver.live.log_text import printable
-from mockserver.state_backends import open_state
+from mockserver.state.backends import open_state
 
 __all__ = ["EXTENSION", "create_app", "engine_of", "shutdown_event", "REQUEST_LOG"]
 

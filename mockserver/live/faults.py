@@ -1,6 +1,6 @@
 """Acting out an `Outgoing`'s delay and connection fault on a real WSGI connection.
 
-The core decides *what* goes wrong (`mockserver.contract.injection`) and already made a
+The core decides *what* goes wrong (`mockserver.contract.injection.decision`) and already made a
 `malformed` reply; this module makes a client really see the rest: a TCP reset, a
 connection closed with no reply, or a reply that never comes before the client's timeout.
 """
@@ -15,8 +15,8 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from mockserver.contract.injection import DROPS_CONNECTION, MALFORMED_BODY
-from mockserver.contract.replies import Outgoing, malformed_reply
+from mockserver.contract.injection.decision import DROPS_CONNECTION, MALFORMED_BODY
+from mockserver.contract.messages import Outgoing, malformed_reply
 
 __all__ = [
     "FAULT_KEY",

@@ -5,17 +5,17 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
-from mockserver.contract.clock import Clock
-from mockserver.contract.control import MockControl
-from mockserver.contract.engine import ContractEngine
-from mockserver.contract.request_guard import RequestGuard
-from mockserver.contract.router import Router
+from mockserver.contract.admin.control import MockControl
+from mockserver.contract.admin.guard import RequestGuard
+from mockserver.contract.jobs.clock import Clock
+from mockserver.contract.routes.engine import ContractEngine
+from mockserver.contract.routes.router import Router
 from mockserver.contract.settings import Settings
 from mockserver.dashboard import dashboard_reply
-from mockserver.live.event_server import EventLoopServer
-from mockserver.live.idle_spin import IdleSpin
-from mockserver.replay_folder import attach_replay
-from mockserver.state_backends import open_state
+from mockserver.live.loop.idle_spin import IdleSpin
+from mockserver.live.loop.server import EventLoopServer
+from mockserver.recordings.replaying import attach_replay
+from mockserver.state.backends import open_state
 
 __all__ = ["LiveServer"]
 
@@ -109,7 +109,7 @@ class LiveServer:
 
         The event loop runs on its own thread; this one waits, so Ctrl-C and SIGTERM
         reach it as they reach any Python program. The server owns the process here, so
-        it spins for `idle_spin_us` after each answer (`mockserver.live.idle_spin`);
+        it spins for `idle_spin_us` after each answer (`mockserver.live.loop.idle_spin`);
         `start()`, which serves beside the caller's own threads, never does.
         """
         if self._thread is None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mockserver.contract.catalogue import VIDEOS
-from mockserver.verify.dialects import CREATE_KEYS, Dialect
+from mockserver.contract.data.catalogue import VIDEOS
+from mockserver.verify.expectations import CREATE_KEYS, Dialect
 
 __all__ = ["drift_of"]
 

@@ -25,12 +25,12 @@ from urllib.parse import unquote, urlsplit
 import httpx
 from werkzeug.wsgi import get_input_stream
 
-from mockserver.contract.recorded import Exchange, exchange_file_name
-from mockserver.contract.replay import created_task_id, endpoint_of, video_url_in
+from mockserver.contract.replay.format import Exchange, exchange_file_name
+from mockserver.contract.replay.matching import created_task_id, endpoint_of, video_url_in
 from mockserver.live.log_text import printable
 from mockserver.record.drift import drift_of
-from mockserver.recordings import RecordingWriter, Redactor
-from mockserver.verify.dialects import DIALECTS
+from mockserver.recordings.folder import RecordingWriter, Redactor
+from mockserver.verify.expectations import DIALECTS
 
 __all__ = ["DEFAULT_MAX_VIDEO_BYTES", "RecordingProxy", "Upstream"]
 

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from mockserver.verify.budget import JobBudget, task_id_of
 from mockserver.verify.client import RETRY_STATUSES, Answer, BudgetExhausted, KeyChoice, NoAnswer, PoliteClient, StopRun
-from mockserver.verify.dialects import CREATE_KEYS, DIALECTS, Dialect, Shape, dialect_of_error
+from mockserver.verify.expectations import CREATE_KEYS, DIALECTS, Dialect, Shape, dialect_of_error
 from mockserver.verify.options import VerifyOptions
 from mockserver.verify.plan import COLLECTION, VIDEOS
 from mockserver.verify.polling import PolledTask, Poller, problems_line

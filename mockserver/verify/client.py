@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from mockserver.contract.recorded import Exchange
+from mockserver.contract.replay.format import Exchange
 
 __all__ = [
     "RETRY_STATUSES",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from mockserver.verify.dialects import DIALECTS
+from mockserver.verify.expectations import DIALECTS
 
 __all__ = ["DEFAULT_MAX_VIDEO_BYTES", "OptionsError", "VerifyOptions", "build_parser", "parse_options"]
 

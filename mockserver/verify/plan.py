@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from mockserver.contract.catalogue import COLLECTION, VIDEOS
+from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
 from mockserver.verify.budget import Cost
 from mockserver.verify.options import VerifyOptions
 from mockserver.verify.probes import UNKNOWN_PATH, UNKNOWN_TASK, free_probes

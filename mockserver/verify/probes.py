@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mockserver.contract.catalogue import COLLECTION, TASK_ID_PREFIX, VIDEOS
+from mockserver.contract.data.catalogue import COLLECTION, TASK_ID_PREFIX, VIDEOS
 from mockserver.verify.budget import Cost
 from mockserver.verify.client import Answer, KeyChoice
-from mockserver.verify.dialects import Dialect, Shape
+from mockserver.verify.expectations import Dialect, Shape
 from mockserver.verify.results import CheckResult
 from mockserver.verify.samples import INVALID_BODIES, UNKNOWN_MODEL, BadBody
 from mockserver.verify.videos_plan import VIDEOS_BAD_BODIES, VideosBadBody

@@ -3,7 +3,7 @@
 Each exchange the `PoliteClient` sees is named (`create`, `poll`, `content`, `other`) and
 tied to its task, then held until the check it belongs to has a verdict: a check that
 drifted puts its drift text on the exchange that answered it. Files are written by
-`mockserver.recordings.RecordingWriter`, so the key, `Authorization` and cookies are
+`mockserver.recordings.folder.RecordingWriter`, so the key, `Authorization` and cookies are
 redacted wherever they appear (docs/recordings.md).
 """
 
@@ -13,9 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from mockserver.contract.catalogue import COLLECTION, VIDEOS
-from mockserver.contract.recorded import Exchange
-from mockserver.recordings import RecordingWriter, Redactor
+from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
+from mockserver.contract.replay.format import Exchange
+from mockserver.recordings.folder import RecordingWriter, Redactor
 from mockserver.verify.budget import task_id_of
 from mockserver.verify.results import CheckResult
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from mockserver.verify.dialects import DIALECTS
+from mockserver.verify.expectations import DIALECTS
 from mockserver.verify.results import Report
 
 __all__ = ["render_table", "write_json", "write_junit"]

@@ -49,7 +49,7 @@ class PageExample:
     body: dict[str, Any]
 
 
-# The page's four examples, in its order (text-to-video first); tests/page_examples.py holds
+# The page's four examples, in its order (text-to-video first); tests/support/page_examples.py holds
 # the same bodies for the mock's own tests, and a test keeps the two equal.
 PAGE_EXAMPLES: tuple[PageExample, ...] = (
     PageExample(

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from mockserver.verify.budget import Cost
-from mockserver.verify.dialects import Dialect
+from mockserver.verify.expectations import Dialect
 
 __all__ = ["VIDEOS_BAD_BODIES", "VideosBadBody", "uses_videos_route", "videos_create_problems", "videos_form"]
 

@@ -1,0 +1,178 @@
+"""`MockControl`: the one control API behind the admin endpoints and both pytest fixtures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.contract.data.catalogue import Status
+from mockserver.contract.injection.failures import Endpoint, FailureRule
+from mockserver.contract.injection.prefer import Fault
+from mockserver.contract.jobs.lifecycle import DEFAULT_STEPS, JobView, Outcome, Task
+from mockserver.contract.jobs.plans import JobPlan
+from mockserver.contract.routes.engine import ContractEngine
+from mockserver.contract.state.journal import JournalEntry
+
+
+class MockControl:
+    """Inspect and steer a running fake: journal, queued failures, task states and the clock."""
+
+    def __init__(self, engine: ContractEngine) -> None:
+        self.engine = engine
+
+    # -- the journal -------------------------------------------------------------------
+    @property
+    def journal(self) -> list[JournalEntry]:
+        """Every journaled request, oldest first (bearer tokens redacted)."""
+        return self.engine.state.journal()
+
+    def requests(self, endpoint: str | None = None, **match: Any) -> list[JournalEntry]:
+        """Journal entries for `endpoint` (`create`/`poll`/`content`) whose fields equal `match`."""
+        return [e for e in self.journal if _mismatch(e, endpoint, match) is None]
+
+    def assert_requested(
+        self, times: int | None = None, *, endpoint: str = "create", **match: Any
+    ) -> list[JournalEntry]:
+        """Assert how many `endpoint` requests matched (`model=`, `mode=`, `status=`…); at least one if `times` is None.
+
+        On failure the message lists every request received and why each did not match.
+        """
+        __tracebackhide__ = True  # pytest shows the caller's line, not this helper's frames
+        hits = self.requests(endpoint, **match)
+        if (times is None and hits) or len(hits) == times:
+            return hits
+        wanted = ", ".join(f"{k}={v!r}" for k, v in match.items()) or "anything"
+        lines = [
+            f"expected {'at least 1' if times is None else times} {endpoint} request(s) with {wanted}, got {len(hits)}."
+        ]
+        entries = self.journal
+        lines.append("Received:" if entries else "Received: no requests at all.")
+        for entry in entries:
+            reason = _mismatch(entry, endpoint, match)
+            verdict = "match" if reason is None else f"near miss: {reason}"
+            lines.append(
+                f"  #{entry.seq} {entry.method} {entry.path} -> {entry.status} "
+                f"(model={entry.model!r}, mode={entry.mode!r}) {verdict}"
+            )
+        raise AssertionError("\n".join(lines))
+
+    # -- failures and faults ---------------------------------------------------------
+    def queue_failure(
+        self,
+        error: str | int | None = None,
+        *,
+        times: int = 1,
+        model: str | None = None,
+        mode: str | None = None,
+        endpoint: Endpoint = "create",
+        fault: Fault | None = None,
+        delay_ms: int = 0,
+        after: int = 0,
+    ) -> FailureRule:
+        """Answer the next `times` matching requests with catalogue `error` (status or code), a fault or a delay.
+
+        `after=n` lets the first n matching requests through normally first (rules queued later wait behind it).
+        """
+        rule = FailureRule(None if error is None else str(error), times, model, mode, endpoint, fault, delay_ms, after)
+        self.engine.state.add_failure(rule)
+        return rule
+
+    def inject_fault(self, fault: Fault, *, times: int = 1, endpoint: Endpoint = "create", **match: Any) -> FailureRule:
+        """Act out a network fault (`reset`, `empty`, `malformed`, `timeout`) on the next matching requests."""
+        return self.queue_failure(None, times=times, endpoint=endpoint, fault=fault, **match)
+
+    def inject_latency(
+        self, delay_ms: int, *, times: int = 1, endpoint: Endpoint = "create", **match: Any
+    ) -> FailureRule:
+        """Delay the next matching requests by `delay_ms` milliseconds."""
+        return self.queue_failure(None, times=times, endpoint=endpoint, delay_ms=delay_ms, **match)
+
+    @property
+    def pending_failures(self) -> list[FailureRule]:
+        """Queued failure rules not yet used up."""
+        return self.engine.state.pending_failures()
+
+    # -- how the next jobs end -----------------------------------------------------------
+    def plan_job(self, outcome: Outcome = "succeed", *, polls: int = DEFAULT_STEPS) -> JobPlan:
+        """The next created job (after those already planned) ends with `outcome` (`succeed`, `fail`, `stall`).
+
+        Under the step lifecycle its `polls`-th poll shows the final state. `Prefer: job=` still wins.
+        """
+        plan = JobPlan(outcome, polls)
+        self.engine.state.add_job_plan(plan)
+        return plan
+
+    @property
+    def pending_jobs(self) -> list[JobPlan]:
+        """Job plans not yet used by a created job, next first."""
+        return self.engine.state.pending_job_plans()
+
+    # -- tasks and time ------------------------------------------------------------------
+    def task(self, task_id: str) -> Task:
+        """The task with `task_id`; `KeyError` if there is none."""
+        task = self.engine.find_task(task_id)
+        if task is None:
+            raise KeyError(f"no task {task_id!r}")
+        return task
+
+    def tasks(self, limit: int = 200) -> list[tuple[Task, JobView]]:
+        """The `limit` newest tasks with their current states (no poll counted), oldest first."""
+        now = self.engine.now()
+        return [(task, task.view(now)) for task in self.newest_tasks(limit)[0]]
+
+    def newest_tasks(self, limit: int = 200) -> tuple[list[Task], int]:
+        """The `limit` newest tasks, oldest first, and how many the state keeps."""
+        engine = self.engine
+        epoch = engine.state.refresh()[0] if engine.state.shared else engine.state.epoch
+        return engine.state.newest_tasks(limit, lambda task_id: engine._lookup(task_id, epoch))
+
+    def state(self, task_id: str) -> JobView:
+        """A task's current state, without counting a poll."""
+        return self.task(task_id).view(self.engine.now())
+
+    def force(self, task_id: str, status: Status) -> JobView:
+        """Pin a task to `status` (forward only; `TransitionError` otherwise)."""
+        task, now = self.task(task_id), self.engine.now()
+        return self.engine.state.change_task(task, lambda forced: forced.pin(status, now))
+
+    def advance(self, task_id: str) -> JobView:
+        """Move a task exactly one state forward."""
+        task, now = self.task(task_id), self.engine.now()
+        return self.engine.state.change_task(task, lambda moved: moved.advance(now))
+
+    def complete(self, task_id: str) -> JobView:
+        """Finish a task successfully now."""
+        return self.force(task_id, "completed")
+
+    def fail(self, task_id: str) -> JobView:
+        """Fail a task now."""
+        return self.force(task_id, "failed")
+
+    def stall(self, task_id: str) -> JobView:
+        """Keep a task `in_progress` for good."""
+        return self.force(task_id, "in_progress")
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the fake's clock forward; returns the new time. Jobs advance with it."""
+        self.engine.state.advance_clock(self.engine.clock, seconds)
+        return self.engine.now()
+
+    def now(self) -> float:
+        """The fake's current time (Unix seconds)."""
+        return self.engine.now()
+
+    def reset(self) -> None:
+        """Forget tasks, journal, queued failures and job plans; rewind the clock offset."""
+        self.engine.reset()
+
+
+def _mismatch(entry: JournalEntry, endpoint: str | None, match: dict[str, Any]) -> str | None:
+    if endpoint is not None and entry.endpoint != endpoint:
+        return f"endpoint is {entry.endpoint}"
+    for key, wanted in match.items():
+        got = getattr(entry, key, None)
+        if got != wanted:
+            return f"{key} is {got!r}, not {wanted!r}"
+    return None
+
+
+__all__ = ["MockControl"]

@@ -1,0 +1,201 @@
+"""The admin API under `/__mock/`: `MockControl` over HTTP, for non-Python users.
+
+Loopback callers only, unless an admin token is configured; then the token is required
+(header `X-Mock-Admin-Token`) from everywhere. `GET /__mock/` is the dashboard page
+(`mockserver.dashboard`), behind the same guard.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from mockserver.contract.admin.bodies import admin_body
+from mockserver.contract.admin.control import MockControl
+from mockserver.contract.data.catalogue import ADMIN_PREFIX, COLLECTION, TASK_ID_PATTERN
+from mockserver.contract.errors import ApiError
+from mockserver.contract.jobs.lifecycle import JobView, Task, TransitionError
+from mockserver.contract.messages import Incoming, Outgoing, json_reply
+from mockserver.contract.routes.engine import ContractEngine
+
+_TASK = re.compile(rf"^{re.escape(ADMIN_PREFIX)}tasks/({TASK_ID_PATTERN.removeprefix('^').removesuffix('$')})$")
+_ACTIONS = ("advance", "complete", "fail", "stall")
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Admin paths every worker answers alike with in-memory state (what tests steer is not in them):
+#: the settings and the clock (no worker's clock can be moved while writes are refused).
+_SAME_ON_EVERY_WORKER = frozenset({f"{ADMIN_PREFIX}config", f"{ADMIN_PREFIX}clock"})
+#: How many of the newest tasks `GET /__mock/tasks` lists (the store may hold 100 000).
+TASK_LIST_LIMIT = 200
+DASHBOARD_PATHS = frozenset(
+    {ADMIN_PREFIX[:-1], f"{ADMIN_PREFIX}assets/dashboard.js", f"{ADMIN_PREFIX}assets/dashboard.css"}
+)
+#: Serves the dashboard's paths: (method, path, control or None when the caller may not see data,
+#: True when the state is per worker: the page then shows the settings only, and why).
+#: Given by the live server's face, so the core never imports the page (it is HTML, not contract).
+PageHandler = Callable[[str, str, MockControl | None, bool], Outgoing]
+
+
+def is_admin_path(path: str) -> bool:
+    """Whether `path` belongs to the admin API (`/__mock` and below)."""
+    return path.startswith(ADMIN_PREFIX) or path == ADMIN_PREFIX[:-1]
+
+
+def _is_loopback(address: str | None) -> bool:
+    if address is None:
+        return True
+    try:
+        return ipaddress.ip_address(address.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _refusal(engine: ContractEngine, request: Incoming, headers: dict[str, str]) -> ApiError | None:
+    token = engine.settings.admin_token
+    if token:
+        if not hmac.compare_digest(headers.get("x-mock-admin-token", ""), token):
+            return ApiError("admin_forbidden", "The admin API needs the X-Mock-Admin-Token header.")
+    elif not _is_loopback(request.remote_addr):
+        return ApiError(
+            "admin_forbidden", "The admin API answers loopback callers only; configure an admin token to allow others."
+        )
+    return None
+
+
+def task_json(task: Task, view: JobView) -> dict[str, Any]:
+    """One task as `GET /__mock/tasks` lists it (the video as a path on this server once completed)."""
+    return {
+        "id": task.id,
+        "model": task.model,
+        "mode": task.mode,
+        "status": view.status,
+        "progress": view.progress,
+        "outcome": task.outcome,
+        "lifecycle": task.lifecycle,
+        "created_at": task.created_at,
+        "completed_at": view.completed_at,
+        "video_path": f"{COLLECTION}/{task.id}/content" if view.status == "completed" else None,
+    }
+
+
+def not_shared(method: str, path: str) -> ApiError:
+    """The 409 for an admin call that would change or show one worker's in-memory state only."""
+    effect = "show" if method in _READS else "change"
+    return ApiError(
+        "state_not_shared",
+        f"This server runs several worker processes on in-memory state, so {method} {path[:200]} would "
+        f"{effect} one worker's part only. Start it with --state redis://host:port/db (or VIDU_MOCK_STATE) "
+        "to share the state, or run one process.",
+    )
+
+
+def _not_allowed(method: str, allowed: str) -> ApiError:
+    allowed = allowed.replace("GET", "GET, HEAD")  # every read answers HEAD too
+    return ApiError("method_not_allowed", f"{method} is not allowed here; use {allowed}.", allowed)
+
+
+def handle_admin(
+    engine: ContractEngine, request: Incoming, headers: dict[str, str], page: PageHandler | None = None
+) -> Outgoing:
+    """Serve one admin request (see "Run it locally" in README.md)."""
+    method, path = request.method.upper(), request.path.rstrip("/")
+    refusal = _refusal(engine, request, headers)
+    if page is not None and path in DASHBOARD_PATHS and (refusal is None or engine.settings.admin_token):
+        # With a token set, anyone gets the page without data: it asks for the token.
+        per_worker = request.multiprocess and not engine.state.shared
+        return page(method, path, None if refusal else MockControl(engine), per_worker)
+    if refusal is not None:
+        raise refusal
+    control = MockControl(engine)
+    per_worker = method not in _READS or path not in _SAME_ON_EVERY_WORKER
+    if request.multiprocess and per_worker and not engine.state.shared:
+        raise not_shared(method, path)
+    # HEAD reads what GET reads (the face sends the headers only); a refusal still names HEAD.
+    asked, method = method, "GET" if method == "HEAD" else method
+    if path == f"{ADMIN_PREFIX}journal":
+        if method == "GET":
+            return json_reply(200, {"entries": [e.to_json() for e in control.journal]})
+        if method == "DELETE":
+            admin_body(request, "no-fields")
+            engine.state.clear_journal()
+            return json_reply(200, {"entries": []})
+        raise _not_allowed(asked, "GET, DELETE")
+    if path == f"{ADMIN_PREFIX}failures":
+        if method == "GET":
+            return json_reply(200, {"rules": [r.to_json() for r in control.pending_failures]})
+        if method == "POST":
+            body = admin_body(request, "failure-rule")
+            try:
+                rule = control.queue_failure(**body)
+            except ValueError as exc:  # the rule's own checks (the catalogue's codes), in our words
+                raise ApiError("invalid_value", f"Bad failure rule: {exc}") from None
+            return json_reply(201, rule.to_json())
+        if method == "DELETE":
+            admin_body(request, "no-fields")
+            engine.state.clear_failures()
+            return json_reply(200, {"rules": []})
+        raise _not_allowed(asked, "GET, POST, DELETE")
+    if path == f"{ADMIN_PREFIX}jobs":
+        if method == "GET":
+            return json_reply(200, {"plans": [p.to_json() for p in control.pending_jobs]})
+        if method == "POST":
+            body = admin_body(request, "job-plan")
+            try:
+                plan = control.plan_job(**body)
+            except ValueError as exc:
+                raise ApiError("invalid_value", f"Bad job plan: {exc}") from None
+            return json_reply(201, plan.to_json())
+        if method == "DELETE":
+            admin_body(request, "no-fields")
+            engine.state.clear_job_plans()
+            return json_reply(200, {"plans": []})
+        raise _not_allowed(asked, "GET, POST, DELETE")
+    if path == f"{ADMIN_PREFIX}reset":
+        if method != "POST":
+            raise _not_allowed(asked, "POST")
+        admin_body(request, "no-fields")
+        control.reset()
+        return json_reply(200, {"reset": True})
+    if path == f"{ADMIN_PREFIX}config":
+        if method != "GET":
+            raise _not_allowed(asked, "GET")
+        return json_reply(200, engine.settings.public())
+    if path == f"{ADMIN_PREFIX}clock":
+        if method == "GET":
+            return json_reply(200, {"now": control.now()})
+        if method == "POST":
+            seconds = admin_body(request, "clock")["advance"]
+            return json_reply(200, {"now": control.advance_clock(float(seconds))})
+        raise _not_allowed(asked, "GET, POST")
+    if path == f"{ADMIN_PREFIX}tasks":
+        if method != "GET":
+            raise _not_allowed(asked, "GET")
+        newest, total = control.newest_tasks(TASK_LIST_LIMIT)
+        now = control.now()
+        return json_reply(200, {"tasks": [task_json(task, task.view(now)) for task in newest], "total": total})
+    match = _TASK.match(path)
+    if match:
+        return _task_action(control, asked, match.group(1), request)
+    raise ApiError("not_found", f"No admin endpoint at {path[:200]!r}.")
+
+
+def _task_action(control: MockControl, method: str, task_id: str, request: Incoming) -> Outgoing:
+    try:
+        control.task(task_id)
+    except KeyError:
+        raise ApiError("task_not_found", f"No task {task_id!r}.", "task_id") from None
+    if method in ("GET", "HEAD"):
+        return json_reply(200, asdict(control.state(task_id)))
+    if method != "POST":
+        raise _not_allowed(method, "GET, POST")
+    body = admin_body(request, "task-action")
+    action, status = body.get("action"), body.get("status", "")
+    try:
+        # The schema let through an action or a status; with both, the action is taken.
+        view = getattr(control, str(action))(task_id) if action in _ACTIONS else control.force(task_id, status)
+    except TransitionError as exc:
+        raise ApiError("invalid_state_transition", str(exc), "status") from None
+    return json_reply(200, asdict(view))

@@ -1,0 +1,1 @@
+"""Data the core reads: the packaged schemas and catalogue, the sample media, the ECMA regex bridge."""

@@ -1,0 +1,1 @@
+"""Replaying recordings (pure): the recording format and the matching of requests to exchanges."""

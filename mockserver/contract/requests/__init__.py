@@ -1,0 +1,1 @@
+"""Reading requests: each create route's body into the one create input, and its validation."""

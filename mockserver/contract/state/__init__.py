@@ -1,0 +1,1 @@
+"""The state interface every face steers, and its in-memory implementation (store, journal)."""

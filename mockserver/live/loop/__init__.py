@@ -1,0 +1,1 @@
+"""The event-loop HTTP server under `LiveServer`: bind, connections, exchange, idle spin."""

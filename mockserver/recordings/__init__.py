@@ -1,0 +1,1 @@
+"""Recordings on disk: the folder format, vcrpy cassettes, and a folder attached to an engine."""

@@ -1,0 +1,78 @@
+"""Each fault as each client really sees it: the in-process face raises what the live server's socket makes
+the same client raise, type and message (the experiment the bridges' fault tables were written from)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import aiohttp
+import pytest
+
+from mockserver.contract.injection.decision import MALFORMED_BODY
+from pytest_plugin import VideoAPI, VideoServer
+from tests.support.client_kinds import CLIENTS, FAULT_ERRORS, Client, client_named
+
+AUTH = {"Authorization": "Bearer sk-test"}
+TEXT = {"model": "viduq3p-720p", "prompt": "a fox"}
+CREATE = "/v1/video/generations"
+IN_PROCESS = "https://api.vidu.test"
+# requests names the connection pool (host and port) in its timeout message: the one part that differs.
+_POOL = re.compile(r"HTTPS?ConnectionPool\(host='[^']*', port=\d+\)")
+
+
+def outcome(client: Client, base_url: str) -> tuple[type[BaseException], str] | bytes:
+    """The exception a create raised (its type and message), or the body it answered."""
+    try:
+        reply = client.send("POST", base_url + CREATE, json_body=TEXT, headers=AUTH, timeout=0.3)
+    except Exception as error:  # the subject: whatever the client raises
+        return type(error), _POOL.sub("<pool>", str(error))
+    return reply.body
+
+
+@pytest.mark.parametrize("fault", ["reset", "empty", "timeout", "malformed"])
+@pytest.mark.parametrize("kind", CLIENTS)
+def test_in_process_faults_are_what_the_live_socket_makes_each_client_raise(
+    video_api: VideoAPI, video_server: VideoServer, kind: str, fault: str
+) -> None:
+    with client_named(kind) as client:
+        video_server.inject_fault(fault)  # type: ignore[arg-type]
+        live = outcome(client, video_server.url)
+        video_api.inject_fault(fault)  # type: ignore[arg-type]
+        in_process = outcome(client, IN_PROCESS)
+    assert in_process == live
+    if fault == "malformed":
+        assert live == MALFORMED_BODY
+    else:
+        assert isinstance(live, tuple) and issubclass(live[0], FAULT_ERRORS[kind][fault])
+    assert (len(video_server.journal), len(video_api.journal)) == (1, 1)
+
+
+def test_requests_names_the_pool_and_the_limit_in_its_timeout_message(video_api: VideoAPI) -> None:
+    with client_named("requests") as client:
+        video_api.inject_fault("timeout")
+        with pytest.raises(FAULT_ERRORS["requests"]["timeout"]) as raised:
+            client.send("POST", IN_PROCESS + CREATE, json_body=TEXT, headers=AUTH, timeout=0.3)
+    assert (
+        str(raised.value) == "HTTPSConnectionPool(host='api.vidu.test', port=443): Read timed out. (read timeout=0.3)"
+    )
+
+
+async def _aiohttp_outcome(url: str, timeout: aiohttp.ClientTimeout) -> tuple[type[BaseException], str]:
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        try:
+            async with session.post(url, json=TEXT, headers=AUTH):
+                pass
+        except Exception as error:  # the subject: whatever aiohttp raises
+            return type(error), str(error)
+    raise AssertionError("the timeout fault was answered")
+
+
+def test_aiohttp_under_a_total_limit_only_raises_the_bare_timeout_error(
+    video_api: VideoAPI, video_server: VideoServer
+) -> None:
+    limit = aiohttp.ClientTimeout(total=0.3)
+    video_server.inject_fault("timeout")
+    live = asyncio.run(_aiohttp_outcome(video_server.url + CREATE, limit))
+    video_api.inject_fault("timeout")
+    assert asyncio.run(_aiohttp_outcome(IN_PROCESS + CREATE, limit)) == live == (TimeoutError, "")

@@ -1,0 +1,239 @@
+"""Scenarios: the value and its story, the strategy's arguments and shrinking, and playing them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, find, given, settings
+from hypothesis.errors import InvalidArgument
+
+from pytest_plugin import VideoAPI
+from pytest_plugin.scenario import OK, Scenario
+from pytest_plugin.strategies import JobEnd, Step, job_ends, scenarios, steps
+from tests.support.scenario_clients import GaveUp, JobFailed, VideoClient
+
+BASE = "https://video-gateway.example.test"
+AUTH = {"Authorization": "Bearer sk-test"}
+FIXTURE = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+RETRYABLE_ERRORS = ("429", "500", "502", "503", "504")
+
+
+# -- the value -------------------------------------------------------------------------------
+def test_the_story_reads_as_one_line_and_parses_back() -> None:
+    scenario = Scenario(
+        create=(Step(error="503"),),
+        poll=(OK, Step(fault="reset"), Step(delay_ms=20)),
+        content=(Step(error="insufficient_quota"),),
+        jobs=(JobEnd("fail"), JobEnd(), JobEnd("succeed", 1)),
+    )
+    story = (
+        "Scenario(create: 503 then ok; poll: ok, reset, delay 20ms then ok; content: insufficient_quota then ok; "
+        "job 1: fails generation_failed; job 2: completes after 2 polls; job 3: completes after 1 poll)"
+    )
+    assert repr(scenario) == story
+    assert Scenario.parse(story) == scenario
+    assert Scenario.parse("job 2: stalls").jobs == (JobEnd(), JobEnd("stall"))
+
+
+def test_trailing_normal_steps_and_jobs_are_dropped() -> None:
+    assert Scenario(create=(OK, OK), jobs=(JobEnd(),)) == Scenario()
+    assert repr(Scenario()) == "Scenario(all ok)" and Scenario().normal
+    assert Scenario(poll=(OK, Step(error="500"), OK)).poll == (OK, Step(error="500"))
+
+
+def test_scripts_become_rules_by_position() -> None:
+    rules = Scenario.parse("poll: ok, ok, 503, 503, reset then ok; create: 429 then ok").rules()
+    assert [(r.endpoint, r.error or r.fault, r.times, r.after) for r in rules] == [
+        ("create", "429", 1, 0),
+        ("poll", "503", 2, 2),
+        ("poll", "reset", 1, 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("story", "message"),
+    [
+        ("create: 418 then ok", "status 418 cannot be injected"),
+        ("poll: reset", "a script ends with 'then ok'"),
+        ("job 1: explodes", "not a job end"),
+        ("upload: 503 then ok", "unknown part 'upload'"),
+    ],
+)
+def test_a_bad_story_is_one_clear_error(story: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Scenario.parse(story)
+
+
+# -- the strategy ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"endpoints": ["upload"]},
+        {"errors": [418]},
+        {"errors": ["teapot"]},
+        {"faults": ["slow"]},
+        {"outcomes": ["explodes"]},
+        {"outcomes": []},
+        {"max_steps": -1},
+        {"max_steps": 1.5},
+        {"max_jobs": True},
+        {"max_polls": 0},
+        {"max_delay_ms": 60_001},
+        {"endpoints": 3.5},
+    ],
+)
+def test_bad_arguments_raise_invalid_argument_at_once(arguments: dict[str, Any]) -> None:
+    with pytest.raises(InvalidArgument):
+        scenarios(**arguments)  # not drawn from: the error comes from the call itself
+
+
+@given(
+    scenarios(
+        endpoints="poll", errors=["503"], faults=["reset"], max_delay_ms=0, outcomes="fails", max_steps=2, max_jobs=1
+    )
+)
+def test_narrowed_scenarios_stay_inside_their_arguments(scenario: Scenario) -> None:
+    assert scenario.create == scenario.content == ()
+    assert {str(s) for s in scenario.poll} <= {"ok", "503", "reset"}
+    assert scenario.misbehaving <= 2
+    assert [end.outcome for end in scenario.jobs] == ["fail"]
+
+
+@given(scenarios(max_steps=4))
+def test_drawn_scenarios_respect_the_budget_and_parse_back(scenario: Scenario) -> None:
+    assert scenario.misbehaving <= 4
+    assert Scenario.parse(repr(scenario)) == scenario
+
+
+def test_the_simplest_scenario_is_all_normal() -> None:
+    assert find(scenarios(), lambda s: True) == Scenario()
+    assert find(steps(), lambda s: True) == OK
+    assert find(job_ends(), lambda e: True) == JobEnd()
+
+
+def test_each_kind_of_misbehaviour_is_drawn() -> None:
+    stories: list[str] = []
+
+    @settings(max_examples=300, database=None)
+    @given(scenarios())
+    def collect(scenario: Scenario) -> None:
+        stories.append(repr(scenario))
+
+    collect()
+    text = " ".join(stories)
+    words = ["429", "500", "502", "503", "504", "insufficient_quota", "reset", "empty", "malformed", "timeout"]
+    words += ["delay", "stalls", "fails", "completes after 1 poll", "create:", "poll:", "content:", "job 2:"]
+    assert [word for word in words if word not in text] == []
+
+
+# -- shrinking finds the smallest scenario that breaks a planted bug ----------------------------------
+def breaks(client_knobs: dict[str, Any], api: VideoAPI) -> Callable[[Scenario], bool]:
+    """Whether a client with these knobs misreads how the scenario's job ended."""
+
+    def predicate(scenario: Scenario) -> bool:
+        with api.play(scenario), httpx.Client(base_url=BASE, headers=AUTH) as http:
+            client = VideoClient(http, **client_knobs)
+            try:
+                video = client.generate()
+            except (JobFailed, GaveUp):
+                video = None
+            except (httpx.HTTPError, ValueError):
+                return True  # an error the client should have handled
+            if client.seen.task_id is None:
+                return True
+            outcome = api.task(client.seen.task_id).outcome
+            return (video is not None) != (outcome == "succeed")
+
+    return predicate
+
+
+SEARCH = settings(database=None, max_examples=500, derandomize=True)
+
+
+@pytest.mark.parametrize(
+    ("bug", "knobs", "minimal"),
+    [
+        ("no retries at all", {"attempts": 1}, "create: 429 then ok"),
+        ("does not retry 502", {"retry_statuses": frozenset({429, 500, 503, 504})}, "create: 502 then ok"),
+        ("a malformed body is fatal", {"retry_malformed": False}, "create: malformed then ok"),
+        ("stops polling too soon", {"max_polls": 2}, "job 1: completes after 3 polls"),
+        ("never looks at 'failed'", {"check_failed": False}, "job 1: fails generation_failed"),
+        ("downloads once", {"retry_downloads": False}, "content: 429 then ok"),
+    ],
+)
+def test_shrinking_reaches_the_minimal_scenario_for_a_planted_bug(
+    bug: str, knobs: dict[str, Any], minimal: str
+) -> None:
+    with VideoAPI() as api:
+        found = find(scenarios(errors=RETRYABLE_ERRORS), breaks(knobs, api), settings=SEARCH)
+    assert repr(found) == f"Scenario({minimal})", bug
+
+
+def test_the_careful_client_has_no_counterexample() -> None:
+    with VideoAPI() as api:
+        predicate = breaks({}, api)
+        for scenario in map(Scenario.parse, ["create: reset, 503, malformed then ok", "job 1: stalls"]):
+            assert not predicate(scenario)
+
+
+# -- playing -------------------------------------------------------------------------------------
+@FIXTURE
+@given(scenarios(errors=RETRYABLE_ERRORS))
+def test_a_client_that_retries_and_polls_within_bounds_passes(video_api: VideoAPI, scenario: Scenario) -> None:
+    with video_api.play(scenario), httpx.Client(base_url=BASE, headers=AUTH) as http:
+        client = VideoClient(http)
+        try:
+            video = client.generate()
+        except JobFailed as failed:
+            assert str(failed) == "generation_failed"
+            video = None
+        except GaveUp:
+            video = None
+    assert client.seen.task_id is not None
+    outcome = video_api.task(client.seen.task_id).outcome
+    assert (video is not None) == (outcome == "succeed")
+    if outcome == "stall":
+        assert video_api.state(client.seen.task_id).status == "in_progress"
+
+
+def test_play_resets_first_and_leaves_nothing_queued(video_api: VideoAPI) -> None:
+    video_api.queue_failure(500)
+    video_api.plan_job("fail")
+    with httpx.Client(base_url=BASE, headers=AUTH) as http:
+        http.post("/v1/video/generations", json={"model": "viduq3p-720p", "prompt": "x"})
+        with video_api.play(Scenario.parse("create: ok, 503, 503 then ok; poll: delay 5ms then ok; job 1: stalls")):
+            assert len(video_api.journal) == 0 and video_api.delays == []
+            answers = [
+                http.post("/v1/video/generations", json={"model": "viduq3p-720p", "prompt": "x"}) for _ in range(4)
+            ]
+            task_id = answers[0].json()["id"]
+            http.get(f"/v1/video/generations/{task_id}")
+        assert not video_api.pending_failures and not video_api.pending_jobs
+    assert [a.status_code for a in answers] == [200, 503, 503, 200]
+    assert [(e.endpoint, e.status, e.injected) for e in video_api.journal] == [
+        ("create", 200, None),
+        ("create", 503, "rule:503"),
+        ("create", 503, "rule:503"),
+        ("create", 200, None),
+        ("poll", 200, "rule:delay"),
+    ]
+    assert video_api.task(task_id).outcome == "stall" and [d.delay_ms for d in video_api.delays] == [5]
+
+
+def test_play_refuses_what_is_not_a_scenario(video_api: VideoAPI) -> None:
+    with pytest.raises(TypeError, match="play\\(\\) takes a Scenario, got str"), video_api.play("create: 503"):  # type: ignore[arg-type]
+        pass
+
+
+@pytest.mark.video_api(lifecycle="time")
+def test_poll_counts_need_the_step_lifecycle(video_api: VideoAPI) -> None:
+    with (
+        pytest.raises(ValueError, match="needs the step lifecycle"),
+        video_api.play(Scenario.parse("job 1: completes after 3 polls")),
+    ):
+        pass
+    with video_api.play(Scenario.parse("job 1: fails generation_failed")):
+        assert [p.outcome for p in video_api.pending_jobs] == ["fail"]
