@@ -72,6 +72,9 @@ class ApiConnection(asyncio.Transport):
             event = self._http.next_event()
             if isinstance(event, h11.Request):
                 self._request = event
+                if self._http.they_are_waiting_for_100_continue:  # aiohttp's `expect100=True`
+                    go_on = self._http.send(h11.InformationalResponse(status_code=100, headers=[])) or b""
+                    self._loop.call_soon(self._protocol.data_received, go_on)
             elif isinstance(event, h11.Data):
                 self._body += event.data
             elif isinstance(event, h11.EndOfMessage):

@@ -97,6 +97,18 @@ def _reason(status: int) -> str | None:
         return None
 
 
+_WHERE = "_vidu_mock_where"  # set on the PreparedRequest: both routes and the answer ask once per request
+
+
+def _where(api: Exchanger, request: PreparedRequest) -> Where | str | None:
+    """`api.where` for the request's URL, worked out once per request."""
+    known: Where | str | None = getattr(request, _WHERE, _WHERE)
+    if known == _WHERE:
+        known = api.where(str(request.url))
+        setattr(request, _WHERE, known)
+    return known
+
+
 def _body(request: PreparedRequest) -> bytes:
     body: Any = request.body
     if body is None:
@@ -115,7 +127,7 @@ class _ApiRoute(responses.BaseResponse):
         self._forget = forget
 
     def matches(self, request: PreparedRequest) -> tuple[bool, str]:
-        if isinstance(self._api.where(str(request.url)), Where):
+        if isinstance(_where(self._api, request), Where):
             return True, ""
         return False, "not an API URL video_api answers"
 
@@ -123,8 +135,8 @@ class _ApiRoute(responses.BaseResponse):
         # The engine's journal is the record: responses' own call lists are kept empty, not grown per request.
         self._forget.calls.reset()
         self.calls.reset()
-        where = self._api.where(str(request.url))
-        assert isinstance(where, Where)
+        where = _where(self._api, request)
+        assert isinstance(where, Where)  # `matches` said so
         method = str(request.method)
         headers: Mapping[str, str] = request.headers
         reply = self._api.exchange(method, where, dict(headers.items()), _body(request))
@@ -143,7 +155,7 @@ class _LetThrough(responses.BaseResponse):
         self._api = api
 
     def matches(self, request: PreparedRequest) -> tuple[bool, str]:
-        if self._api.where(str(request.url)) == LET_THROUGH:
+        if _where(self._api, request) == LET_THROUGH:
             return True, ""
         return False, "not let through"
 

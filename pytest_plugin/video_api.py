@@ -56,7 +56,8 @@ class VideoAPI(MockControl):
     By default it answers the create, poll and video URLs (`/v1/video/generations…`) on any
     host, so clients keep their own base URL; `base_url` narrows it to everything under one
     base URL (unknown paths there get the API's JSON 404). Other requests are not mocked:
-    respx raises, and nothing reaches the network. Defaults: step lifecycle, a manual clock.
+    each client gets its own "not mocked" error, and nothing reaches the network. Defaults:
+    step lifecycle, a manual clock.
 
         with VideoAPI() as api:
             httpx.post("https://any.host/v1/video/generations", json=..., headers=...)

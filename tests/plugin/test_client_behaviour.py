@@ -7,8 +7,10 @@ exceptions where a real one raises.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -16,6 +18,8 @@ import requests
 import respx
 
 from mockserver.contract.injection.decision import MALFORMED_BODY
+from mockserver.contract.replay.format import Exchange
+from mockserver.recordings.folder import RecordingWriter
 from pytest_plugin import VideoAPI, VideoServer
 from pytest_plugin.client_seam import HangsForeverError
 from pytest_plugin.scenario import JobEnd, Scenario, Step
@@ -28,6 +32,9 @@ IMAGE = {"model": "viduq3t-540p", "image": "https://example.com/a.png"}
 # A user's own base URL on a host that does not exist: only the fake can answer it.
 BASE = "https://video-gateway.example.test/vidu"
 CREATE = f"{BASE}/v1/video/generations"
+FIXED_REPLY = json.dumps(
+    {"object": "video.generation.job", "model": "viduq3p-720p", "status": "queued", "progress": 0, "created_at": 1}
+)
 
 
 @pytest.fixture(params=CLIENTS)
@@ -191,3 +198,29 @@ def test_the_live_server_is_reached_untouched(client: Client, video_api: VideoAP
     assert reply.status == 200 and "x-mock-worker" in reply.headers  # only the live server adds it
     create(client)
     assert (len(video_server.journal), len(video_api.journal)) == (1, 1)
+
+
+def test_a_recording_is_replayed_to_the_client(client: Client, video_api: VideoAPI, tmp_path: Path) -> None:
+    recorded = {**json.loads(FIXED_REPLY), "id": "task_recorded", "task_id": "task_recorded"}
+    RecordingWriter(tmp_path).write(
+        Exchange(
+            seq=0,
+            method="POST",
+            path="/v1/video/generations",
+            status=200,
+            request_headers={"content-type": "application/json"},
+            request_body=json.dumps(TEXT).encode(),
+            response_headers={"content-type": "application/json"},
+            response_body=json.dumps(recorded).encode(),
+            endpoint="create",
+            task_id="task_recorded",
+        )
+    )
+    with video_api.replay(tmp_path, match="loose"):
+        reply = client.send("POST", CREATE, json_body=TEXT, headers=AUTH)
+        assert (reply.status, reply.json()["id"]) == (200, "task_recorded")
+        missed = client.send("POST", CREATE, json_body=IMAGE, headers=AUTH)
+        message = missed.json()["error"]["message"]
+        assert missed.status == 404 and "Closest recording: 0001-create.json" in message, message
+        assert 'mode is "image-to-video" (recorded "text-to-video")' in message
+    video_api.assert_requested(2)

@@ -76,3 +76,22 @@ def test_aiohttp_under_a_total_limit_only_raises_the_bare_timeout_error(
     live = asyncio.run(_aiohttp_outcome(video_server.url + CREATE, limit))
     video_api.inject_fault("timeout")
     assert asyncio.run(_aiohttp_outcome(IN_PROCESS + CREATE, limit)) == live == (TimeoutError, "")
+
+
+async def _expect_100_then_other_path(base_url: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession(base_url, headers=AUTH) as session:
+        async with session.post(CREATE, json=TEXT, expect100=True) as created:  # waits for "100 Continue"
+            status = created.status
+        try:
+            async with session.get("/health"):  # same host: must not ride the API call's connection
+                pass
+        except aiohttp.ClientConnectionError as refused:
+            return status, str(refused)
+    raise AssertionError("a non-API path on the same host was answered")
+
+
+def test_aiohttp_gets_100_continue_and_never_reuses_an_api_connection(video_api: VideoAPI) -> None:
+    status, refused = asyncio.run(asyncio.wait_for(_expect_100_then_other_path(IN_PROCESS), 10))
+    assert status == 200
+    assert refused.startswith("not mocked by video_api: GET https://api.vidu.test/health")
+    video_api.assert_requested(1)
