@@ -1,11 +1,11 @@
 """Serving `requests` from `VideoAPI`: the engine's `Outgoing` acted out as requests would see it, through `responses`.
 
 `responses` (getsentry's, kept) patches `HTTPAdapter.send`, so module functions, `Session`s
-and every adapter mounted by default reach it. Two routes are registered on a
-`responses.RequestsMock` of our own: one that sends URLs named as real over the network
-untouched (`passthrough`), one that answers the URLs `VideoAPI.where` owns. A request
-neither matches gets responses' own `ConnectionError` ("Connection refused by
-Responses"), so nothing unexpected reaches the network.
+and every adapter mounted by default reach it. Two routes are added to its default mock:
+one that sends URLs named as real over the network untouched (`passthrough`), one that
+answers the URLs `VideoAPI.where` owns. A request no route matches (the fake's or the
+test's own) gets responses' `ConnectionError` ("Connection refused by Responses"), so
+nothing unexpected reaches the network.
 
 Faults raise what requests raises against the live server, message for message (measured
 against a real socket, `tests/plugin/test_client_bridges.py` keeps them equal):
@@ -28,6 +28,7 @@ from typing import Any
 
 import responses
 from requests import PreparedRequest
+from requests.adapters import HTTPAdapter
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import ReadTimeout
 from urllib3 import HTTPConnectionPool, HTTPResponse, HTTPSConnectionPool
@@ -117,14 +118,22 @@ def _body(request: PreparedRequest) -> bytes:
     return body.encode("iso-8859-1") if isinstance(body, str) else bytes(body)
 
 
-class _ApiRoute(responses.BaseResponse):
+class _FakeRoute(responses.BaseResponse):
+    """A route of the fake's, not one of the test's expectations."""
+
+    @property
+    def call_count(self) -> int:
+        # Never "not fired": `assert_all_requests_are_fired=True` checks the test's own routes only.
+        return max(1, len(self.calls))
+
+
+class _ApiRoute(_FakeRoute):
     """Matches the URLs the fake answers and answers them from the engine."""
 
-    def __init__(self, api: Exchanger, forget: responses.RequestsMock) -> None:
+    def __init__(self, api: Exchanger) -> None:
         super().__init__(method="*", url="https://vidu-mock.test/")
         self.url = "the API URLs video_api answers"  # shown in responses' "doesn't match" message
         self._api = api
-        self._forget = forget
 
     def matches(self, request: PreparedRequest) -> tuple[bool, str]:
         if isinstance(_where(self._api, request), Where):
@@ -132,9 +141,7 @@ class _ApiRoute(responses.BaseResponse):
         return False, "not an API URL video_api answers"
 
     def get_response(self, request: PreparedRequest) -> HTTPResponse:
-        # The engine's journal is the record: responses' own call lists are kept empty, not grown per request.
-        self._forget.calls.reset()
-        self.calls.reset()
+        self.calls.reset()  # the engine's journal is the record: this route's own list is not grown per request
         where = _where(self._api, request)
         assert isinstance(where, Where)  # `matches` said so
         method = str(request.method)
@@ -146,7 +153,7 @@ class _ApiRoute(responses.BaseResponse):
         return to_urllib3_response(reply, method)
 
 
-class _LetThrough(responses.BaseResponse):
+class _LetThrough(_FakeRoute):
     """Matches URLs under a base URL named as real: `responses` sends them with the real adapter."""
 
     def __init__(self, api: Exchanger) -> None:
@@ -161,17 +168,31 @@ class _LetThrough(responses.BaseResponse):
 
 
 class RequestsBridge:
-    """Routes `requests` calls to `api` while started (a `responses.RequestsMock` of its own)."""
+    """Routes `requests` calls to `api` while started, through `responses`' default mock.
+
+    The default mock (`responses.mock`) is the one `@responses.activate`, `responses.add`
+    and `responses.start()` use, so a test's own `responses` routes work beside the fake's,
+    whichever starts first: ours are added to its registry, not to a second patch on top.
+    """
 
     def __init__(self, api: Exchanger) -> None:
-        self.mock = responses.RequestsMock(assert_all_requests_are_fired=False)
-        self.mock.add(_LetThrough(api))
-        self.mock.add(_ApiRoute(api, self.mock))
+        self.mock: responses.RequestsMock = responses.mock
+        self._routes: tuple[responses.BaseResponse, ...] = (_LetThrough(api), _ApiRoute(api))
+        self._started_mock = False
 
     def start(self) -> None:
-        """Patch requests' adapters."""
-        self.mock.start()
+        """Add the fake's routes to the default mock, starting it unless the test already has."""
+        for route in self._routes:
+            self.mock.add(route)
+        before = HTTPAdapter.send
+        self.mock.start()  # a no-op when already started
+        self._started_mock = HTTPAdapter.send is not before
 
     def stop(self) -> None:
-        """Undo `start` (nothing is asserted about the routes' use)."""
-        self.mock.stop(allow_assert=False)
+        """Remove the fake's routes; stop the default mock only if `start` started it."""
+        for route in self._routes:
+            self.mock.remove(route)
+        if self._started_mock:
+            self._started_mock = False
+            self.mock.stop(allow_assert=False)
+            self.mock.calls.reset()  # the calls it recorded for the fake: the engine's journal keeps them

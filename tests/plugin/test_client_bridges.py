@@ -8,6 +8,8 @@ import re
 
 import aiohttp
 import pytest
+import requests
+import responses
 
 from mockserver.contract.injection.decision import MALFORMED_BODY
 from pytest_plugin import VideoAPI, VideoServer
@@ -95,3 +97,34 @@ def test_aiohttp_gets_100_continue_and_never_reuses_an_api_connection(video_api:
     assert status == 200
     assert refused.startswith("not mocked by video_api: GET https://api.vidu.test/health")
     video_api.assert_requested(1)
+
+
+@responses.activate
+def test_a_tests_own_responses_routes_work_beside_video_api(video_api: VideoAPI) -> None:
+    # `@responses.activate` starts its mock inside the fixture's: both route tables are one.
+    responses.add(responses.GET, "https://other-service.test/health", status=204)
+    assert requests.get("https://other-service.test/health", timeout=5).status_code == 204
+    assert requests.post(IN_PROCESS + CREATE, json=TEXT, headers=AUTH, timeout=5).status_code == 200
+    with pytest.raises(requests.ConnectionError, match="Connection refused by Responses"):
+        requests.get("https://third-service.test/", timeout=5)
+    assert len(video_api.journal) == 1 and len(responses.calls) == 3
+
+
+def test_video_api_started_inside_a_running_responses_mock_leaves_it_running() -> None:
+    with responses.RequestsMock() as outer:
+        outer.add(responses.GET, "https://other-service.test/health", status=204)
+        with VideoAPI() as api:
+            assert requests.post(IN_PROCESS + CREATE, json=TEXT, headers=AUTH, timeout=5).status_code == 200
+        assert requests.get("https://other-service.test/health", timeout=5).status_code == 204
+    assert len(api.journal) == 1
+
+
+def test_assert_all_requests_are_fired_names_the_tests_own_routes_only(video_api: VideoAPI) -> None:
+    responses.add(responses.GET, "https://other-service.test/health", status=204)  # beside the fake's routes
+    try:
+        assert requests.post(IN_PROCESS + CREATE, json=TEXT, headers=AUTH, timeout=5).status_code == 200
+        # What `assert_all_requests_are_fired=True` reports at the end: the test's unused route, not the fake's.
+        not_fired = [route.url for route in responses.mock.registered() if route.call_count == 0]
+        assert not_fired == ["https://other-service.test/health"]
+    finally:
+        responses.remove(responses.GET, "https://other-service.test/health")
