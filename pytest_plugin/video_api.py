@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["RecordedDelay", "VideoAPI"]
 
 HTTPCORE2 = "httpcore2"  # the name `HTTPCore2Mocker` registers under
+_WHERE_CACHE = 1024  # URLs whose `where` is remembered (then forgotten all at once)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,7 @@ class VideoAPI(MockControl):
         self._bridges: list[ClientBridge] = []
         self._active = False
         self._let_through: list[ApiScope] = []
+        self._where_by_text: dict[str, Where | str | None] = {}  # `where` of URLs given as text, at most _WHERE_CACHE
 
     @property
     def url(self) -> str:
@@ -108,6 +110,7 @@ class VideoAPI(MockControl):
         The `video_api` fixture does this for `video_server.url` when a test uses both.
         """
         self._let_through.append(ApiScope(base_url))
+        self._where_by_text.clear()
 
     def start(self) -> VideoAPI:
         """Start intercepting httpx (and httpx2, requests, aiohttp when installed) clients; returns self."""
@@ -181,7 +184,18 @@ class VideoAPI(MockControl):
 
     def where(self, url: httpx.URL | str) -> Where | str | None:
         """Whether this fake answers `url`: its `Where`, `LET_THROUGH` (send it untouched), or None (not ours)."""
-        url = url if isinstance(url, httpx.URL) else httpx.URL(url)
+        if isinstance(url, httpx.URL):
+            return self._where(url)
+        # Parsing a URL costs more than the engine's answer to a poll: a string is parsed once.
+        if url in self._where_by_text:
+            return self._where_by_text[url]
+        known = self._where(httpx.URL(url))
+        if len(self._where_by_text) >= _WHERE_CACHE:
+            self._where_by_text.clear()
+        self._where_by_text[url] = known
+        return known
+
+    def _where(self, url: httpx.URL) -> Where | str | None:
         if any(scope.split(url) is not None for scope in self._let_through):
             return LET_THROUGH
         split = self.scope.split(url)

@@ -13,6 +13,7 @@ import responses
 
 from mockserver.contract.injection.decision import MALFORMED_BODY
 from pytest_plugin import VideoAPI, VideoServer
+from pytest_plugin.client_seam import LET_THROUGH, Where
 from tests.support.client_kinds import CLIENTS, FAULT_ERRORS, Client, client_named
 
 AUTH = {"Authorization": "Bearer sk-test"}
@@ -128,3 +129,14 @@ def test_assert_all_requests_are_fired_names_the_tests_own_routes_only(video_api
         assert not_fired == ["https://other-service.test/health"]
     finally:
         responses.remove(responses.GET, "https://other-service.test/health")
+
+
+def test_where_remembers_urls_given_as_text_until_a_base_url_is_let_through() -> None:
+    api = VideoAPI()
+    url = "http://127.0.0.1:9/v1/video/generations"
+    first = api.where(url)
+    assert first == Where("http://127.0.0.1:9", "/v1/video/generations") and api.where(url) is first
+    api.let_through("http://127.0.0.1:9")
+    assert api.where(url) == LET_THROUGH
+    assert api.where("http://127.0.0.1:9/health") == LET_THROUGH
+    assert api.where("https://elsewhere.test/health") is None
