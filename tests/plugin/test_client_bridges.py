@@ -10,6 +10,8 @@ import aiohttp
 import pytest
 import requests
 import responses
+from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
 
 from mockserver.contract.injection.decision import MALFORMED_BODY
 from pytest_plugin import VideoAPI, VideoServer
@@ -140,3 +142,13 @@ def test_where_remembers_urls_given_as_text_until_a_base_url_is_let_through() ->
     assert api.where(url) == LET_THROUGH
     assert api.where("http://127.0.0.1:9/health") == LET_THROUGH
     assert api.where("https://elsewhere.test/health") is None
+
+
+def test_a_mounted_adapter_with_retries_is_served_and_retries_without_sleeping(video_api: VideoAPI) -> None:
+    session = requests.Session()
+    retry = Retry(total=2, status_forcelist=[503], allowed_methods=None, respect_retry_after_header=False)
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    video_api.queue_failure("503")
+    response = session.post(IN_PROCESS + CREATE, json=TEXT, headers=AUTH, timeout=5)
+    assert response.status_code == 200
+    assert [entry.status for entry in video_api.journal] == [503, 200]
