@@ -98,24 +98,17 @@ def _reason(status: int) -> str | None:
         return None
 
 
-_WHERE = "_vidu_mock_where"  # set on the PreparedRequest: both routes and the answer ask once per request
-
-
-def _where(api: Exchanger, request: PreparedRequest) -> Where | str | None:
-    """`api.where` for the request's URL, worked out once per request."""
-    known: Where | str | None = getattr(request, _WHERE, _WHERE)
-    if known == _WHERE:
-        known = api.where(str(request.url))
-        setattr(request, _WHERE, known)
-    return known
-
-
 def _body(request: PreparedRequest) -> bytes:
     body: Any = request.body
     if body is None:
         return b""
-    # http.client sends a str body encoded as ISO-8859-1; bytes (json=, files=, data=bytes) as they are.
-    return body.encode("iso-8859-1") if isinstance(body, str) else bytes(body)
+    # http.client sends a str body encoded as ISO-8859-1; bytes (json=, files=, data=bytes) as they
+    # are; an iterable of chunks (a streamed upload) joined. File bodies `responses` has already read.
+    if isinstance(body, str):
+        return body.encode("iso-8859-1")
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    return b"".join(chunk.encode("iso-8859-1") if isinstance(chunk, str) else bytes(chunk) for chunk in body)
 
 
 class _FakeRoute(responses.BaseResponse):
@@ -136,13 +129,13 @@ class _ApiRoute(_FakeRoute):
         self._api = api
 
     def matches(self, request: PreparedRequest) -> tuple[bool, str]:
-        if isinstance(_where(self._api, request), Where):
+        if isinstance(self._api.where(str(request.url)), Where):
             return True, ""
         return False, "not an API URL video_api answers"
 
     def get_response(self, request: PreparedRequest) -> HTTPResponse:
         self.calls.reset()  # the engine's journal is the record: this route's own list is not grown per request
-        where = _where(self._api, request)
+        where = self._api.where(str(request.url))
         assert isinstance(where, Where)  # `matches` said so
         method = str(request.method)
         headers: Mapping[str, str] = request.headers
@@ -162,7 +155,7 @@ class _LetThrough(_FakeRoute):
         self._api = api
 
     def matches(self, request: PreparedRequest) -> tuple[bool, str]:
-        if _where(self._api, request) == LET_THROUGH:
+        if self._api.where(str(request.url)) == LET_THROUGH:
             return True, ""
         return False, "not let through"
 

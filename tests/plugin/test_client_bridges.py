@@ -4,7 +4,10 @@ the same client raise, type and message (the experiment the bridges' fault table
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import re
+from typing import Any
 
 import aiohttp
 import pytest
@@ -152,3 +155,17 @@ def test_a_mounted_adapter_with_retries_is_served_and_retries_without_sleeping(v
     response = session.post(IN_PROCESS + CREATE, json=TEXT, headers=AUTH, timeout=5)
     assert response.status_code == 200
     assert [entry.status for entry in video_api.journal] == [503, 200]
+
+
+def test_requests_bodies_of_every_kind_reach_the_engine_as_sent(video_api: VideoAPI) -> None:
+    text = json.dumps(TEXT)
+    bodies: list[Any] = [
+        text,
+        text.encode(),
+        io.BytesIO(text.encode()),
+        (chunk.encode() for chunk in (text[:9], text[9:])),
+    ]
+    for body in bodies:
+        headers = {**AUTH, "Content-Type": "application/json"}
+        assert requests.post(IN_PROCESS + CREATE, data=body, headers=headers, timeout=5).status_code == 200
+    assert [entry.body for entry in video_api.journal] == [TEXT] * 4
