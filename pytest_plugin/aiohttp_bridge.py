@@ -62,6 +62,7 @@ class ApiConnection(asyncio.Transport):
         self._request: h11.Request | None = None
         self._body = bytearray()
         self._closing = False
+        self._lost = False
 
     # -- what aiohttp's writer calls -------------------------------------------------------
     def write(self, data: bytes | bytearray | memoryview) -> None:
@@ -91,9 +92,9 @@ class ApiConnection(asyncio.Transport):
         return self._closing
 
     def close(self) -> None:
-        if not self._closing:
-            self._closing = True
-            self._loop.call_soon(self._protocol.connection_lost, None)
+        self._closing = True
+        if not self._lost:
+            self._loop.call_soon(self._lose, None)
 
     def abort(self) -> None:
         self.close()
@@ -148,9 +149,11 @@ class ApiConnection(asyncio.Transport):
         return None
 
     def _lose(self, error: BaseException | None) -> None:
-        """The connection ends with no reply; aiohttp turns that into its own error, as on a socket."""
+        """The connection ends (with no reply, for a fault); aiohttp turns that into its own error, as on a socket."""
         self._closing = True
-        self._protocol.connection_lost(error)
+        if not self._lost:
+            self._lost = True
+            self._protocol.connection_lost(error)
 
     def _reply_bytes(self, reply: Outgoing, method: str) -> bytes:
         headers = [(name, value) for name, value in reply.headers.items() if name.lower() != "content-length"]
