@@ -87,7 +87,9 @@ class VideoAPI(MockControl):
         self._bridges: list[ClientBridge] = []
         self._active = False
         self._let_through: list[ApiScope] = []
-        self._where_by_text: dict[str, Where | str | None] = {}  # `where` of URLs given as text, at most _WHERE_CACHE
+        self._where_by_text: dict[
+            str, tuple[Where | str | None]
+        ] = {}  # `where` of URLs given as text, at most _WHERE_CACHE
 
     @property
     def url(self) -> str:
@@ -187,12 +189,13 @@ class VideoAPI(MockControl):
         if isinstance(url, httpx.URL):
             return self._where(url)
         # Parsing a URL costs more than the engine's answer to a poll: a string is parsed once.
-        if url in self._where_by_text:
-            return self._where_by_text[url]
+        remembered = self._where_by_text.get(url)  # one lookup: another thread may clear it meanwhile
+        if remembered is not None:
+            return remembered[0]
         known = self._where(httpx.URL(url))
         if len(self._where_by_text) >= _WHERE_CACHE:
             self._where_by_text.clear()
-        self._where_by_text[url] = known
+        self._where_by_text[url] = (known,)
         return known
 
     def _where(self, url: httpx.URL) -> Where | str | None:
