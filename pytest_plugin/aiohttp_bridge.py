@@ -24,7 +24,6 @@ Each in-memory connection carries one exchange and is then closed, never pooled.
 from __future__ import annotations
 
 import asyncio
-from http import HTTPStatus
 from typing import Any
 
 import h11
@@ -34,7 +33,16 @@ from aiohttp.client_proto import ResponseHandler
 from aiohttp.tracing import Trace
 
 from mockserver.contract.messages import Outgoing
-from pytest_plugin.client_seam import LET_THROUGH, Exchanger, Wait, Where, hangs_forever, wait_outcome
+from pytest_plugin.client_seam import (
+    LET_THROUGH,
+    Exchanger,
+    Wait,
+    Where,
+    framed,
+    hangs_forever,
+    reason_phrase,
+    wait_outcome,
+)
 
 __all__ = ["AiohttpBridge", "ApiConnection", "read_limit"]
 
@@ -156,16 +164,11 @@ class ApiConnection(asyncio.Transport):
             self._protocol.connection_lost(error)
 
     def _reply_bytes(self, reply: Outgoing, method: str) -> bytes:
-        headers = [(name, value) for name, value in reply.headers.items() if name.lower() != "content-length"]
-        headers.append(("Content-Length", str(len(reply.body))))  # HEAD: the GET's length, no body
-        try:
-            reason = HTTPStatus(reply.status).phrase.encode("ascii")
-        except ValueError:
-            reason = b""
-        out = self._http.send(h11.Response(status_code=reply.status, headers=headers, reason=reason)) or b""
-        if method.upper() != "HEAD":
-            out += self._http.send(h11.Data(data=reply.body)) or b""
-        return out + (self._http.send(h11.EndOfMessage()) or b"")
+        headers, body = framed(reply, method)
+        reason = reason_phrase(reply.status).encode("ascii")
+        head = h11.Response(status_code=reply.status, headers=list(headers.items()), reason=reason)
+        parts = (head, h11.Data(data=body), h11.EndOfMessage())
+        return b"".join(self._http.send(part) or b"" for part in parts)
 
 
 class AiohttpBridge:

@@ -12,11 +12,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from http import HTTPStatus
 from typing import Protocol
 
 from mockserver.contract.messages import Outgoing
 
-__all__ = ["LET_THROUGH", "Exchanger", "HangsForeverError", "Wait", "Where", "hangs_forever", "wait_outcome"]
+__all__ = [
+    "LET_THROUGH",
+    "Exchanger",
+    "HangsForeverError",
+    "Wait",
+    "Where",
+    "framed",
+    "hangs_forever",
+    "reason_phrase",
+    "wait_outcome",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +86,22 @@ def hangs_forever(client: str, method: str, path: str) -> HangsForeverError:
         f"the timeout fault on {method} {path}: this {client} call set no timeout, so against the real API it "
         "would wait for ever. Give the call a timeout (the fault then raises the client's timeout error)."
     )
+
+
+def framed(reply: Outgoing, method: str) -> tuple[dict[str, str], bytes]:
+    """The headers and body a client receives for `reply`, framed as the live face frames them.
+
+    The engine's replies carry no length: it is added here. A HEAD gets the GET's headers,
+    its length included, and no body.
+    """
+    headers = {name: value for name, value in reply.headers.items() if name.lower() != "content-length"}
+    headers["Content-Length"] = str(len(reply.body))
+    return headers, b"" if method.upper() == "HEAD" else reply.body
+
+
+def reason_phrase(status: int) -> str:
+    """The reason phrase a status line carries (empty for a status with none)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

@@ -21,7 +21,7 @@ import httpx
 
 from mockserver.contract.injection.decision import DROPS_CONNECTION
 from mockserver.contract.messages import Outgoing
-from pytest_plugin.client_seam import Wait, Where, hangs_forever, wait_outcome
+from pytest_plugin.client_seam import Wait, Where, framed, hangs_forever, wait_outcome
 
 __all__ = ["FAULT_ERRORS", "read_timeout", "to_response"]
 
@@ -50,8 +50,5 @@ def to_response(reply: Outgoing, request: httpx.Request, where: Where) -> httpx.
     if reply.fault in FAULT_ERRORS:
         kind, message = FAULT_ERRORS[reply.fault]
         raise kind(message, request=request)
-    if request.method.upper() == "HEAD":
-        # The GET's headers, its length included, and no body: as the live face answers.
-        headers = {**reply.headers, "Content-Length": str(len(reply.body))}
-        return httpx.Response(reply.status, headers=headers, content=b"", request=request)
-    return httpx.Response(reply.status, headers=reply.headers, content=reply.body, request=request)
+    headers, body = framed(reply, request.method)
+    return httpx.Response(reply.status, headers=headers, content=body, request=request)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from http import HTTPStatus
 from http.client import RemoteDisconnected
 from typing import Any
 
@@ -31,13 +30,21 @@ from requests import PreparedRequest
 from requests.adapters import HTTPAdapter
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import ReadTimeout
-from urllib3 import HTTPConnectionPool, HTTPResponse, HTTPSConnectionPool
-from urllib3._collections import HTTPHeaderDict
+from urllib3 import HTTPConnectionPool, HTTPHeaderDict, HTTPResponse, HTTPSConnectionPool
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 from urllib3.util import Timeout, parse_url
 
 from mockserver.contract.messages import Outgoing
-from pytest_plugin.client_seam import LET_THROUGH, Exchanger, Wait, Where, hangs_forever, wait_outcome
+from pytest_plugin.client_seam import (
+    LET_THROUGH,
+    Exchanger,
+    Wait,
+    Where,
+    framed,
+    hangs_forever,
+    reason_phrase,
+    wait_outcome,
+)
 
 __all__ = ["RequestsBridge", "read_timeout", "to_urllib3_response"]
 
@@ -75,27 +82,19 @@ def _fault(reply: Outgoing, request: PreparedRequest, where: Where) -> Exception
 
 def to_urllib3_response(reply: Outgoing, method: str) -> HTTPResponse:
     """`reply` as the urllib3 response an adapter builds on, unread so `stream=True` streams it."""
-    headers = HTTPHeaderDict(reply.headers)
-    headers["Content-Length"] = str(len(reply.body))  # the live face's framing; HEAD keeps the GET's length
-    body = b"" if method.upper() == "HEAD" else reply.body
+    fields, body = framed(reply, method)
+    headers = HTTPHeaderDict(fields)
     # requests reads cookies from the original response's `msg` (as `responses` builds it too).
     original = HTTPResponse(body=io.BytesIO(), msg=headers, preload_content=False)  # type: ignore[arg-type]
     return HTTPResponse(
         body=io.BytesIO(body),
         headers=headers,
         status=reply.status,
-        reason=_reason(reply.status),
+        reason=reason_phrase(reply.status),
         preload_content=False,
         original_response=original,  # type: ignore[arg-type]
         request_method=method,
     )
-
-
-def _reason(status: int) -> str | None:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return None
 
 
 def _body(request: PreparedRequest) -> bytes:

@@ -67,9 +67,11 @@ def test_create_poll_to_completed_and_download_the_video(client: Client, video_a
     video = client.download(str(job["video_url"]), AUTH)
     assert (video.status, video.headers["content-type"]) == (200, "video/mp4")
     assert video.body[4:8] == b"ftyp" and int(video.headers["content-length"]) == len(video.body)
+    head = client.send("HEAD", str(job["video_url"]), headers=AUTH)  # the GET's headers, no body
+    assert (head.status, head.body, head.headers["content-length"]) == (200, b"", str(len(video.body)))
     video_api.assert_requested(1, mode="text-to-video")
     video_api.assert_requested(2, endpoint="poll", task_id=task_id)
-    video_api.assert_requested(1, endpoint="content", task_id=task_id)
+    video_api.assert_requested(2, endpoint="content", task_id=task_id)
 
 
 @pytest.mark.parametrize("fault", ["reset", "empty", "timeout"])
