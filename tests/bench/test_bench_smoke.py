@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from mockserver.contract import MODELS, MODES
+from tests.support.podman import IMAGE, built_image, needs_podman
 
 # Subprocesses or real servers per test: left out of the fast inner loop (-m 'not slow').
 pytestmark = pytest.mark.slow
@@ -183,3 +184,11 @@ def test_client_bridges_bench_prints_each_client_and_the_headline() -> None:
     assert "load average" in output
     assert "requests: video_api / responses static:" in output
     assert "aiohttp   video_api" in output
+
+
+@needs_podman
+def test_bench_container_reports_the_size_and_both_start_times() -> None:
+    built_image()
+    out = run_quick("bench_container.py")
+    assert f"image {IMAGE}: " in out and " MB (" in out, out
+    assert "answering /__mock/health" in out and "HEALTHCHECK passing" in out and "load average" in out, out
