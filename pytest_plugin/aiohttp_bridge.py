@@ -166,7 +166,7 @@ class ApiConnection(asyncio.Transport):
     def _reply_bytes(self, reply: Outgoing, method: str) -> bytes:
         headers, body = framed(reply, method)
         reason = reason_phrase(reply.status).encode("ascii")
-        head = h11.Response(status_code=reply.status, headers=list(headers.items()), reason=reason)
+        head = h11.Response(status_code=reply.status, headers=headers, reason=reason)
         parts = (head, h11.Data(data=body), h11.EndOfMessage())
         return b"".join(self._http.send(part) or b"" for part in parts)
 

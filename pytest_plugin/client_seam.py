@@ -15,6 +15,7 @@ from enum import Enum
 from http import HTTPStatus
 from typing import Protocol
 
+from mockserver.contract.header_fields import sendable_headers
 from mockserver.contract.messages import Outgoing
 
 __all__ = [
@@ -88,14 +89,15 @@ def hangs_forever(client: str, method: str, path: str) -> HangsForeverError:
     )
 
 
-def framed(reply: Outgoing, method: str) -> tuple[dict[str, str], bytes]:
+def framed(reply: Outgoing, method: str) -> tuple[list[tuple[str, str]], bytes]:
     """The headers and body a client receives for `reply`, framed as the live face frames them.
 
-    The engine's replies carry no length: it is added here. A HEAD gets the GET's headers,
-    its length included, and no body.
+    Only headers every face may write (`sendable_headers`: none unchecked). The engine's
+    replies carry no length: it is added here. A HEAD gets the GET's headers, its length
+    included, and no body.
     """
-    headers = {name: value for name, value in reply.headers.items() if name.lower() != "content-length"}
-    headers["Content-Length"] = str(len(reply.body))
+    headers = [(name, value) for name, value in sendable_headers(reply.headers) if name.lower() != "content-length"]
+    headers.append(("Content-Length", str(len(reply.body))))
     return headers, b"" if method.upper() == "HEAD" else reply.body
 
 
