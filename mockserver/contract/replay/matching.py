@@ -17,25 +17,23 @@ to `Replay`; the engine asks it for each API request (`ContractEngine._route`). 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
 from mockserver.contract.messages import Incoming, Outgoing
 from mockserver.contract.replay.format import Exchange, exchange_file_name
 from mockserver.contract.requests.validation import classify_mode
+from mockserver.contract.routes.paths import endpoint_of
 from mockserver.contract.routes.steps import sample_video
 from mockserver.contract.state.journal import REDACTED
 
-__all__ = ["MATCH_MODES", "Found", "MatchMode", "Replay", "created_task_id", "endpoint_of", "video_url_in"]
+__all__ = ["MATCH_MODES", "Found", "MatchMode", "Replay", "created_task_id", "video_url_in"]
 
 MatchMode = Literal["exact", "loose"]
 MATCH_MODES: tuple[MatchMode, ...] = ("exact", "loose")
-_TASK_PATH = re.compile(rf"^(?:{re.escape(COLLECTION)}|{re.escape(VIDEOS)})/([^/]+)(/content)?/?$")
 # How many differences a near miss names before "(+N more)", and how much of a value it shows.
 _SHOWN_DIFFERENCES = 3
 _SHOWN_VALUE = 60
@@ -44,17 +42,6 @@ _NO_BODY = object()
 _FACE_HEADERS = frozenset({"x-request-id", "x-mock-worker"})
 # Where answers put a finished job's video (uniall's `video_url`, new-api's `result_url`, OpenAI's `url`).
 _VIDEO_URL_KEYS = ("video_url", "result_url", "url")
-
-
-def endpoint_of(method: str, path: str) -> tuple[str, str | None]:
-    """`(endpoint, task_id)` for a request: `create`, `poll`, `content` or `other`."""
-    method = method.upper()
-    if path.rstrip("/") == COLLECTION and method == "POST":
-        return "create", None
-    match = _TASK_PATH.match(path)
-    if match and method in ("GET", "HEAD"):
-        return ("content" if match.group(2) else "poll"), match.group(1)
-    return "other", None
 
 
 @dataclass(frozen=True)

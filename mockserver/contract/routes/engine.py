@@ -10,16 +10,15 @@ in `engine_steps`.
 from __future__ import annotations
 
 import random
-import re
 
 from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
-from mockserver.contract.dialects import Route
 from mockserver.contract.errors import ApiError
 from mockserver.contract.injection.failures import FailureQueue
 from mockserver.contract.injection.prefer import Preferences, parse_prefer
 from mockserver.contract.jobs.plans import JobPlanQueue
 from mockserver.contract.messages import Incoming, Outgoing, malformed_reply, new_request_id
 from mockserver.contract.routes.create import CreateRoute
+from mockserver.contract.routes.paths import api_path
 from mockserver.contract.routes.replay import ReplayRoute
 from mockserver.contract.routes.steps import sample_video
 from mockserver.contract.routes.tasks import TaskRoutes, video_url
@@ -29,8 +28,6 @@ from mockserver.contract.state.store import TaskStore
 
 __all__ = ["ContractEngine", "sample_video", "video_url"]
 
-# A task under either poll route: the collection's (group 1 set) or the compatibility one.
-_TASK_PATH = re.compile(rf"^(?:({re.escape(COLLECTION)})|{re.escape(VIDEOS)})/([^/]+)(/content)?/?$")
 _NO_PREFERENCES = Preferences()
 
 
@@ -97,26 +94,20 @@ class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute):
         if self.replay is not None:  # a recording answers instead of the contract (docs/recordings.md)
             return self._replayed(self.replay, request, headers, prefs, request_id)
         method = request.method.upper()
-        path = request.path
-        if path.rstrip("/") == COLLECTION:
+        target = api_path(request.path)
+        if target is None:
+            raise ApiError(
+                "not_found",
+                f"No endpoint at {request.path[:200]!r}. The API serves POST {COLLECTION}, "
+                f"GET {COLLECTION}/{{task_id}}, POST {VIDEOS} and GET {VIDEOS}/{{task_id}}.",
+            )
+        if target.task_id is None:
             if method != "POST":
-                raise ApiError("method_not_allowed", f"{method} is not allowed on {COLLECTION}; use POST.", "POST")
-            return self._create(request, headers, prefs, request_id)
-        if path.rstrip("/") == VIDEOS:
-            if method != "POST":
-                raise ApiError("method_not_allowed", f"{method} is not allowed on {VIDEOS}; use POST.", "POST")
-            return self._create(request, headers, prefs, request_id, "videos")
-        match = _TASK_PATH.match(path)
-        if match:
-            if method not in ("GET", "HEAD"):
-                raise ApiError("method_not_allowed", f"{method} is not allowed here; use GET.", "GET, HEAD")
-            generations, task_id, content = match.groups()
-            if content:
-                return self._video(request, headers, prefs, task_id, request_id)
-            route: Route = "generations" if generations else "videos"
-            return self._poll(request, headers, prefs, task_id, route, request_id)
-        raise ApiError(
-            "not_found",
-            f"No endpoint at {path[:200]!r}. The API serves POST {COLLECTION}, GET {COLLECTION}/{{task_id}}, "
-            f"POST {VIDEOS} and GET {VIDEOS}/{{task_id}}.",
-        )
+                where = target.collection
+                raise ApiError("method_not_allowed", f"{method} is not allowed on {where}; use POST.", "POST")
+            return self._create(request, headers, prefs, request_id, target.route)
+        if not target.allows(method):
+            raise ApiError("method_not_allowed", f"{method} is not allowed here; use GET.", "GET, HEAD")
+        if target.content:
+            return self._video(request, headers, prefs, target.task_id, request_id)
+        return self._poll(request, headers, prefs, target.task_id, target.route, request_id)
