@@ -13,9 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from mockserver.contract.redaction import Redactor
 from mockserver.contract.replay.format import Exchange
 from mockserver.contract.routes.paths import endpoint_of
-from mockserver.recordings.folder import RecordingWriter, Redactor
+from mockserver.recordings.folder import RecordingWriter
 from mockserver.verify.budget import task_id_of
 from mockserver.verify.results import CheckResult
 

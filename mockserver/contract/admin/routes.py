@@ -8,7 +8,6 @@ Loopback callers only, unless an admin token is configured; then the token is re
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import asdict
@@ -19,6 +18,7 @@ from mockserver.contract.admin.control import MockControl
 from mockserver.contract.data.catalogue import ADMIN_PREFIX, COLLECTION, TASK_ID_PATTERN
 from mockserver.contract.errors import ApiError
 from mockserver.contract.jobs.lifecycle import JobView, Task, TransitionError
+from mockserver.contract.loopback import is_loopback
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.routes.engine import ContractEngine
 
@@ -44,21 +44,12 @@ def is_admin_path(path: str) -> bool:
     return path.startswith(ADMIN_PREFIX) or path == ADMIN_PREFIX[:-1]
 
 
-def _is_loopback(address: str | None) -> bool:
-    if address is None:
-        return True
-    try:
-        return ipaddress.ip_address(address.split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
 def _refusal(engine: ContractEngine, request: Incoming, headers: dict[str, str]) -> ApiError | None:
     token = engine.settings.admin_token
     if token:
         if not hmac.compare_digest(headers.get("x-mock-admin-token", ""), token):
             return ApiError("admin_forbidden", "The admin API needs the X-Mock-Admin-Token header.")
-    elif not _is_loopback(request.remote_addr):
+    elif request.remote_addr is not None and not is_loopback(request.remote_addr):  # None: in process
         return ApiError(
             "admin_forbidden", "The admin API answers loopback callers only; configure an admin token to allow others."
         )

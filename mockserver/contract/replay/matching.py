@@ -26,12 +26,12 @@ from urllib.parse import urlsplit
 
 from mockserver.contract.errors import ApiError
 from mockserver.contract.messages import Incoming, Outgoing
+from mockserver.contract.redaction import REDACTED
 from mockserver.contract.replay.format import Exchange, exchange_file_name
 from mockserver.contract.requests.multipart_form import read_form
 from mockserver.contract.requests.validation import classify_mode
 from mockserver.contract.routes.paths import endpoint_of
 from mockserver.contract.routes.steps import sample_video
-from mockserver.contract.state.journal import REDACTED
 
 __all__ = ["MATCH_MODES", "Found", "MatchMode", "Replay", "created_task_id", "video_url_in"]
 
