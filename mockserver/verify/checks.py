@@ -15,14 +15,15 @@ from typing import Any, TextIO
 
 from mockserver.verify.budget import JobBudget, task_id_of
 from mockserver.verify.client import RETRY_STATUSES, Answer, BudgetExhausted, KeyChoice, NoAnswer, PoliteClient, StopRun
-from mockserver.verify.expectations import CREATE_KEYS, DIALECTS, Dialect, Shape, dialect_of_error
+from mockserver.verify.create_answer import create_answer_problems
+from mockserver.verify.expectations import DIALECTS, Dialect, Shape, dialect_of_error
 from mockserver.verify.options import VerifyOptions
 from mockserver.verify.plan import COLLECTION, VIDEOS
 from mockserver.verify.polling import PolledTask, Poller, problems_line
 from mockserver.verify.probes import Probe, bad_body_expected, error_expected, free_probes
 from mockserver.verify.results import CheckResult, Report, Verdict
 from mockserver.verify.samples import BadBody, PageExample, create_examples
-from mockserver.verify.videos_plan import uses_videos_route, videos_create_problems, videos_form
+from mockserver.verify.videos_plan import uses_videos_route, videos_form
 
 __all__ = ["CannotVerify", "Verifier"]
 
@@ -309,18 +310,7 @@ class Verifier:
             self.report.add(CheckResult(name, expected, answer.brief(), verdict, "paid"))
             return None
         job = answer.json
-        # On /v1/videos UniAll's answer is not documented: its create or its poll object will do.
-        problems = videos_create_problems(d, job) if videos else d.create.problems(job)
-        if isinstance(job, dict) and not videos:
-            extra, missing = sorted(set(job) - CREATE_KEYS), sorted(CREATE_KEYS - set(job))
-            if extra or missing:
-                problems.append(f"body: keys differ from the create answer's seven (extra {extra}, missing {missing})")
-            if job.get("object") != d.create_object:
-                problems.append(f"object: {job.get('object')!r}, the dialect gives {d.create_object!r}")
-            if job.get("id") != job.get("task_id"):
-                problems.append("id: differs from task_id")
-            if job.get("status") != "queued":  # lowercase in both dialects' create answers
-                problems.append(f"status: {job.get('status')!r} on create, the contract gives 'queued'")
+        problems = create_answer_problems(d, job, "videos" if videos else "generations")
         task_id = job.get("task_id", job.get("id") if videos else None) if isinstance(job, dict) else None
         if problems:
             self.report.add(CheckResult(name, expected, problems_line(problems), "DRIFT", "paid", problems))
