@@ -12,7 +12,7 @@ from typing import Any
 
 from mockserver.contract.routes.paths import api_path
 from mockserver.verify.create_answer import create_answer_problems
-from mockserver.verify.expectations import Dialect
+from mockserver.verify.expectations import DialectExpectations
 
 __all__ = ["drift_of"]
 
@@ -20,7 +20,7 @@ _NOT_JSON = object()
 
 
 def drift_of(
-    dialect: Dialect, endpoint: str, path: str, status: int, content_type: str, body: bytes | None
+    dialect: DialectExpectations, endpoint: str, path: str, status: int, content_type: str, body: bytes | None
 ) -> tuple[str, ...]:
     """How the answer differs from `dialect`'s shapes, one short line each (empty: it fits or was not checked)."""
     if body is None or endpoint not in ("create", "poll", "content"):

@@ -1,7 +1,7 @@
 """The run: the free-tier probes first, then the bounded paid creates, each within the job budget.
 
 Each probe sends its request through the `PoliteClient` (if the `JobBudget` lets it), and
-its judge compares the answer with the chosen `Dialect` and adds a `CheckResult` to the
+its judge compares the answer with the chosen `DialectExpectations` and adds a `CheckResult` to the
 `Report`. A request with no answer makes its check incomplete and the run goes on; a run
 that stops early (requests unanswered, the request cap, the key refused) says why and how
 many planned checks did not run. The created tasks are handed to the `Poller`.
@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from mockserver.verify.budget import JobBudget, task_id_of
 from mockserver.verify.client import RETRY_STATUSES, Answer, BudgetExhausted, KeyChoice, NoAnswer, PoliteClient, StopRun
 from mockserver.verify.create_answer import create_answer_problems
-from mockserver.verify.expectations import DIALECTS, Dialect, Shape, dialect_of_error
+from mockserver.verify.expectations import DIALECTS, DialectExpectations, Shape, dialect_of_error
 from mockserver.verify.options import VerifyOptions
 from mockserver.verify.plan import COLLECTION, VIDEOS
 from mockserver.verify.polling import PolledTask, Poller, problems_line
@@ -59,7 +59,7 @@ class Verifier:
         self.sleep = sleep
         self.clock = clock
         chosen = DIALECTS.get(options.dialect)
-        self.dialect: Dialect = chosen or DIALECTS["uniall"]
+        self.dialect: DialectExpectations = chosen or DIALECTS["uniall"]
         evidence = "chosen with --dialect" if chosen else "not detected yet"
         self.report = Report(options.base_url, self.dialect.name, evidence, on_add=on_result)
         self.budget = JobBudget(options.creates)

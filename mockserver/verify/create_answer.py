@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.contract.dialects import Route
-from mockserver.verify.expectations import CREATE_KEYS, Dialect
+from mockserver.verify.expectations import CREATE_KEYS, DialectExpectations
 
 __all__ = ["create_answer_problems"]
 
 
-def create_answer_problems(dialect: Dialect, job: Any, route: Route = "generations") -> list[str]:
+def create_answer_problems(dialect: DialectExpectations, job: Any, route: Route = "generations") -> list[str]:
     """How a create's 200 answer `job` on `route` differs from `dialect`'s, one short line each."""
     if route == "videos":
         problems = [] if dialect.create.fits(job) or dialect.videos.fits(job) else dialect.create.problems(job)

@@ -18,10 +18,9 @@ from typing import Any
 from mockserver.contract.data.catalogue import ErrorSpec, is_offpeak_model
 from mockserver.contract.dialects import Dialect, dialect_named
 from mockserver.contract.errors import ApiError
-from mockserver.contract.injection.decision import Injection, decide
+from mockserver.contract.injection.decision import Injection, decide, injected_error
 from mockserver.contract.injection.failures import FailureRule
 from mockserver.contract.injection.prefer import Preferences
-from mockserver.contract.injection.wording import injected_error
 from mockserver.contract.jobs.clock import Clock, SystemClock
 from mockserver.contract.jobs.ids import owner_fingerprint
 from mockserver.contract.jobs.lifecycle import JobView, LifecycleMode, Outcome, Task
