@@ -3,8 +3,10 @@
 Both faces call `handle()` (through `Router`): the Flask app turns WSGI into `Incoming`,
 the respx fake turns an httpx request into it. What tests steer (tasks, journal, queued
 failures, clock offset, reset epoch) lives behind `MockState`: in memory by default, or
-shared (Redis). The routes live in `create_route` and `task_routes`, their shared steps
-in `engine_steps`.
+shared (Redis). The routes are objects the engine holds: `CreateRoute` (routes/create.py),
+`TaskRoutes` (routes/tasks.py) and `ReplayRoute` (routes/replay.py), over the steps they
+share (`EngineSteps`, routes/steps.py); `_route` picks one with the path classifier
+(routes/paths.py).
 """
 
 from __future__ import annotations
@@ -15,15 +17,20 @@ from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
 from mockserver.contract.errors import ApiError
 from mockserver.contract.injection.failures import FailureQueue
 from mockserver.contract.injection.prefer import Preferences, parse_prefer
+from mockserver.contract.jobs.clock import Clock
+from mockserver.contract.jobs.lifecycle import Task
 from mockserver.contract.jobs.plans import JobPlanQueue
 from mockserver.contract.messages import Incoming, Outgoing, malformed_reply, new_request_id
+from mockserver.contract.replay.matching import Replay
 from mockserver.contract.routes.create import CreateRoute
 from mockserver.contract.routes.paths import api_path
 from mockserver.contract.routes.replay import ReplayRoute
-from mockserver.contract.routes.steps import sample_video
+from mockserver.contract.routes.steps import EngineSteps, sample_video
 from mockserver.contract.routes.tasks import TaskRoutes, video_url
+from mockserver.contract.settings import Settings
 from mockserver.contract.state.journal import Journal
 from mockserver.contract.state.memory import MemoryState
+from mockserver.contract.state.protocol import MockState
 from mockserver.contract.state.store import TaskStore
 
 __all__ = ["ContractEngine", "sample_video", "video_url"]
@@ -31,8 +38,25 @@ __all__ = ["ContractEngine", "sample_video", "video_url"]
 _NO_PREFERENCES = Preferences()
 
 
-class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute):
-    """The fake API: routes, validation, auth, injection, lifecycle and bounded state."""
+class ContractEngine(EngineSteps):
+    """The fake API: routes, validation, auth, injection, lifecycle and bounded state.
+
+    The engine holds what every route shares (`EngineSteps`); `_route` picks the route object
+    that answers: `create_route`, `task_routes` (polls and downloads) or, while a recording
+    is replayed, `replay_route`.
+    """
+
+    #: The recording that answers instead of the contract (a face sets it:
+    #: `mockserver.recordings.replaying.attach_replay`; docs/recordings.md).
+    replay: Replay | None = None
+
+    def __init__(
+        self, settings: Settings | None = None, clock: Clock | None = None, *, state: MockState | None = None
+    ) -> None:
+        super().__init__(settings, clock, state=state)
+        self.create_route = CreateRoute(self)
+        self.task_routes = TaskRoutes(self)
+        self.replay_route = ReplayRoute(self)
 
     # -- entry point -------------------------------------------------------------------
     def handle(self, request: Incoming) -> Outgoing:
@@ -45,7 +69,7 @@ class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute):
             prefs = parse_prefer(prefer) if prefer else _NO_PREFERENCES
             reply = self._route(request, headers, prefs, request_id)
         except ApiError as error:
-            reply = self._refusal(error, request_id)
+            reply = self.refusal(error, request_id)
         reply.headers["x-request-id"] = request_id
         if prefs.applied:
             reply.headers["Preference-Applied"] = ", ".join(prefs.applied)
@@ -62,6 +86,10 @@ class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute):
             self._rng = random.Random(self.settings.seed)
             if self.replay is not None:
                 self.replay.reset()
+
+    def find_task(self, task_id: str) -> Task | None:
+        """The task with this id as it stands now (on shared state: the current epoch and record)."""
+        return self.task_routes.find_task(task_id)
 
     # -- the in-memory state's parts, for tests and benchmarks that look inside -----------
     def _memory(self) -> MemoryState:
@@ -92,7 +120,7 @@ class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute):
     # -- routing -----------------------------------------------------------------------
     def _route(self, request: Incoming, headers: dict[str, str], prefs: Preferences, request_id: str) -> Outgoing:
         if self.replay is not None:  # a recording answers instead of the contract (docs/recordings.md)
-            return self._replayed(self.replay, request, headers, prefs, request_id)
+            return self.replay_route.answer(self.replay, request, headers, prefs, request_id)
         method = request.method.upper()
         target = api_path(request.path)
         if target is None:
@@ -105,9 +133,9 @@ class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute):
             if method != "POST":
                 where = target.collection
                 raise ApiError("method_not_allowed", f"{method} is not allowed on {where}; use POST.", "POST")
-            return self._create(request, headers, prefs, request_id, target.route)
+            return self.create_route.handle(request, headers, prefs, request_id, target.route)
         if not target.allows(method):
             raise ApiError("method_not_allowed", f"{method} is not allowed here; use GET.", "GET, HEAD")
         if target.content:
-            return self._video(request, headers, prefs, target.task_id, request_id)
-        return self._poll(request, headers, prefs, target.task_id, target.route, request_id)
+            return self.task_routes.video(request, headers, prefs, target.task_id, request_id)
+        return self.task_routes.poll(request, headers, prefs, target.task_id, target.route, request_id)
