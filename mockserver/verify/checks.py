@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from mockserver.contract.routes.paths import endpoint_of
 from mockserver.verify.budget import JobBudget, task_id_of
 from mockserver.verify.client import RETRY_STATUSES, Answer, BudgetExhausted, KeyChoice, NoAnswer, PoliteClient, StopRun
 from mockserver.verify.create_answer import create_answer_problems
@@ -175,7 +176,7 @@ class Verifier:
             return
         if probe.seen_as is not None:
             self._detect(answer, probe.seen_as)
-        if probe.method == "POST" and probe.path in (COLLECTION, VIDEOS) and 200 <= answer.status < 300:
+        if endpoint_of(probe.method, probe.path)[0] == "create" and 200 <= answer.status < 300:
             # A probe the gateway should have refused was accepted: it may have started a job.
             self.budget.spend(probe.name, task_id_of(answer.json) if answer.is_json else None)
             self.budget.lenient_on = self.budget.lenient_on or probe.name

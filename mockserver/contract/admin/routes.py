@@ -15,12 +15,13 @@ from typing import Any
 
 from mockserver.contract.admin.bodies import admin_body
 from mockserver.contract.admin.control import MockControl
-from mockserver.contract.data.catalogue import ADMIN_PREFIX, COLLECTION, TASK_ID_PATTERN
+from mockserver.contract.data.catalogue import ADMIN_PREFIX, TASK_ID_PATTERN
 from mockserver.contract.errors import ApiError
 from mockserver.contract.jobs.lifecycle import JobView, Task, TransitionError
 from mockserver.contract.loopback import is_loopback
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.routes.engine import ContractEngine
+from mockserver.contract.routes.paths import content_path
 
 _TASK = re.compile(rf"^{re.escape(ADMIN_PREFIX)}tasks/({TASK_ID_PATTERN.removeprefix('^').removesuffix('$')})$")
 _ACTIONS = ("advance", "complete", "fail", "stall")
@@ -68,7 +69,7 @@ def task_json(task: Task, view: JobView) -> dict[str, Any]:
         "lifecycle": task.lifecycle,
         "created_at": task.created_at,
         "completed_at": view.completed_at,
-        "video_path": f"{COLLECTION}/{task.id}/content" if view.status == "completed" else None,
+        "video_path": content_path(task.id) if view.status == "completed" else None,
     }
 
 

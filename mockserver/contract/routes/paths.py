@@ -16,7 +16,7 @@ from typing import Literal, get_args
 from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
 from mockserver.contract.dialects import Route
 
-__all__ = ["API_PATH", "ENDPOINTS", "ApiPath", "Endpoint", "api_path", "endpoint_of"]
+__all__ = ["API_PATH", "ENDPOINTS", "ApiPath", "Endpoint", "api_path", "content_path", "endpoint_of"]
 
 Endpoint = Literal["create", "poll", "content", "other"]
 """What an exchange is called in the journal and in recordings."""
@@ -70,3 +70,8 @@ def endpoint_of(method: str, path: str) -> tuple[Endpoint, str | None]:
     if target is None or not target.allows(method):
         return "other", None
     return target.endpoint, target.task_id
+
+
+def content_path(task_id: str) -> str:
+    """Where the mock serves a task's video: `GET {COLLECTION}/{task_id}/content`."""
+    return f"{COLLECTION}/{task_id}/content"

@@ -6,13 +6,14 @@ import hmac
 import re
 from time import perf_counter
 
-from mockserver.contract.data.catalogue import COLLECTION, TASK_ID_PATTERN
+from mockserver.contract.data.catalogue import TASK_ID_PATTERN
 from mockserver.contract.dialects import JobFacts, Route
 from mockserver.contract.errors import ApiError
 from mockserver.contract.injection.prefer import Preferences
 from mockserver.contract.jobs.ids import decode_task_id
 from mockserver.contract.jobs.lifecycle import Task
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
+from mockserver.contract.routes.paths import content_path
 from mockserver.contract.routes.steps import EngineSteps, sample_video
 from mockserver.contract.state.protocol import Turn
 
@@ -190,4 +191,4 @@ class TaskRoutes:
 
 def video_url(base_url: str, task_id: str) -> str:
     """Where the mock serves a completed task's video (like a signed CDN link, no token needed)."""
-    return f"{base_url.rstrip('/')}{COLLECTION}/{task_id}/content"
+    return base_url.rstrip("/") + content_path(task_id)
