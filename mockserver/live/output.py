@@ -11,6 +11,7 @@ import logging
 import os
 import time
 
+from mockserver.contract.header_fields import sendable_headers
 from mockserver.contract.messages import Outgoing, new_request_id
 from mockserver.live.log_text import printable
 
@@ -35,7 +36,7 @@ def reply_headers(reply: Outgoing) -> list[tuple[str, str]]:
     """The headers of `reply` a face sends before its own framing: the engine's, a request id, the worker."""
     headers: list[tuple[str, str]] = []
     has_id = False
-    for name, value in reply.headers.items():
+    for name, value in sendable_headers(reply.headers):  # never a header that could split the answer
         lowered = name.lower()
         if lowered in FACE_HEADERS:
             continue

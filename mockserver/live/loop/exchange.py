@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote, urlsplit
 from mockserver.contract.data.catalogue import error_spec
 from mockserver.contract.errors import ApiError
 from mockserver.contract.messages import Incoming, Outgoing
-from mockserver.live.loop.http_head import Head, HeadError
+from mockserver.live.loop.request_reader import Head, HeadError
 from mockserver.live.output import REQUEST_LOG, base_url, log_reply, reply_body, reply_headers
 
 __all__ = [
@@ -96,7 +96,7 @@ def incoming(
     if host is not None:
         headers = {**headers, "host": host}  # the target's host is the request's Host, as under Werkzeug
     return Incoming(
-        method=head.method.upper(),
+        method=head.method,
         path=path,
         headers=headers,
         body=body,
