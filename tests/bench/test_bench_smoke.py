@@ -185,6 +185,13 @@ def test_sdk_poll_bench_prints_a_time_per_call_for_both_fixtures() -> None:
     assert output.count("ms/call") == 2 and "load average" in output
 
 
+def test_client_bridges_bench_prints_each_client_and_the_headline() -> None:
+    output = run_quick("bench_client_bridges.py")
+    assert "load average" in output
+    assert "requests: video_api / responses static:" in output
+    assert "aiohttp   video_api" in output
+
+
 @needs_podman
 def test_bench_container_reports_the_size_and_both_start_times() -> None:
     built_image()

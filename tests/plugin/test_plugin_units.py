@@ -39,6 +39,9 @@ TEXT = {"model": "viduq3p-720p", "prompt": "a fox"}
         ("https://gw.example/p/v1/videos/task_1/content", ("https://gw.example/p", "/v1/videos/task_1/content")),
         ("https://any.example/v1/videos", ("https://any.example", "/v1/videos")),
         ("https://any.example/v1/videos/a/b", None),
+        # rev 3: new-api's remix, on the OpenAI-style family only (issue 35).
+        ("https://gw.example/p/v1/videos/task_1/remix", ("https://gw.example/p", "/v1/videos/task_1/remix")),
+        ("https://any.example/v1/video/generations/task_1/remix", None),
     ],
 )
 def test_any_host_scope_answers_only_the_api_paths(url: str, expected: tuple[str, str] | None) -> None:

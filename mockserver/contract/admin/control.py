@@ -44,6 +44,15 @@ class ControlSurface(ABC):
         `after=n` lets the first n matching requests through normally first (rules queued later wait behind it).
         """
 
+    @property
+    @abstractmethod
+    def token_concurrency(self) -> int:
+        """How many tasks one bearer token may have in flight before a create gets new-api's 429 (0: no cap)."""
+
+    @abstractmethod
+    def set_token_concurrency(self, per_token: int) -> int:
+        """Cap the tasks each token may have in flight (0: no cap); returns the cap."""
+
     @abstractmethod
     def force(self, task_id: str, status: Status) -> JobView:
         """Pin a task to `status` (forward only)."""
@@ -171,7 +180,7 @@ class MockControl(ControlSurface):
         """The `limit` newest tasks, oldest first, and how many the state keeps."""
         engine = self.engine
         epoch = engine.state.refresh()[0] if engine.state.shared else engine.state.epoch
-        return engine.state.newest_tasks(limit, lambda task_id: engine._lookup(task_id, epoch))
+        return engine.state.newest_tasks(limit, lambda task_id: engine.task_routes.lookup(task_id, epoch))
 
     def state(self, task_id: str) -> JobView:
         """A task's current state, without counting a poll."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 
 from mockserver.contract.errors import ApiError
+from mockserver.contract.routes.steps import EngineSteps
 from mockserver.contract.routes.tasks import TaskRoutes
 from mockserver.contract.state.in_flight import LEASE_PREFIX
 
@@ -23,15 +24,23 @@ __all__ = ["ConcurrencyGate"]
 _STALE_LEASE_MS = 60_000
 
 
-class ConcurrencyGate(TaskRoutes):
-    """Counts a token's unfinished tasks against the `token_concurrency` setting."""
+class ConcurrencyGate:
+    """Counts a token's unfinished tasks against the `token_concurrency` setting.
 
-    def _reserve_slot(self, owner: str, request_id: str) -> None:
+    The create route asks it: `reserve` before a create is answered, `settle` after.
+    """
+
+    def __init__(self, steps: EngineSteps, tasks: TaskRoutes) -> None:
+        """A gate over `steps` (settings, state, clock) that finds counted tasks with `tasks`."""
+        self.steps = steps
+        self.tasks = tasks
+
+    def reserve(self, owner: str, request_id: str) -> None:
         """Hold a slot for this create under its request id, or raise new-api's 429 (no cap: nothing)."""
-        cap = self.settings.token_concurrency
+        cap = self.steps.settings.token_concurrency
         if cap <= 0:
             return
-        state, now, wall_ms = self.state, self.now(), int(time.time() * 1000)
+        state, now, wall_ms = self.steps.state, self.steps.now(), int(time.time() * 1000)
         over = []
         for counted in state.in_flight_ids(owner):
             if counted.startswith(LEASE_PREFIX):
@@ -39,23 +48,24 @@ class ConcurrencyGate(TaskRoutes):
                 if started.isdigit() and wall_ms - int(started) > _STALE_LEASE_MS:
                     over.append(counted)
                 continue
-            task = self.find_task(counted)
+            task = self.tasks.find_task(counted)
             if task is None or task.view(now).final:
                 over.append(counted)  # finished, or gone with a reset: it no longer counts
         if not state.reserve_in_flight(owner, cap, _lease(request_id, wall_ms), over):
             raise ApiError("token_concurrency_limit_reached")
 
-    def _settle_slot(self, headers: dict[str, str], request_id: str, task_id: str | None) -> None:
+    def settle(self, headers: dict[str, str], request_id: str, task_id: str | None) -> None:
         """The create is answered: its lease becomes the task it made, or is freed."""
-        if self.settings.token_concurrency <= 0:
+        if self.steps.settings.token_concurrency <= 0:
             return
         try:
-            owner = self._authenticate(headers)
+            owner = self.steps.authenticate(headers)
         except ApiError:
             return  # refused before it could reserve
-        for counted in self.state.in_flight_ids(owner):
+        state = self.steps.state
+        for counted in state.in_flight_ids(owner):
             if counted.startswith(LEASE_PREFIX) and counted.endswith(":" + request_id):
-                self.state.settle_in_flight(owner, counted, task_id)
+                state.settle_in_flight(owner, counted, task_id)
 
 
 def _lease(request_id: str, wall_ms: int) -> str:

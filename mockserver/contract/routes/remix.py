@@ -17,27 +17,36 @@ from mockserver.contract.errors import ApiError
 from mockserver.contract.injection.prefer import Preferences
 from mockserver.contract.messages import Incoming, Outgoing
 from mockserver.contract.routes.create import CreateRoute
+from mockserver.contract.routes.steps import EngineSteps
 from mockserver.contract.routes.tasks import TaskRoutes
 
 __all__ = ["RemixRoute"]
 
 
-class RemixRoute(CreateRoute, TaskRoutes):
-    """A remix: the caller's origin task found, then a create on its model."""
+class RemixRoute:
+    """A remix: the caller's origin task found (`tasks`), then a create on its model (`create`)."""
 
-    def _remix(
+    def __init__(self, steps: EngineSteps, create: CreateRoute, tasks: TaskRoutes) -> None:
+        """A remix route over `steps` (state, clock, settings, shared steps) and the routes it hands over to."""
+        self.steps = steps
+        self.create = create
+        self.tasks = tasks
+
+    def handle(
         self, request: Incoming, headers: dict[str, str], prefs: Preferences, request_id: str, video_id: str
     ) -> Outgoing:
+        """Remix `video_id`: 404 in the dialect's shape unless it is the caller's task, else a create on its model."""
+        steps = self.steps
         started = perf_counter()
         try:
-            owner = self._authenticate(headers)
-            origin = self.find_task(video_id)
+            owner = steps.authenticate(headers)
+            origin = self.tasks.find_task(video_id)
             if origin is None or not hmac.compare_digest(origin.owner, owner):
                 raise ApiError("task_not_found", f"No task {video_id[:130]!r} to remix for this API key.", "video_id")
         except ApiError as refused:
             # Refused before a create is read: journaled as a create that made no task.
-            reply = self._refusal(refused, request_id)
-            fields = self._journal_fields(request, headers, reply, "create", started=started, message=refused.message)
-            self.state.record(self.clock.now(), fields)
+            reply = steps.refusal(refused, request_id)
+            fields = steps.journal_fields(request, headers, reply, "create", started=started, message=refused.message)
+            steps.state.record(steps.clock.now(), fields)
             return reply
-        return self._create(request, headers, prefs, request_id, "videos", model=origin.model)
+        return self.create.handle(request, headers, prefs, request_id, "videos", model=origin.model)
