@@ -6,7 +6,7 @@ connects them to tests. See docs/pytest-plugin.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -14,6 +14,7 @@ import pytest
 # Only pytest at import time: this module loads in every pytest run where vidu-mock is
 # installed, so the fixtures import the fake (httpx, respx, JSON Schema, Flask) when used.
 if TYPE_CHECKING:
+    from mockserver.contract.admin.control import MockControl
     from mockserver.contract.settings import Settings
     from pytest_plugin.options import FakeOptions
     from pytest_plugin.video_api import VideoAPI
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 
 MARKER = "video_api"
 INI_BASE_URL = "video_api_base_url"
+FIXTURES = frozenset({"video_api", "video_server"})
+# Whether a test's own call passed: a failed test is not also told about its unused rules.
+_CALL_PASSED = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,11 +40,41 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the `video_api` marker."""
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(base_url=None, clock='manual', replay=None, **settings): configure the video_api and "
-        "video_server fixtures for a test: narrow video_api to a base URL, pick the clock ('manual', 'system' "
-        "or a Clock), answer from a folder of recordings (replay=DIR, replay_match='loose'), and override any "
-        "Settings field (lifecycle='time', tokens=('sk-test',), dialect='new-api', ...).",
+        f"{MARKER}(base_url=None, clock='manual', replay=None, assert_all_used=True, **settings): configure the "
+        "video_api and video_server fixtures for a test: narrow video_api to a base URL, pick the clock ('manual', "
+        "'system' or a Clock), answer from a folder of recordings (replay=DIR, replay_match='loose'), let queued "
+        "failure rules stay unused (assert_all_used=False), and override any Settings field (lifecycle='time', "
+        "tokens=('sk-test',), dialect='new-api', ...).",
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give `@given` tests that use the fixtures the settings they need (see `hypothesis_settings`)."""
+    from pytest_plugin.hypothesis_settings import apply_to
+
+    for item in items:
+        if FIXTURES & set(getattr(item, "fixturenames", ())):
+            apply_to(getattr(item, "obj", None))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """Note whether the test's call passed, for the fixtures' check of unused rules."""
+    report = yield
+    if call.when == "call":
+        item.stash[_CALL_PASSED] = report.passed
+    return report
+
+
+def _check_rules_used(request: pytest.FixtureRequest, control: MockControl, wanted: bool) -> None:
+    """Fail the test when required failure rules are still pending (see `pending_rules`)."""
+    from pytest_plugin.pending_rules import unused_rules_message
+
+    if not wanted or not request.node.stash.get(_CALL_PASSED, False):
+        return
+    message = unused_rules_message(control)
+    if message is not None:
+        pytest.fail(message, pytrace=False)
 
 
 def _options(request: pytest.FixtureRequest, settings: Settings) -> FakeOptions:
@@ -84,6 +118,7 @@ def video_api(request: pytest.FixtureRequest, video_mock_settings: Settings) -> 
             # Both in one test: requests to the live server must reach it, not this fake.
             api.let_through(request.getfixturevalue("video_server").url)
         yield api
+    _check_rules_used(request, api, options.assert_all_used)
 
 
 @pytest.fixture(scope="session")
@@ -99,7 +134,7 @@ def video_server_factory() -> Iterator[VideoServerPool]:
 @pytest.fixture
 def video_server(
     request: pytest.FixtureRequest, video_server_factory: VideoServerPool, video_mock_settings: Settings
-) -> VideoServer:
+) -> Iterator[VideoServer]:
     """The real mock server on http://127.0.0.1:<port> (`.url`), for requests, urllib, subprocesses.
 
     Shared by the session's tests, its state reset (and a fresh clock) before each test.
@@ -110,4 +145,5 @@ def video_server(
     options = _options(request, video_mock_settings)
     server = video_server_factory.get(options.settings)
     server.reset(clock=new_clock(options.clock))
-    return server
+    yield server
+    _check_rules_used(request, server, options.assert_all_used)

@@ -67,12 +67,28 @@ class MockControl:
         fault: Fault | None = None,
         delay_ms: int = 0,
         after: int = 0,
+        retry_after_ms: int | None = None,
+        required: bool = True,
     ) -> FailureRule:
         """Answer the next `times` matching requests with catalogue `error` (status or code), a fault or a delay.
 
         `after=n` lets the first n matching requests through normally first (rules queued later wait behind it).
+        A filter that can never match (`model="viduq3-720p"`) raises `ValueError` naming the closest valid value.
+        `retry_after_ms` is this rule's retry hint on a 429 or 503; `required=False` lets the rule still be
+        pending when a test ends (the fixtures fail the test otherwise).
         """
-        rule = FailureRule(None if error is None else str(error), times, model, mode, endpoint, fault, delay_ms, after)
+        rule = FailureRule(
+            None if error is None else str(error),
+            times,
+            model,
+            mode,
+            endpoint,
+            fault,
+            delay_ms,
+            after,
+            retry_after_ms,
+            required,
+        )
         self.engine.state.add_failure(rule)
         return rule
 

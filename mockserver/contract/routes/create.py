@@ -89,7 +89,7 @@ class CreateRoute(EngineSteps):
             injection = self._injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                reply, message = self._injected_error(injection.error, injected, request_id)
+                reply, message = self._injected_error(injection.error, injected, request_id, injection.retry_after_ms)
             else:
                 model, mode = read.check(strict=self.settings.strict)
                 job = self._new_task(model, mode, owner, prefs.job, turn, read.prompt, route)

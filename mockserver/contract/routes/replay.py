@@ -34,7 +34,9 @@ class ReplayRoute(EngineSteps):
         injection = self._injection(turn.rule, prefs)
         message = None
         if injection.error is not None:
-            reply, message = self._injected_error(injection.error, injection.source, request_id)
+            reply, message = self._injected_error(
+                injection.error, injection.source, request_id, injection.retry_after_ms
+            )
         elif not found.matching:
             message = found.miss
             reply = self._refusal(ApiError("not_found", message), request_id)

@@ -11,7 +11,8 @@ from mockserver.contract.dialects import JobFacts, Route
 from mockserver.contract.errors import ApiError
 from mockserver.contract.injection.prefer import Preferences
 from mockserver.contract.jobs.ids import decode_task_id
-from mockserver.contract.jobs.lifecycle import Task
+from mockserver.contract.jobs.lifecycle import JobView, Task
+from mockserver.contract.jobs.stuck_clock import StuckClockWatch
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.routes.steps import EngineSteps, sample_video
 from mockserver.contract.state.protocol import Turn
@@ -21,6 +22,9 @@ _TASK_ID = re.compile(TASK_ID_PATTERN)
 
 class TaskRoutes(EngineSteps):
     """Finds a task by its id (held here or derived from the signed id) and answers its reads."""
+
+    #: Refuses endless polls of a time-lifecycle job on a manual clock (one per engine, made on first use).
+    _stuck_clock: StuckClockWatch | None = None
 
     def find_task(self, task_id: str) -> Task | None:
         """The task with this id as it stands now (on shared state: the current epoch and record)."""
@@ -92,10 +96,11 @@ class TaskRoutes(EngineSteps):
             injection = self._injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                reply, message = self._injected_error(injection.error, injected, request_id)
+                reply, message = self._injected_error(injection.error, injected, request_id, injection.retry_after_ms)
             else:
                 now = self.clock.now() + turn.clock_offset
                 view = self.state.change_task(task, lambda polled: polled.poll(now))
+                self._watch_clock(task, view, now)
                 facts = JobFacts.of(task, view, video_url(request.base_url, task.id))
                 reply = json_reply(200, self.dialect.job(route, facts))
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
@@ -103,6 +108,12 @@ class TaskRoutes(EngineSteps):
             reply = self._refusal(api_error, request_id)
             message = api_error.message
         return self._journaled(request, headers, reply, "poll", task_id, model, mode, injected, started, message)
+
+    def _watch_clock(self, task: Task, view: JobView, now: float) -> None:
+        watch = self._stuck_clock
+        if watch is None:
+            watch = self._stuck_clock = StuckClockWatch()
+        watch.check(self.clock, task, view, now)
 
     def _poll_on_guess(
         self,
@@ -127,7 +138,9 @@ class TaskRoutes(EngineSteps):
         injection = self._injection(None, prefs)
         message = None
         if injection.error is not None:
-            reply, message = self._injected_error(injection.error, injection.source, request_id)
+            reply, message = self._injected_error(
+                injection.error, injection.source, request_id, injection.retry_after_ms
+            )
         else:
             reply = Outgoing(200, {}, b"")  # its status and delay are all the journal entry needs yet
         reply.fault, reply.delay_ms, reply.task_id = injection.fault, injection.delay_ms, task_id
@@ -171,7 +184,9 @@ class TaskRoutes(EngineSteps):
                 injection = self._injection(self._begin("content", model, mode).rule, prefs)
                 injected = injection.source
                 if injection.error is not None:
-                    reply, message = self._injected_error(injection.error, injected, request_id)
+                    reply, message = self._injected_error(
+                        injection.error, injected, request_id, injection.retry_after_ms
+                    )
                 else:
                     # No Content-Length: framing is each face's to write, once.
                     reply = Outgoing(200, {"Content-Type": "video/mp4"}, sample_video())
