@@ -18,7 +18,9 @@ FACES = ("video_api", "video_server")
 @pytest.mark.parametrize("face", FACES)
 def test_a_model_typo_is_refused_naming_the_model_meant(request: pytest.FixtureRequest, face: str) -> None:
     mock: VideoAPI | VideoServer = request.getfixturevalue(face)
-    with pytest.raises(ValueError, match=r"model='viduq3-720p' can never match a request: did you mean 'viduq3p-720p'\?"):
+    with pytest.raises(
+        ValueError, match=r"model='viduq3-720p' can never match a request: did you mean 'viduq3p-720p'\?"
+    ):
         mock.queue_failure(429, model="viduq3-720p")
     with pytest.raises(ValueError, match=r"did you mean 'text-to-video'\?"):
         mock.inject_fault("reset", mode="text-to-vido")

@@ -25,9 +25,9 @@ def test_create_and_poll_on_a_still_manual_clock_fails_naming_the_ways_out(
     request: pytest.FixtureRequest, face: str
 ) -> None:
     mock = mock_of(request, face)
-    with openai.OpenAI(base_url=f"{mock.url}/v1", api_key="sk-test", max_retries=0) as client:
-        with pytest.raises(openai.ConflictError) as refused:
-            client.videos.create_and_poll(model="viduq3p-720p", prompt="a fox", poll_interval_ms=1)
+    client = openai.OpenAI(base_url=f"{mock.url}/v1", api_key="sk-test", max_retries=0)
+    with client, pytest.raises(openai.ConflictError) as refused:
+        client.videos.create_and_poll(model="viduq3p-720p", prompt="a fox", poll_interval_ms=1)
     message = str(refused.value)
     assert refused.value.code == "clock_stands_still", refused.value.body
     assert "advance_clock" in message and 'clock="system"' in message
