@@ -222,7 +222,7 @@ LOADED = """v => new Promise((done, failed) => {
 
 @pytest.mark.parametrize("token", [None, ADMIN_TOKEN], ids=["loopback", "admin-token"])
 def test_looking_at_the_page_changes_nothing(browser: Browser, token: str | None) -> None:
-    with live_server(**({"admin_token": token} if token else {})) as server:
+    with live_server(admin_token=token) as server:
         headers = {"X-Mock-Admin-Token": token} if token else {}
         job = create(server).json()
         server.control.complete(job["id"])
