@@ -16,9 +16,9 @@ from jsonschema.exceptions import ValidationError
 
 from mockserver.contract.data.schemas import load_json
 from mockserver.contract.errors import ApiError
-from mockserver.contract.injection.filters import closest
 from mockserver.contract.messages import Incoming
 from mockserver.contract.requests.json_body import parse_json_body
+from mockserver.contract.spelling import closest
 from mockserver.contract.state.journal import MAX_STORED_BODY
 
 __all__ = ["ADMIN_SCHEMAS", "MAX_ADMIN_BODY", "admin_body", "admin_schema"]

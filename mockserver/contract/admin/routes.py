@@ -33,6 +33,8 @@ _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Admin paths every worker answers alike with in-memory state (what tests steer is not in them):
 #: the settings and the clock (no worker's clock can be moved while writes are refused).
 _SAME_ON_EVERY_WORKER = frozenset({f"{ADMIN_PREFIX}config", f"{ADMIN_PREFIX}clock"})
+#: The readiness route: 200 while the mock can answer, 503 while its shared state is unreachable.
+HEALTH_PATH = f"{ADMIN_PREFIX}health"
 #: How many of the newest tasks `GET /__mock/tasks` lists (the store may hold 100 000).
 TASK_LIST_LIMIT = 200
 DASHBOARD_PATHS = frozenset(
@@ -68,6 +70,19 @@ def _refusal(engine: ContractEngine, request: Incoming, headers: dict[str, str])
             "admin_forbidden", "The admin API answers loopback callers only; configure an admin token to allow others."
         )
     return None
+
+
+def _health(engine: ContractEngine, method: str) -> Outgoing:
+    """200 while the mock can answer; a 503 `state_unavailable` while its shared state cannot be reached.
+
+    For readiness checks, so it answers any caller the Host check lets through (it shows no data).
+    """
+    if method not in _READS:
+        raise _not_allowed(method, "GET")
+    state = engine.state
+    if state.shared:
+        state.refresh()  # raises StateUnavailable: the router answers it as a 503 with Retry-After
+    return json_reply(200, {"status": "ok", "state": "shared" if state.shared else "memory"})
 
 
 def task_json(task: Task, view: JobView) -> dict[str, Any]:
@@ -113,6 +128,8 @@ def handle_admin(
 ) -> Outgoing:
     """Serve one admin request (see "Run it locally" in README.md)."""
     method, path = request.method.upper(), request.path.rstrip("/")
+    if path == HEALTH_PATH:
+        return _health(engine, method)
     refusal = _refusal(engine, request, headers)
     if page is not None and path in DASHBOARD_PATHS and (refusal is None or engine.settings.admin_token):
         # With a token set, anyone gets the page without data: it asks for the token.

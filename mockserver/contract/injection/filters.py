@@ -8,28 +8,14 @@ says "did you mean 'viduq3p-720p'?" instead of waiting for a request that never 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from difflib import SequenceMatcher
 
 from mockserver.contract.data.catalogue import MODELS, MODES
+from mockserver.contract.spelling import closest
 
-__all__ = ["ENDPOINTS", "check_filters", "closest"]
+__all__ = ["ENDPOINTS", "check_filters"]
 
 #: The requests a rule can match: a create, a task poll, a video download, or any of them.
 ENDPOINTS = ("create", "poll", "content", "any")
-
-
-def closest(value: object, choices: Sequence[str]) -> str | None:
-    """The valid value nearest to `value` (a likely typo's intent), or None when none is close.
-
-    Ties go to the earlier choice: the catalogue lists its main models first.
-    """
-    text = str(value)
-    best, score = None, 0.6  # difflib's usual cutoff for "close"
-    for choice in choices:
-        ratio = SequenceMatcher(None, text, choice).ratio()
-        if ratio > score:
-            best, score = choice, ratio
-    return best
 
 
 def _refuse(field: str, value: object, choices: Sequence[str]) -> ValueError:
