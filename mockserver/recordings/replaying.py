@@ -28,9 +28,9 @@ def load_replay(folder: str | PathLike[str], match: str = "exact") -> Replay:
     recordings) is read as recordings too (`mockserver.recordings.cassettes`).
     """
     path = Path(folder)
-    if path.suffix in CASSETTE_SUFFIXES and path.is_file():
-        exchanges = read_cassettes(path)
-    elif path.is_dir() and not any(path.glob("[0-9]*-*.json")) and any(path.rglob("*.y*ml")):
+    cassette_file = path.suffix in CASSETTE_SUFFIXES and path.is_file()
+    cassette_folder = path.is_dir() and not any(path.glob("[0-9]*-*.json")) and any(path.rglob("*.y*ml"))
+    if cassette_file or cassette_folder:
         exchanges = read_cassettes(path)
     else:
         exchanges = read_recordings(path)
