@@ -30,10 +30,7 @@ def load_replay(folder: str | PathLike[str], match: str = "exact") -> Replay:
     path = Path(folder)
     cassette_file = path.suffix in CASSETTE_SUFFIXES and path.is_file()
     cassette_folder = path.is_dir() and not any(path.glob("[0-9]*-*.json")) and any(path.rglob("*.y*ml"))
-    if cassette_file or cassette_folder:
-        exchanges = read_cassettes(path)
-    else:
-        exchanges = read_recordings(path)
+    exchanges = read_cassettes(path) if cassette_file or cassette_folder else read_recordings(path)
     if not exchanges:
         # Replaying nothing would answer every request with a near-miss 404: say so at the start instead.
         raise RecordingFormatError(
