@@ -52,10 +52,23 @@ class OneLineParser(argparse.ArgumentParser):
     def parse_known_args(  # type: ignore[override]  # argparse's overloads; one shape used here
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
-        parsed, extras = super().parse_known_args(args, namespace)
+        words = list(sys.argv[1:] if args is None else args)
+        self._check_flags(words)  # before argparse's own checks: a typo is named before "--x is required"
+        parsed, extras = super().parse_known_args(words, namespace)
         if extras:
             self.error(self._unknown(extras[0]))
         return parsed, extras
+
+    def _check_flags(self, words: Sequence[str]) -> None:
+        if self.commands and words and not words[0].startswith("-"):
+            self.error(self._unknown(words[0]))  # a first word that is not a command: named first
+        options = [o for action in self._actions for o in action.option_strings if o.startswith("--")]
+        for word in words:
+            if word == "--":
+                return
+            flag = word.split("=", 1)[0]
+            if word.startswith("--") and not any(option.startswith(flag) for option in options):
+                self.error(self._unknown(word))
 
     def _unknown(self, word: str) -> str:
         if word.startswith("-"):
