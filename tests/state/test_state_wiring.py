@@ -217,12 +217,13 @@ def test_the_cli_waits_for_redis_then_serves_and_its_health_route_follows_the_st
         process.communicate(timeout=10)
 
 
-def test_the_cli_exits_in_one_line_when_the_state_stays_unreachable() -> None:
+@pytest.mark.parametrize("host", ["127.0.0.1", "nosuchhost.invalid"])  # nothing listening; a name never resolved
+def test_the_cli_exits_in_one_line_when_the_state_stays_unreachable(host: str) -> None:
     import subprocess
     import sys
     from pathlib import Path
 
-    url = f"redis://127.0.0.1:{free_port()}/0"
+    url = f"redis://{host}:{free_port()}/0"
     command = [str(Path(sys.executable).with_name("mockserver")), "--port", "0", "--state", url, "--state-wait", "0.5"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stdout) == (1, ""), result
