@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 MARKER = "video_api"
 INI_BASE_URL = "video_api_base_url"
 FIXTURES = frozenset({"video_api", "video_server"})
-# Whether a test's own call passed: a failed test is not also told about its unused rules.
-_CALL_PASSED = pytest.StashKey[bool]()
+# The fixtures a test used that check their rules were all used, once the test's own call passed.
+_RULE_CHECKS = pytest.StashKey[list["MockControl"]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,23 +58,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
-    """Note whether the test's call passed, for the fixtures' check of unused rules."""
-    report = yield
-    if call.when == "call":
-        item.stash[_CALL_PASSED] = report.passed
-    return report
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """After a test's own call passed, fail it if a fixture's required failure rules are still pending.
+
+    Here rather than in the fixtures' teardown, so the test is reported failed, not errored.
+    A test that failed anyway is not also told about its unused rules.
+    """
+    yield
+    from pytest_plugin.pending_rules import unused_rules_message
+
+    for control in item.stash.get(_RULE_CHECKS, []):
+        message = unused_rules_message(control)
+        if message is not None:
+            pytest.fail(message, pytrace=False)
 
 
 def _check_rules_used(request: pytest.FixtureRequest, control: MockControl, wanted: bool) -> None:
-    """Fail the test when required failure rules are still pending (see `pending_rules`)."""
-    from pytest_plugin.pending_rules import unused_rules_message
-
-    if not wanted or not request.node.stash.get(_CALL_PASSED, False):
-        return
-    message = unused_rules_message(control)
-    if message is not None:
-        pytest.fail(message, pytrace=False)
+    """Have `pytest_runtest_call` check `control`'s rules when the test's call ends (unless switched off)."""
+    if wanted:
+        request.node.stash.setdefault(_RULE_CHECKS, []).append(control)
 
 
 def _options(request: pytest.FixtureRequest, settings: Settings) -> FakeOptions:
@@ -117,8 +119,8 @@ def video_api(request: pytest.FixtureRequest, video_mock_settings: Settings) -> 
         if "video_server" in request.fixturenames:
             # Both in one test: requests to the live server must reach it, not this fake.
             api.let_through(request.getfixturevalue("video_server").url)
+        _check_rules_used(request, api, options.assert_all_used)
         yield api
-    _check_rules_used(request, api, options.assert_all_used)
 
 
 @pytest.fixture(scope="session")
@@ -134,7 +136,7 @@ def video_server_factory() -> Iterator[VideoServerPool]:
 @pytest.fixture
 def video_server(
     request: pytest.FixtureRequest, video_server_factory: VideoServerPool, video_mock_settings: Settings
-) -> Iterator[VideoServer]:
+) -> VideoServer:
     """The real mock server on http://127.0.0.1:<port> (`.url`), for requests, urllib, subprocesses.
 
     Shared by the session's tests, its state reset (and a fresh clock) before each test.
@@ -145,5 +147,5 @@ def video_server(
     options = _options(request, video_mock_settings)
     server = video_server_factory.get(options.settings)
     server.reset(clock=new_clock(options.clock))
-    yield server
     _check_rules_used(request, server, options.assert_all_used)
+    return server

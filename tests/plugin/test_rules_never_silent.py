@@ -100,11 +100,11 @@ def test_a_failing_test_is_not_told_twice(video_api):
 def test_rules_still_pending_fail_the_test_naming_each(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(PENDING)
     result = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=5, failed=1, errors=2)
+    result.assert_outcomes(passed=3, failed=3)
     for face in ("video_api", "video_server"):
         result.stdout.fnmatch_lines(
             [
-                f"*ERROR at teardown of test_retry_path_never_runs?{face}?*",
+                f"*_ test_retry_path_never_runs?{face}? _*",
                 "*2 queued failure rule(s) never fired, so the code they were meant to test never ran:",
                 "*  queue_failure('429', model='viduq3t-540p')",
                 "*  queue_failure('502', times=2, endpoint='poll')",
