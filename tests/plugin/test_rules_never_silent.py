@@ -138,3 +138,13 @@ def test_given_tests_with_the_fixtures_need_no_settings(pytester: pytest.Pyteste
     result = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*test_other_tests_keep_the_health_check*uses a function-scoped fixture 'tmp_path'*"])
+
+
+@pytest.mark.parametrize("face", FACES)
+def test_a_journal_filter_that_can_never_match_is_refused(request: pytest.FixtureRequest, face: str) -> None:
+    mock: VideoAPI | VideoServer = request.getfixturevalue(face)
+    with pytest.raises(ValueError, match=r"modl= is not a field of a journal entry \(did you mean model=\?\)"):
+        mock.assert_requested(0, modl="viduq3p-720p")  # would pass without looking
+    with pytest.raises(ValueError, match=r"endpoint='pol' .*did you mean 'poll'\?"):
+        mock.assert_requested(0, endpoint="pol")
+    assert mock.requests("poll", model="sora-2") == []  # what a client may send: looked for, not refused

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockserver.contract.admin.journal_filters import check_journal_filters
 from mockserver.contract.data.catalogue import Status
 from mockserver.contract.injection.failures import Endpoint, FailureRule
 from mockserver.contract.injection.prefer import Fault
@@ -26,7 +27,11 @@ class MockControl:
         return self.engine.state.journal()
 
     def requests(self, endpoint: str | None = None, **match: Any) -> list[JournalEntry]:
-        """Journal entries for `endpoint` (`create`/`poll`/`content`) whose fields equal `match`."""
+        """Journal entries for `endpoint` (`create`/`poll`/`content`) whose fields equal `match`.
+
+        A filter no entry can have (an unknown field or endpoint) raises `ValueError` naming the closest.
+        """
+        check_journal_filters(endpoint, match)
         return [e for e in self.journal if _mismatch(e, endpoint, match) is None]
 
     def assert_requested(
