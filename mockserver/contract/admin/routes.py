@@ -33,7 +33,9 @@ _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Admin paths every worker answers alike with in-memory state (what tests steer is not in them):
 #: the settings and the clock (no worker's clock can be moved while writes are refused).
 _SAME_ON_EVERY_WORKER = frozenset({f"{ADMIN_PREFIX}config", f"{ADMIN_PREFIX}clock"})
-#: The readiness route: 200 while the mock can answer, 503 while its shared state is unreachable.
+#: The header that carries the admin token (`VIDU_MOCK_ADMIN_TOKEN`).
+ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"  # noqa: S105  # a header's name, not a secret
+#: Open to every caller (no data in it), so a container's health check or a load balancer needs no token.
 HEALTH_PATH = f"{ADMIN_PREFIX}health"
 #: How many of the newest tasks `GET /__mock/tasks` lists (the store may hold 100 000).
 TASK_LIST_LIMIT = 200
@@ -63,26 +65,13 @@ def _is_loopback(address: str | None) -> bool:
 def _refusal(engine: ContractEngine, request: Incoming, headers: dict[str, str]) -> ApiError | None:
     token = engine.settings.admin_token
     if token:
-        if not hmac.compare_digest(headers.get("x-mock-admin-token", ""), token):
+        if not hmac.compare_digest(headers.get(ADMIN_TOKEN_HEADER.lower(), ""), token):
             return ApiError("admin_forbidden", "The admin API needs the X-Mock-Admin-Token header.")
     elif not _is_loopback(request.remote_addr):
         return ApiError(
             "admin_forbidden", "The admin API answers loopback callers only; configure an admin token to allow others."
         )
     return None
-
-
-def _health(engine: ContractEngine, method: str) -> Outgoing:
-    """200 while the mock can answer; a 503 `state_unavailable` while its shared state cannot be reached.
-
-    For readiness checks, so it answers any caller the Host check lets through (it shows no data).
-    """
-    if method not in _READS:
-        raise _not_allowed(method, "GET")
-    state = engine.state
-    if state.shared:
-        state.refresh()  # raises StateUnavailable: the router answers it as a 503 with Retry-After
-    return json_reply(200, {"status": "ok", "state": "shared" if state.shared else "memory"})
 
 
 def task_json(task: Task, view: JobView) -> dict[str, Any]:
@@ -224,6 +213,15 @@ def _preview(control: MockControl, task_id: str) -> Outgoing:
     if view.status != "completed":
         raise ApiError("not_found", f"Task {task_id!r} is {view.status}: no video yet.", "task_id")
     return Outgoing(200, {"Content-Type": "video/mp4", "Cache-Control": "no-store"}, sample_video())
+
+
+def _health(engine: ContractEngine, method: str) -> Outgoing:
+    """200 while the mock can answer; with shared state, only while that state answers too (else its 503)."""
+    if method not in _READS:
+        raise _not_allowed(method, "GET")
+    if engine.state.shared:
+        engine.state.refresh()  # raises StateUnavailable (a 503) when Redis is away
+    return json_reply(200, {"status": "ok"})
 
 
 def _task_action(control: MockControl, method: str, task_id: str, request: Incoming) -> Outgoing:
