@@ -148,3 +148,24 @@ def test_a_journal_filter_that_can_never_match_is_refused(request: pytest.Fixtur
     with pytest.raises(ValueError, match=r"endpoint='pol' .*did you mean 'poll'\?"):
         mock.assert_requested(0, endpoint="pol")
     assert mock.requests("poll", model="sora-2") == []  # what a client may send: looked for, not refused
+
+
+def test_the_admin_client_takes_the_same_rules_and_refusals(video_server: VideoServer) -> None:
+    from pytest_plugin.admin_client import AdminClient
+
+    client = AdminClient(video_server.url)
+    try:
+        with pytest.raises(ValueError, match=r"did you mean 'viduq3p-720p'\?"):
+            client.queue_failure(429, model="viduq3-720p")
+        with pytest.raises(ValueError, match=r"did you mean 'poll'\?"):
+            client.assert_requested(0, endpoint="pol")
+        rule = client.queue_failure(429, retry_after_ms=900, required=False)
+        assert (rule.retry_after_ms, rule.required) == (900, False)
+        answer = httpx.post(video_server.url + CREATE, json=TEXT, headers=AUTH, timeout=5)
+        assert (answer.status_code, answer.headers["retry-after-ms"], answer.headers["Retry-After"]) == (
+            429,
+            "900",
+            "1",
+        )
+    finally:
+        client.close()
