@@ -50,11 +50,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Give `@given` tests that use the fixtures the settings they need (see `hypothesis_settings`)."""
-    from pytest_plugin.hypothesis_settings import apply_to
-
     for item in items:
-        if FIXTURES & set(getattr(item, "fixturenames", ())):
-            apply_to(getattr(item, "obj", None))
+        test = getattr(item, "obj", None)
+        if FIXTURES & set(getattr(item, "fixturenames", ())) and getattr(test, "is_hypothesis_test", False):
+            from pytest_plugin.hypothesis_settings import apply_to  # only a run with such a test loads it
+
+            apply_to(test)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -65,9 +66,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     A test that failed anyway is not also told about its unused rules.
     """
     yield
-    from pytest_plugin.pending_rules import unused_rules_message
-
     for control in item.stash.get(_RULE_CHECKS, []):
+        from pytest_plugin.pending_rules import unused_rules_message  # loaded with the fixtures, not the plugin
+
         message = unused_rules_message(control)
         if message is not None:
             pytest.fail(message, pytrace=False)
