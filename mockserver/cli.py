@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import platform
 import signal
@@ -19,8 +18,10 @@ from mockserver.command import ALIAS, NAME, OneLineParser, command_name
 from mockserver.config_sources import CONFIG_FORMATS, settings_from_sources
 from mockserver.contract.admin.guard import LOOPBACK_NAMES
 from mockserver.contract.data.catalogue import COLLECTION
+from mockserver.contract.loopback import is_loopback
+from mockserver.contract.redaction import redacted_url
 from mockserver.contract.replay.matching import Replay
-from mockserver.contract.settings import Settings, redacted_url
+from mockserver.contract.settings import Settings
 from mockserver.contract.state.protocol import StateUnavailable
 from mockserver.live import LiveServer
 from mockserver.live.loop.exchange import REQUEST_LOG
@@ -191,16 +192,6 @@ def _names_line(settings: Settings) -> str:
         f"answers to the names {names}; to serve it under another (a container, a CI service alias) "
         "add --allow-host NAME\n"
     )
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` reaches this machine only (127.0.0.0/8, ::1, localhost)."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a name that resolves elsewhere, or every interface
 
 
 def exposed_warning(host: str) -> str:

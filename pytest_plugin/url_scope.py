@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
+from mockserver.contract.routes.paths import API_PATH
 
 __all__ = ["DEFAULT_URL", "ApiScope"]
 
@@ -16,10 +16,7 @@ DEFAULT_URL = "https://vidu-mock.test"
 
 # Any prefix (a gateway's `/vidu`), then the API paths: create, poll and video download, on
 # `/v1/video/generations` and on the OpenAI-style family (`POST /v1/videos`, `/v1/videos/{task_id}`).
-_API_PATH = re.compile(
-    rf"^(?P<prefix>(?:/[^/]+)*?)(?P<api>{re.escape(COLLECTION)}(?:/[^/]+(?:/content)?)?/?"
-    rf"|{re.escape(VIDEOS)}(?:/[^/]+(?:/content)?)?/?)$"
-)
+_API_PATH = re.compile(rf"^(?P<prefix>(?:/[^/]+)*?)(?P<api>{API_PATH})$")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import signal
 import sys
 from collections.abc import Sequence
@@ -12,6 +11,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from mockserver.command import OneLineParser, command_name
+from mockserver.contract.loopback import is_loopback
 from mockserver.record.proxy import DEFAULT_MAX_VIDEO_BYTES, RecordingProxy
 from mockserver.record.server import RecordingServer, listen
 
@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
             f"vidu-mock recording {server.url} -> {proxy.upstream.url} into {folder} "
             f"(dialect={proxy.dialect.name}; Ctrl-C stops)"
         )
-        if not _loopback(options.host):
+        if not is_loopback(options.host):
             say(f"WARNING: listening on {options.host}, not loopback only: other machines can send through it")
         say(f"point your client at {server.url} with its own key; replay with: {command_name()} --replay {folder}")
         server.serve()
@@ -116,13 +116,3 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     exchanges = f"{proxy.written} exchange{'' if proxy.written == 1 else 's'}"
     say(f"recorded {exchanges} into {folder} ({proxy.drifted} with drift)")
     return 0
-
-
-def _loopback(host: str) -> bool:
-    # `mockserver.cli.is_loopback`'s rule; that module dispatches to this one, so it is not imported here.
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
