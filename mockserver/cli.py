@@ -1,4 +1,4 @@
-"""The `mockserver` command (also `python -m mockserver`): serve the mock on loopback."""
+"""The `vidu-mock` command (alias `mockserver`, also `python -m mockserver`): serve the mock on loopback."""
 
 from __future__ import annotations
 
@@ -7,39 +7,42 @@ import logging
 import platform
 import signal
 import sys
+import time
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from importlib import metadata
 from types import FrameType
 from typing import Any, TextIO
 
-from mockserver.config_sources import settings_from_sources
+from mockserver.command import ALIAS, NAME, OneLineParser, command_name
+from mockserver.config_sources import CONFIG_FORMATS, settings_from_sources
 from mockserver.contract.admin.guard import LOOPBACK_NAMES
 from mockserver.contract.data.catalogue import COLLECTION
 from mockserver.contract.loopback import is_loopback
 from mockserver.contract.redaction import redacted_url
+from mockserver.contract.replay.matching import Replay
 from mockserver.contract.settings import Settings
 from mockserver.contract.state.protocol import StateUnavailable
 from mockserver.live import LiveServer
 from mockserver.live.loop.exchange import REQUEST_LOG
 
-__all__ = ["banner", "build_parser", "exposed_warning", "is_loopback", "main", "settings_from_args"]
+__all__ = ["COMMANDS", "banner", "build_parser", "exposed_warning", "is_loopback", "main", "settings_from_args"]
 
 # Secrets stay out of argv (other local users can read it): environment or config file only.
 _NOT_FLAGS = frozenset({"secret", "admin_token"})
 _HELP = {
     "host": "interface to bind (default 127.0.0.1; anything else exposes the mock to your network)",
     "port": "port to listen on (default 8000; 0 picks a free port)",
-    "error_rate": "fraction 0..1 of requests answered with a random injected error",
+    "error_rate": "fraction 0..1 of requests answered with a random injected error (default 0: none)",
     "error_codes": "comma-separated statuses or codes the random errors are drawn from (default 429,500,503)",
-    "seed": "seed for the random errors and latency, for reproducible runs",
-    "latency_ms": "added latency range MIN,MAX in milliseconds",
+    "seed": "seed for the random errors and latency, for reproducible runs (default: a fresh one each run)",
+    "latency_ms": "added latency range MIN,MAX in milliseconds (default 0,0: none)",
     "queued_seconds": "seconds a job stays queued (time lifecycle)",
     "running_seconds": "seconds a job stays in_progress (time lifecycle)",
     "offpeak_factor": "how many times longer -offpeak jobs take in all",
     "lifecycle": "'time' (jobs advance with the clock) or 'step' (one state per poll)",
     "tokens": "comma-separated bearer tokens to accept (default: any non-empty token)",
-    "strict": "reject unknown top-level request fields",
+    "strict": "reject unknown top-level request fields (default off)",
     "max_body_bytes": "request body size cap; larger bodies get 413",
     "max_tasks": "task store cap (oldest evicted first)",
     "max_journal": "request journal cap (oldest dropped first)",
@@ -49,14 +52,17 @@ _HELP = {
     "read_timeout_seconds": "seconds reading one request may stall before its connection is dropped (default 30)",
     "idle_spin_us": "microseconds the server keeps polling after an answer before it sleeps, so a client's "
     "next request finds it awake (default 100; 0 turns it off; memory state only)",
-    "quiet": "do not log one line per request",
+    "quiet": "do not log one line per request (default off: one line each)",
     "state": "where the state tests steer lives: 'memory' (default; this process only) or redis://host:port/db, "
     "shared by every worker and host on it (pip install 'vidu-mock[redis]'; put a password in VIDU_MOCK_STATE)",
     "state_prefix": "prefix of every Redis key (default vidu-mock:); one per mock sharing a Redis",
+    "state_wait": "seconds to wait at start-up for a --state that cannot be reached, then exit with an error",
     "dialect": "reply shapes: 'uniall' (the publisher's, default) or 'new-api' (the upstream gateway software's)",
     "allow_host": "a name besides 127.0.0.1, localhost and [::1] that clients reach the mock by (the Host header), "
-    "e.g. a container or CI service alias; repeat it or separate names with commas; '*' for any name",
-    "replay": "answer from the recordings in this folder (written by 'mockserver record'; docs/recordings.md)",
+    "e.g. a container or CI service alias; repeat it or separate names with commas; '*' for any name "
+    "(default: none besides those)",
+    "replay": "answer from the recordings in this folder (written by 'vidu-mock record'; docs/recordings.md; "
+    "default: none, answer from the contract)",
     "poll_after_ms": "send openai-poll-after-ms with every poll answer, so the OpenAI SDK's poll() waits this "
     "long instead of a second (default: not sent, as the gateway sends none)",
     "token_concurrency": "tasks one bearer token may have in flight before creates get new-api's 429 "
@@ -67,6 +73,11 @@ _HELP = {
 }
 # Flags that may be given more than once (their values add up).
 _REPEATABLE = frozenset({"allow_host"})
+#: The words the command takes first, each with its own options (`vidu-mock verify --help`).
+COMMANDS = {
+    "verify": "check a real gateway against the contract (docs/verify.md)",
+    "record": "record a gateway's answers into a folder, for --replay (docs/recordings.md)",
+}
 
 
 def _version() -> str:
@@ -78,27 +89,55 @@ def _version() -> str:
     return f"{version} (Python {platform.python_version()})"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser: one flag per `Settings` field, plus `--config`."""
-    parser = argparse.ArgumentParser(
-        prog="mockserver",
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser: one flag per `Settings` field, plus `--config`; every default in its help."""
+    prog = prog or command_name()
+    commands = "\n".join(f"  {prog} {name:<8} {text}" for name, text in COMMANDS.items())
+    parser = OneLineParser(
+        prog=prog,
+        usage=f"{prog} [options]\n       {prog} {{{','.join(COMMANDS)}}} [options]",
         description="Serve a faithful fake of the Vidu Q3 video-generation API. "
         "Every flag is also VIDU_MOCK_<NAME> in the environment or a key of the --config file "
         "(flags win over the environment, which wins over the file).",
+        epilog=f"commands (each with its own --help):\n{commands}\n\n"
+        f"'{NAME}' and '{ALIAS}' (its earlier name) are the same command.",
+        formatter_class=_Formatter,
+        commands=tuple(COMMANDS),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    parser.add_argument("--config", metavar="FILE", help="TOML or JSON file of settings (or VIDU_MOCK_CONFIG)")
+    parser.add_argument(
+        "--config", metavar="FILE", help=f"{CONFIG_FORMATS} file of settings (or VIDU_MOCK_CONFIG; default: none)"
+    )
     for item in fields(Settings):
         if item.name in _NOT_FLAGS:
             continue
         flag = "--" + item.name.replace("_", "-")
+        text = _help(item.name, item.default)
         if item.type in ("bool", bool):
-            parser.add_argument(flag, action="store_true", default=None, help=_HELP.get(item.name))
+            parser.add_argument(flag, action="store_true", default=None, help=text)
         elif item.name in _REPEATABLE:
-            parser.add_argument(flag, action="append", metavar="NAME", default=None, help=_HELP.get(item.name))
+            parser.add_argument(flag, action="append", metavar="NAME", default=None, help=text)
         else:
-            parser.add_argument(flag, metavar=item.name.upper(), default=None, help=_HELP.get(item.name))
+            parser.add_argument(flag, metavar=item.name.upper(), default=None, help=text)
     return parser
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's layout, keeping the epilog's lines (the list of commands) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("commands"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def _help(name: str, default: object) -> str:
+    """A flag's help with its default named (read off `Settings`, so it cannot go stale)."""
+    text = _HELP.get(name, name.replace("_", " "))
+    if "default" in text or default is MISSING:
+        return text
+    shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+    return f"{text} (default {shown})"
 
 
 def settings_from_args(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -109,16 +148,26 @@ def settings_from_args(argv: Sequence[str] | None = None, environ: dict[str, str
     try:
         return settings_from_sources(config_file=config, environ=environ, overrides=args)
     except ValueError as error:  # one line naming the source and the setting; no usage block
-        print(f"mockserver: {error}", file=sys.stderr)
+        print(f"{parser.prog}: {error}", file=sys.stderr)
         raise SystemExit(2) from None
 
 
-def banner(url: str, settings: Settings) -> str:
+def banner(url: str, settings: Settings, replay: Replay | None = None) -> str:
     """What the server prints on start: where it listens, its dashboard and a curl command to paste."""
     token = "YOUR_TOKEN" if settings.tokens else "sk-test"
     warning = "" if is_loopback(settings.host) else exposed_warning(settings.host)
+    if settings.error_rate > 0:
+        warning += (
+            f"random errors on: {settings.error_rate:.0%} of requests answer one of "
+            f"{','.join(settings.error_codes)} (--error-rate)\n"
+        )
     if settings.replay:
-        warning += f"replaying the recordings in {settings.replay} (match={settings.replay_match})\n"
+        held = (
+            ""
+            if replay is None
+            else f"{_count(len(replay.exchanges), 'exchange')} of {_count(_tasks(replay), 'task')} "
+        )
+        warning += f"replaying {held}from the recordings in {settings.replay} (match={settings.replay_match})\n"
     return (
         f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; dialect={settings.dialect}; "
         f"state={redacted_url(settings.state)}; Ctrl-C stops)\n{warning}{_names_line(settings)}"
@@ -128,6 +177,14 @@ def banner(url: str, settings: Settings) -> str:
         f"    -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n"
         f'    -d \'{{"model": "viduq3p-720p", "prompt": "a fox in the snow", "duration": 5}}\''
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _tasks(replay: Replay) -> int:
+    return len({exchange.task_id for exchange in replay.exchanges if exchange.task_id})
 
 
 def _names_line(settings: Settings) -> str:
@@ -159,18 +216,31 @@ def _configure_logging(settings: Settings, stream: TextIO) -> None:
     REQUEST_LOG.setLevel(logging.WARNING if settings.quiet else logging.INFO)
 
 
-def _check_state(server: LiveServer) -> None:
-    """Warn (and serve on) when shared state is unreachable now: requests answer 503 until it is back."""
-    state = server.engine.state
-    if state.shared:
+def _wait_for_state(server: LiveServer, prog: str) -> bool:
+    """Whether the shared state answers within `state_wait` seconds (memory always does); one line if not."""
+    state, settings = server.engine.state, server.engine.settings
+    if not state.shared:
+        return True
+    deadline = time.monotonic() + settings.state_wait
+    while True:
         try:
             state.refresh()
+            return True
         except StateUnavailable as error:
-            print(f"mockserver: warning: {error.message}", file=sys.stderr)
+            if time.monotonic() >= deadline:
+                detail = error.detail
+                print(
+                    f"{prog}: cannot reach the state at {redacted_url(settings.state)} after "
+                    f"{settings.state_wait:g} s ({detail}); check --state, or wait longer with --state-wait SECONDS",
+                    file=sys.stderr,
+                )
+                return False
+        time.sleep(0.25)  # a start-up wait, not a test: Redis coming up in CI takes a moment
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve until Ctrl-C or SIGTERM (`verify ...` checks a gateway, `record ...` records one); returns the exit status."""
+    prog = command_name()
     words = list(sys.argv[1:] if argv is None else argv)
     if words[:1] == ["verify"]:
         from mockserver.verify.cli import main as verify  # only when asked: serving never loads it
@@ -185,13 +255,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         server = LiveServer(settings)
     except ValueError as error:  # a state backend that cannot be used (the redis client missing)
-        print(f"mockserver: {error}", file=sys.stderr)
+        print(f"{prog}: {error}", file=sys.stderr)
         return 2
-    _check_state(server)
+    if not _wait_for_state(server, prog):
+        return 1
     try:
         server.bind()
     except OSError as error:
-        print(f"mockserver: cannot listen on {settings.host}:{settings.port}: {error.strerror}", file=sys.stderr)
+        print(f"{prog}: cannot listen on {settings.host}:{settings.port}: {error.strerror}", file=sys.stderr)
         return 1
 
     def stop(signum: int, frame: FrameType | None) -> Any:
@@ -200,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         # Printed inside the try: a Ctrl-C right after the banner must still stop cleanly.
-        print(banner(server.url, settings), flush=True)
+        print(banner(server.url, settings, server.engine.replay), flush=True)
         server.serve()
     except KeyboardInterrupt:
         pass

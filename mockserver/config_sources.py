@@ -18,7 +18,10 @@ from typing import Any
 from mockserver.contract.redaction import SECRET_SETTINGS
 from mockserver.contract.settings import Settings
 
-__all__ = ["ENV_PREFIX", "SettingsError", "load_config_file", "settings_from_sources"]
+__all__ = ["CONFIG_FORMATS", "ENV_PREFIX", "SettingsError", "load_config_file", "settings_from_sources"]
+
+#: What `--config` reads, for its help and its refusals.
+CONFIG_FORMATS = "TOML (.toml) or JSON (.json)"
 
 ENV_PREFIX = "VIDU_MOCK_"
 _NAMES = frozenset(f.name for f in fields(Settings))
@@ -29,9 +32,14 @@ class SettingsError(ValueError):
 
 
 def load_config_file(path: Path) -> dict[str, Any]:
-    """Read a TOML (`.toml`) or JSON config file of Settings fields; unknown keys are an error."""
+    """Read a TOML (`.toml`) or JSON config file of Settings fields; unknown keys are an error.
+
+    Another suffix (`.yaml`, `.ini`) is refused naming the formats read, before the file is read.
+    """
+    if path.suffix.lower() not in (".toml", ".json", ""):
+        raise ValueError(f"--config reads {CONFIG_FORMATS} files, not {path.suffix}")
     text = path.read_text(encoding="utf-8")
-    data: dict[str, Any] = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    data: dict[str, Any] = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
     if not isinstance(data, dict):
         raise ValueError("the config must be a table/object")
     return data
@@ -89,7 +97,10 @@ def _reason(error: BaseException) -> str:
     if isinstance(error, tomllib.TOMLDecodeError):
         return f"not valid TOML ({error})"
     if isinstance(error, json.JSONDecodeError):
-        return f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
+        return (
+            f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno}); "
+            f"a config file is {CONFIG_FORMATS}"
+        )
     if isinstance(error, UnicodeDecodeError):
         return "not UTF-8 text"
     if isinstance(error, TypeError):

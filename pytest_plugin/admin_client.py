@@ -94,14 +94,18 @@ class AdminClient(ControlSurface):
         fault: Fault | None = None,
         delay_ms: int = 0,
         after: int = 0,
+        retry_after_ms: int | None = None,
+        required: bool = True,
     ) -> FailureRule:
         """Answer the next `times` matching requests with catalogue `error` (status or code), a fault or a delay.
 
         `after=n` lets the first n matching requests through normally first (rules queued later wait behind it).
+        A filter that can never match is refused by the server (a 400 naming the closest valid value).
         """
-        given = {"error": None if error is None else str(error), "model": model, "mode": mode, "fault": fault}
-        body: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-        body |= {"times": times, "endpoint": endpoint, "delay_ms": delay_ms, "after": after}
+        given: dict[str, Any] = {"error": None if error is None else str(error), "model": model, "mode": mode}
+        given |= {"fault": fault, "retry_after_ms": retry_after_ms}
+        body = {k: v for k, v in given.items() if v is not None}
+        body |= {"times": times, "endpoint": endpoint, "delay_ms": delay_ms, "after": after, "required": required}
         return FailureRule(**self._call("POST", "failures", body))
 
     @property

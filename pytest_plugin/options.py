@@ -31,17 +31,22 @@ def new_clock(choice: ClockChoice = "manual") -> Clock:
 
 @dataclass(frozen=True)
 class FakeOptions:
-    """What one test's fake runs with: settings, the base URL it narrows to, and its clock."""
+    """What one test's fake runs with: settings, the base URL it narrows to, its clock, and whether
+    queued failure rules still pending when the test ends fail it (`assert_all_used`)."""
 
     settings: Settings = DEFAULT_SETTINGS
     base_url: str | None = None
     clock: ClockChoice = "manual"
+    assert_all_used: bool = True
 
     @classmethod
     def build(cls, settings: Settings, marker: Mapping[str, Any], base_url: str | None = None) -> FakeOptions:
-        """Apply a marker's keywords (`base_url`, `clock`, any `Settings` field) over `settings`."""
+        """Apply a marker's keywords (`base_url`, `clock`, `assert_all_used`, any `Settings` field) over `settings`."""
         changes = dict(marker)
         base_url = changes.pop("base_url", base_url) or None
         clock: ClockChoice = changes.pop("clock", "manual")
         new_clock(clock)  # reject a bad choice before the test runs
-        return cls(settings.with_updates(**changes), base_url, clock)
+        assert_all_used = changes.pop("assert_all_used", True)
+        if not isinstance(assert_all_used, bool):
+            raise ValueError(f"assert_all_used must be True or False, got {assert_all_used!r}")
+        return cls(settings.with_updates(**changes), base_url, clock, assert_all_used)

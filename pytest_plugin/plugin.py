@@ -6,7 +6,7 @@ connects them to tests. See docs/pytest-plugin.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -14,6 +14,7 @@ import pytest
 # Only pytest at import time: this module loads in every pytest run where vidu-mock is
 # installed, so the fixtures import the fake (httpx, respx, JSON Schema, Flask) when used.
 if TYPE_CHECKING:
+    from mockserver.contract.admin.control import MockControl
     from mockserver.contract.settings import Settings
     from pytest_plugin.options import FakeOptions
     from pytest_plugin.video_api import VideoAPI
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 
 MARKER = "video_api"
 INI_BASE_URL = "video_api_base_url"
+FIXTURES = frozenset({"video_api", "video_server"})
+# The fixtures a test used that check their rules were all used, once the test's own call passed.
+_RULE_CHECKS = pytest.StashKey[list["MockControl"]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,11 +40,44 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the `video_api` marker."""
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(base_url=None, clock='manual', replay=None, **settings): configure the video_api and "
-        "video_server fixtures for a test: narrow video_api to a base URL, pick the clock ('manual', 'system' "
-        "or a Clock), answer from a folder of recordings (replay=DIR, replay_match='loose'), and override any "
-        "Settings field (lifecycle='time', tokens=('sk-test',), dialect='new-api', ...).",
+        f"{MARKER}(base_url=None, clock='manual', replay=None, assert_all_used=True, **settings): configure the "
+        "video_api and video_server fixtures for a test: narrow video_api to a base URL, pick the clock ('manual', "
+        "'system' or a Clock), answer from a folder of recordings (replay=DIR, replay_match='loose'), let queued "
+        "failure rules stay unused (assert_all_used=False), and override any Settings field (lifecycle='time', "
+        "tokens=('sk-test',), dialect='new-api', ...).",
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give `@given` tests that use the fixtures the settings they need (see `hypothesis_settings`)."""
+    for item in items:
+        test = getattr(item, "obj", None)
+        if FIXTURES & set(getattr(item, "fixturenames", ())) and getattr(test, "is_hypothesis_test", False):
+            from pytest_plugin.hypothesis_settings import apply_to  # only a run with such a test loads it
+
+            apply_to(test)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """After a test's own call passed, fail it if a fixture's required failure rules are still pending.
+
+    Here rather than in the fixtures' teardown, so the test is reported failed, not errored.
+    A test that failed anyway is not also told about its unused rules.
+    """
+    yield
+    for control in item.stash.get(_RULE_CHECKS, []):
+        from pytest_plugin.pending_rules import unused_rules_message  # loaded with the fixtures, not the plugin
+
+        message = unused_rules_message(control)
+        if message is not None:
+            pytest.fail(message, pytrace=False)
+
+
+def _check_rules_used(request: pytest.FixtureRequest, control: MockControl, wanted: bool) -> None:
+    """Have `pytest_runtest_call` check `control`'s rules when the test's call ends (unless switched off)."""
+    if wanted:
+        request.node.stash.setdefault(_RULE_CHECKS, []).append(control)
 
 
 def _options(request: pytest.FixtureRequest, settings: Settings) -> FakeOptions:
@@ -83,6 +120,7 @@ def video_api(request: pytest.FixtureRequest, video_mock_settings: Settings) -> 
         if "video_server" in request.fixturenames:
             # Both in one test: requests to the live server must reach it, not this fake.
             api.let_through(request.getfixturevalue("video_server").url)
+        _check_rules_used(request, api, options.assert_all_used)
         yield api
 
 
@@ -110,4 +148,5 @@ def video_server(
     options = _options(request, video_mock_settings)
     server = video_server_factory.get(options.settings)
     server.reset(clock=new_clock(options.clock))
+    _check_rules_used(request, server, options.assert_all_used)
     return server

@@ -78,7 +78,8 @@ def error_headers(api_error: ApiError, retry_after_ms: int) -> dict[str, str]:
     """The headers an error answer carries in every dialect: the retry pair, and `Allow` on a 405."""
     headers: dict[str, str] = {}
     if api_error.retry_after:
-        headers["Retry-After"] = str(retry_after_ms // 1000)
+        # Whole seconds, rounded up: a 200 ms wait is `Retry-After: 1`, never 0 ("now").
+        headers["Retry-After"] = str(-(-retry_after_ms // 1000))
         headers["retry-after-ms"] = str(retry_after_ms)
     if api_error.status == 405 and api_error.param:
         headers["Allow"] = api_error.param

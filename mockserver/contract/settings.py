@@ -19,6 +19,8 @@ from mockserver.contract.redaction import REDACTED, redacted_url
 MAX_DELAY_MS = 60_000
 # The longest the command may keep polling after an answer (idle_spin_us): a millisecond.
 MAX_IDLE_SPIN_US = 1_000
+#: The longest the command waits at start-up for an unreachable `--state` (seconds).
+MAX_STATE_WAIT = 600.0
 DEFAULT_SECRET = "vidu-mock-default-secret"  # noqa: S105  # signs task ids only; documented, overridable
 DEFAULT_STATE_PREFIX = "vidu-mock:"
 _STATE_SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
@@ -63,6 +65,8 @@ class Settings:
     # or a Redis URL every worker and host shares. Out of repr: a URL may carry a password.
     state: str = field(default="memory", repr=False)
     state_prefix: str = DEFAULT_STATE_PREFIX
+    # Seconds the command waits at start-up for a shared state it cannot reach, then exits.
+    state_wait: float = 10.0
     dialect: str = DEFAULT_DIALECT
     # Names the live server answers to besides the loopback ones (the Host header's name);
     # see `mockserver.contract.admin.guard`.
@@ -119,6 +123,8 @@ class Settings:
         if self.replay_match not in ("exact", "loose"):
             raise ValueError(f"replay_match must be 'exact' or 'loose', got {self.replay_match!r}")
 
+        if not 0 <= self.state_wait <= MAX_STATE_WAIT:
+            raise ValueError(f"state_wait must be 0 to {MAX_STATE_WAIT:g} seconds")
         _check_state(self.state, self.state_prefix)
         for name in self.allow_host:
             if not _HOST_NAME.match(name):

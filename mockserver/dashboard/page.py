@@ -29,7 +29,7 @@ _ASSETS = {
 # Scripts and styles from this server only, never inline: if escaping were ever missed,
 # an injected <script> or on* attribute still would not run.
 _CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; media-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; media-src 'self' blob:; "
     "img-src 'self' data:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 PAGE_HEADERS = {
@@ -180,8 +180,9 @@ def _journal_row(entry: dict[str, Any]) -> str:
 def _task_row(task: dict[str, Any]) -> str:
     progress = int(task["progress"])
     video = ""
-    if task["video_path"]:
-        video = f'<video src="{escape(task["video_path"])}" controls muted preload="metadata"></video>'
+    if task.get("preview_path"):
+        # The admin preview, never the API's download: looking must not journal or use up a rule.
+        video = f'<video src="{escape(task["preview_path"])}" controls muted preload="metadata"></video>'
     return (
         f'<tr data-id="{escape(task["id"])}">'
         f"{_cell(task['id'], 'id')}{_cell(task['model'])}{_cell(task['mode'])}"

@@ -10,9 +10,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from mockserver.command import OneLineParser, command_name
 from mockserver.contract.loopback import is_loopback
 from mockserver.record.proxy import DEFAULT_MAX_VIDEO_BYTES, RecordingProxy
-from mockserver.record.server import RecordingServer
+from mockserver.record.server import RecordingServer, listen
 
 __all__ = ["build_parser", "main"]
 
@@ -21,11 +22,11 @@ DEFAULT_PORT = 8001
 
 def build_parser() -> argparse.ArgumentParser:
     """The options of `mockserver record`."""
-    parser = argparse.ArgumentParser(
-        prog="mockserver record",
+    parser = OneLineParser(
+        prog=f"{command_name()} record",
         description="Record what a gateway answers: a proxy on loopback that forwards each request to --upstream "
         "as sent (the client's own key passes through and is never written) and writes each exchange, redacted, "
-        "into --out. Replay them offline with 'mockserver --replay DIR'. Format: docs/recordings.md.",
+        "into --out. Replay them offline with 'vidu-mock --replay DIR'. Format: docs/recordings.md.",
     )
     parser.add_argument("--upstream", required=True, metavar="URL", help="the gateway's base URL (http or https)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder the recordings are written to")
@@ -58,12 +59,23 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     """Run `mockserver record ARGS` until Ctrl-C or SIGTERM; returns the exit status (2: bad options)."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    options = build_parser().parse_args(list(sys.argv[2:] if argv is None else argv))
+    parser = build_parser()
+    options = parser.parse_args(list(sys.argv[2:] if argv is None else argv))
+    voice = parser.prog  # `vidu-mock record` (or `mockserver record`)
     folder = Path(options.out)
 
     def say(line: str) -> None:
         print(line, file=out, flush=True)
 
+    try:
+        # The port first: a busy one must not leave an empty --out behind (a later --replay of it refuses it).
+        listening = listen(options.host, options.port)
+    except OSError as error:
+        print(
+            f"{voice}: cannot listen on {options.host}:{options.port}: {error.strerror}; choose another with --port",
+            file=err,
+        )
+        return 1
     try:
         proxy = RecordingProxy(
             options.upstream,
@@ -75,18 +87,14 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
             say=say,
         )
     except ValueError as error:
-        print(f"mockserver record: {error}", file=err)
+        listening.close()
+        print(f"{voice}: {error}", file=err)
         return 2
     except OSError as error:
-        print(f"mockserver record: cannot write to {folder}: {error.strerror}", file=err)
+        listening.close()
+        print(f"{voice}: cannot write to {folder}: {error.strerror}", file=err)
         return 2
-    server = RecordingServer(proxy, options.host, options.port)
-    try:
-        server.bind()
-    except OSError as error:
-        proxy.close()
-        print(f"mockserver record: cannot listen on {options.host}:{options.port}: {error.strerror}", file=err)
-        return 1
+    server = RecordingServer(proxy, options.host, options.port, listening).bind()
 
     def stop(signum: int, frame: FrameType | None) -> Any:
         raise KeyboardInterrupt
@@ -99,11 +107,12 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         )
         if not is_loopback(options.host):
             say(f"WARNING: listening on {options.host}, not loopback only: other machines can send through it")
-        say(f"point your client at {server.url} with its own key; replay with: mockserver --replay {folder}")
+        say(f"point your client at {server.url} with its own key; replay with: {command_name()} --replay {folder}")
         server.serve()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
-    say(f"recorded {proxy.written} exchanges into {folder} ({proxy.drifted} with drift)")
+    exchanges = f"{proxy.written} exchange{'' if proxy.written == 1 else 's'}"
+    say(f"recorded {exchanges} into {folder} ({proxy.drifted} with drift)")
     return 0

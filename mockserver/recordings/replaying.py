@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
 
+from mockserver.contract.replay.format import RecordingFormatError
 from mockserver.contract.replay.matching import Replay
 from mockserver.contract.routes.engine import ContractEngine
 from mockserver.recordings.cassettes import CASSETTE_SUFFIXES, read_cassettes
@@ -20,17 +21,23 @@ __all__ = ["attach_replay", "load_replay", "replaying"]
 
 
 def load_replay(folder: str | PathLike[str], match: str = "exact") -> Replay:
-    """A `Replay` of the recordings in `folder`; `RecordingFormatError` names a file that is wrong.
+    """A `Replay` of the recordings in `folder`; `RecordingFormatError` names a file that is wrong,
+    or the folder when it holds no recordings at all.
 
     A vcrpy or pytest-recording cassette (a `.yaml` file, or a folder of them and no
     recordings) is read as recordings too (`mockserver.recordings.cassettes`).
     """
     path = Path(folder)
-    if path.suffix in CASSETTE_SUFFIXES and path.is_file():
-        return Replay(read_cassettes(path), match)
-    if path.is_dir() and not any(path.glob("[0-9]*-*.json")) and any(path.rglob("*.y*ml")):
-        return Replay(read_cassettes(path), match)
-    return Replay(read_recordings(path), match)
+    cassette_file = path.suffix in CASSETTE_SUFFIXES and path.is_file()
+    cassette_folder = path.is_dir() and not any(path.glob("[0-9]*-*.json")) and any(path.rglob("*.y*ml"))
+    exchanges = read_cassettes(path) if cassette_file or cassette_folder else read_recordings(path)
+    if not exchanges:
+        # Replaying nothing would answer every request with a near-miss 404: say so at the start instead.
+        raise RecordingFormatError(
+            f"{path}: no recordings to replay (an empty folder, or a cassette without interactions); "
+            "record some with: vidu-mock record --upstream URL --out FOLDER"
+        )
+    return Replay(exchanges, match)
 
 
 def attach_replay(engine: ContractEngine) -> None:

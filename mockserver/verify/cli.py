@@ -10,6 +10,7 @@ from typing import TextIO
 
 import httpx
 
+from mockserver.command import command_name
 from mockserver.verify.checks import Verifier
 from mockserver.verify.client import PoliteClient
 from mockserver.verify.options import OptionsError, VerifyOptions, parse_options
@@ -22,7 +23,7 @@ __all__ = ["main"]
 
 
 def _fail(message: str, stderr: TextIO) -> int:
-    print(f"mockserver verify: {message}", file=stderr)
+    print(f"{command_name()} verify: {message}", file=stderr)
     return EXIT_UNVERIFIED
 
 
@@ -69,7 +70,7 @@ def main(
     if report.results:  # nothing checked (an unreachable host): the one line below says it all
         print(render_table(report), file=out)
     if report.stopped is not None or report.exit_code == EXIT_UNVERIFIED:
-        print(f"mockserver verify: {report.verdict_line()}", file=err)
+        print(f"{command_name()} verify: {report.verdict_line()}", file=err)
     if log is not None and log.error is not None:
         return _fail(f"cannot write the recording: {log.error}", err)
     return report.exit_code

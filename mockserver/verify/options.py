@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from mockserver.command import OneLineParser, command_name
 from mockserver.verify.expectations import DIALECTS
 
 __all__ = ["DEFAULT_MAX_VIDEO_BYTES", "OptionsError", "VerifyOptions", "build_parser", "parse_options"]
@@ -46,8 +47,8 @@ class VerifyOptions:
 
 def build_parser() -> argparse.ArgumentParser:
     """The `mockserver verify` argument parser."""
-    p = argparse.ArgumentParser(
-        prog="mockserver verify",
+    p = OneLineParser(
+        prog=f"{command_name()} verify",
         description="Replay the contract against a live gateway and report every drift. "
         "The API key is read from the environment (VIDU_API_KEY, or the variable --key-env names), "
         "is sent only to the base URL's host, and never appears in any output. "

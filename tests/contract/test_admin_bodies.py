@@ -12,7 +12,8 @@ from mockserver.contract.admin.bodies import ADMIN_SCHEMAS, admin_schema
 from mockserver.contract.admin.routes import _ACTIONS
 from mockserver.contract.data.catalogue import MODES, STATUSES
 from mockserver.contract.injection.decision import FAULTS, MAX_DELAY_MS
-from mockserver.contract.injection.failures import _ENDPOINTS, Endpoint
+from mockserver.contract.injection.failures import Endpoint
+from mockserver.contract.injection.filters import ENDPOINTS
 from mockserver.contract.jobs.lifecycle import MAX_STEPS
 from mockserver.contract.jobs.plans import OUTCOMES
 from mockserver.live import LiveServer
@@ -21,7 +22,12 @@ from tests.support.live_servers import AUTH, CREATE, TEXT, live_server
 
 # Every admin write, with a body it accepts (`{task}`: a task's id) and the fields it accepts.
 WRITES: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
-    ("POST", "failures", {"error": 503}, ("error", "times", "model", "mode", "endpoint", "fault", "delay_ms", "after")),
+    (
+        "POST",
+        "failures",
+        {"error": 503},
+        ("error", "times", "model", "mode", "endpoint", "fault", "delay_ms", "after", "retry_after_ms", "required"),
+    ),
     ("POST", "jobs", {"outcome": "fail"}, ("outcome", "polls")),
     ("POST", "clock", {"advance": 1}, ("advance",)),
     ("POST", "tasks/{task}", {"action": "advance"}, ("action", "status")),
@@ -121,7 +127,7 @@ def test_a_body_missing_what_it_needs_says_what_to_send(
 def test_a_rule_with_every_field_is_taken_as_the_fixtures_take_it(server: LiveServer) -> None:
     server.control.reset()
     rule = {"error": "429", "times": 2, "model": "viduq3p-720p", "mode": "text-to-video"}
-    rule |= {"endpoint": "any", "fault": None, "delay_ms": 5, "after": 1}
+    rule |= {"endpoint": "any", "fault": None, "delay_ms": 5, "after": 1, "retry_after_ms": 1500, "required": False}
     answer = write(server, "POST", "failures", rule)
     assert answer.status_code == 201 and answer.json() == rule
     assert [r.to_json() for r in server.control.pending_failures] == [rule]
@@ -131,7 +137,7 @@ def test_the_schemas_name_the_same_choices_as_the_code() -> None:
     rule = admin_schema("failure-rule")["properties"]
     assert rule["mode"]["enum"] == [*MODES, None]
     assert rule["fault"]["enum"] == [*FAULTS, None]
-    assert rule["endpoint"]["enum"] == list(_ENDPOINTS) == list(get_args(Endpoint))
+    assert rule["endpoint"]["enum"] == list(ENDPOINTS) == list(get_args(Endpoint))
     assert rule["delay_ms"]["maximum"] == MAX_DELAY_MS
     plan = admin_schema("job-plan")["properties"]
     assert plan["outcome"]["enum"] == list(OUTCOMES) and plan["polls"]["maximum"] == MAX_STEPS

@@ -213,6 +213,46 @@ def test_a_script_in_a_prompt_stays_text(server: LiveServer, browser: Browser, t
     assert tab.dialogs == []
 
 
+LOADED = """v => new Promise((done, failed) => {
+    if (v.readyState >= 1) return done(v.duration);
+    v.addEventListener("loadedmetadata", () => done(v.duration));
+    v.addEventListener("error", () => failed(new Error("video error " + (v.error && v.error.code))));
+})"""
+
+
+@pytest.mark.parametrize("token", [None, ADMIN_TOKEN], ids=["loopback", "admin-token"])
+def test_looking_at_the_page_changes_nothing(browser: Browser, token: str | None) -> None:
+    with live_server(admin_token=token) as server:
+        headers = {"X-Mock-Admin-Token": token} if token else {}
+        job = create(server).json()
+        server.control.complete(job["id"])
+        assert requests.get(f"{server.url}{CREATE}/{job['id']}", headers=AUTH, timeout=5).status_code == 200
+        rule = server.control.queue_failure(503, endpoint="content")
+        journal = [entry.to_json() for entry in server.control.journal]
+        assert len(journal) == 2
+        tab = Tab(browser)
+        try:
+            if token:
+                tab.page.add_init_script(f"sessionStorage.setItem('vidu-mock-admin-token', {token!r})")
+            page = tab.open(server)
+            live(page)
+            video = task_row(page, job["id"]).locator("video")
+            expect(video).to_be_visible()
+            assert video.evaluate(LOADED) > 0  # the preview played its metadata: the page did fetch a video
+            page.reload()  # the server-rendered page too
+            live(page)
+            assert task_row(page, job["id"]).locator("video").evaluate(LOADED) > 0
+        finally:
+            tab.context.close()
+        fetched = [url for url, _ in tab.admin_requests if "/video" in url or "/content" in url]
+        assert fetched and all(f"/__mock/tasks/{job['id']}/video" in url for url in fetched), fetched
+        # Unchanged: the journal (no browser request in it) and the queued content failure.
+        assert [entry.to_json() for entry in server.control.journal] == journal
+        assert server.control.pending_failures == [rule] and rule.times == 1
+        listed = requests.get(f"{server.url}/__mock/failures", headers=headers, timeout=5).json()["rules"]
+        assert [item["endpoint"] for item in listed] == ["content"]
+
+
 def test_readable_without_javascript(server: LiveServer, browser: Browser) -> None:
     job = create(server).json()
     server.control.complete(job["id"])

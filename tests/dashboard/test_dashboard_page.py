@@ -79,7 +79,9 @@ def test_the_page_shows_requests_tasks_rules_and_settings() -> None:
     test_client.post("/__mock/failures", json={"error": "503", "times": 3}, environ_base=LOCAL)
     text = page(test_client)
     assert TEXT["prompt"] in text and html.escape(refused["error"]["message"]) in text
-    assert f'data-id="{job["id"]}"' in text and f'src="{CREATE}/{job["id"]}/content"' in text
+    # The video previews from the admin API, never the API's download (which journals and uses up rules).
+    assert f'data-id="{job["id"]}"' in text and f'src="/__mock/tasks/{job["id"]}/video"' in text
+    assert f"{CREATE}/{job['id']}/content" not in text
     assert "<td>503</td>" in text and "<td>lifecycle</td><td>time</td>" in text
     assert re.search(r'<td class="num">\d+\.\d ms</td>', text)
 
@@ -137,6 +139,7 @@ def test_the_task_list_is_newest_last_and_capped() -> None:
         "created_at": listing["tasks"][0]["created_at"],
         "completed_at": None,
         "video_path": None,
+        "preview_path": None,
     }
     assert test_client.post("/__mock/tasks", environ_base=LOCAL, json={}).status_code == 405
 
@@ -180,3 +183,25 @@ def test_admin_reads_are_not_logged_so_the_polling_page_does_not_flood_the_conso
         test_client.post("/__mock/reset", environ_base=LOCAL)
     lines = [record.getMessage() for record in caplog.records if record.name == REQUEST_LOG.name]
     assert [line.split(" -> ")[0] for line in lines] == ["POST /v1/video/generations", "POST /__mock/reset"]
+
+
+def test_the_preview_route_serves_a_completed_video_and_changes_nothing() -> None:
+    test_client = client()
+    job = test_client.post(CREATE, json=TEXT, headers=AUTH).get_json()
+    preview = f"/__mock/tasks/{job['id']}/video"
+    early = test_client.get(preview, environ_base=LOCAL)
+    assert (early.status_code, early.get_json()["error"]["code"]) == (404, "not_found")
+    assert "queued" in early.get_json()["error"]["message"]
+    test_client.post(f"/__mock/tasks/{job['id']}", json={"action": "complete"}, environ_base=LOCAL)
+    test_client.post("/__mock/failures", json={"error": 503, "endpoint": "content"}, environ_base=LOCAL)
+    journal = test_client.get("/__mock/journal", environ_base=LOCAL).get_json()
+    for _ in range(3):
+        video = test_client.get(preview, environ_base=LOCAL)
+        assert (video.status_code, video.content_type, video.data[4:8]) == (200, "video/mp4", b"ftyp")
+    assert test_client.get("/__mock/journal", environ_base=LOCAL).get_json() == journal
+    rules = test_client.get("/__mock/failures", environ_base=LOCAL).get_json()["rules"]
+    assert [(rule["endpoint"], rule["times"]) for rule in rules] == [("content", 1)]
+    assert test_client.get(preview, environ_base=REMOTE).status_code == 403  # the admin API's guard
+    assert test_client.post(preview, json={}, environ_base=LOCAL).status_code == 405
+    missing = test_client.get("/__mock/tasks/task_" + "A" * 43 + "/video", environ_base=LOCAL)
+    assert missing.status_code == 404

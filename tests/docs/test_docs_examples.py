@@ -26,7 +26,7 @@ def test_readme_opens_with_the_ci_test_command() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     first_block = next(b for b in code_blocks(ROOT / "README.md") if b.language == "bash")
     commands = [line.split("#")[0].strip() for line in first_block.text.splitlines()]
-    assert commands[0].startswith("pip install . && mockserver")
+    assert commands[0].startswith("pip install . && vidu-mock")
     test_command = commands[1].split("&&")[-1].strip()
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
     assert ci[-1] == test_command, "README's test command and .ci/run's must stay the same"

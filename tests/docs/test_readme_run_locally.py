@@ -36,7 +36,7 @@ def _commands(prefix: str) -> list[str]:
     return [line for line in lines if re.match(rf"^(\w+=\S+ )*{prefix}\b", line)]
 
 
-SERVER_COMMANDS = _commands("mockserver")
+SERVER_COMMANDS = _commands("(?:vidu-mock|mockserver)")
 CURL_LINES = [
     line
     for block in _section_blocks("bash")

@@ -46,7 +46,7 @@ def test_prefer_code_answers_the_catalogue_error(
     assert_conforms(status, response.content)
     assert response.headers["Preference-Applied"] == prefer
     if retry_after:
-        assert (response.headers["Retry-After"], response.headers["retry-after-ms"]) == ("0", "200")
+        assert (response.headers["Retry-After"], response.headers["retry-after-ms"]) == ("1", "200")
     else:
         assert "Retry-After" not in response.headers
     [entry] = server.control.journal

@@ -172,7 +172,7 @@ def test_redis_state_without_the_redis_package_is_one_clear_line(monkeypatch: py
 
 
 @pytest.mark.slow
-def test_the_cli_warns_when_redis_is_unreachable_and_serves_503s_until_it_is_back(tmp_path: Any) -> None:
+def test_the_cli_waits_for_redis_then_serves_and_its_health_route_follows_the_state(tmp_path: Any) -> None:
     import re
     import signal
     import subprocess
@@ -184,25 +184,51 @@ def test_the_cli_warns_when_redis_is_unreachable_and_serves_503s_until_it_is_bac
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
     command = [str(Path(sys.executable).with_name("mockserver")), "--port", "0", "--state", url, "--quiet"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Redis is not there yet: the command waits for it (up to --state-wait) instead of serving 503s.
+    process = subprocess.Popen(
+        [*command, "--state-wait", "120"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert process.stdout is not None and process.stderr is not None
-        banner = process.stdout.readline()
-        served = re.search(r"serving (http://\S+)", banner)
-        assert served is not None and f"state={url}" in banner, banner
-        warning = process.stderr.readline()
-        assert "warning" in warning and "unreachable" in warning, warning
+        redis = RedisServer(tmp_path, port).start()
+        try:
+            banner = process.stdout.readline()
+            served = re.search(r"serving (http://\S+)", banner)
+            assert served is not None and f"state={url}" in banner, banner
+            health = requests.get(served.group(1) + "/__mock/health", timeout=10)
+            assert (health.status_code, health.json()) == (200, {"status": "ok"})
+            answer = requests.post(served.group(1) + "/v1/video/generations", json=BODY, headers=AUTH, timeout=10)
+            assert answer.status_code == 200, answer.text
+        finally:
+            redis.stop()
+        # Gone at run time: the health route says so, so a readiness check notices; requests get 503s.
+        health = requests.get(served.group(1) + "/__mock/health", timeout=10)
+        assert (health.status_code, health.json()["error"]["code"]) == (503, "state_unavailable")
+        assert int(health.headers["Retry-After"]) >= 1
         answer = requests.post(served.group(1) + "/v1/video/generations", json=BODY, headers=AUTH, timeout=10)
         assert answer.status_code == 503 and answer.json()["error"]["code"] == "state_unavailable"
         redis = RedisServer(tmp_path, port).start()
         try:
-            answer = requests.post(served.group(1) + "/v1/video/generations", json=BODY, headers=AUTH, timeout=10)
-            assert answer.status_code == 200, answer.text
+            assert requests.get(served.group(1) + "/__mock/health", timeout=10).status_code == 200
         finally:
             redis.stop()
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=10)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "nosuchhost.invalid"])  # nothing listening; a name never resolved
+def test_the_cli_exits_in_one_line_when_the_state_stays_unreachable(host: str) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    url = f"redis://{host}:{free_port()}/0"
+    command = [str(Path(sys.executable).with_name("mockserver")), "--port", "0", "--state", url, "--state-wait", "0.5"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (1, ""), result
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"mockserver: cannot reach the state at {url}")
+    assert "after 0.5 s" in result.stderr and "--state-wait" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from mockserver.contract.data.schemas import load_json
 from mockserver.contract.errors import ApiError
 from mockserver.contract.messages import Incoming
 from mockserver.contract.requests.json_body import parse_json_body
+from mockserver.contract.spelling import closest
 from mockserver.contract.state.journal import MAX_STORED_BODY
 
 __all__ = ["ADMIN_SCHEMAS", "MAX_ADMIN_BODY", "admin_body", "admin_schema"]
@@ -78,7 +79,10 @@ def _refusal(schema: dict[str, Any], data: dict[str, Any], errors: list[Validati
         field = str(field_errors[0].absolute_path[0])
         got = _text(json.dumps(data[field], ensure_ascii=False))
         expected = schema["properties"][field]["x-expected"]
-        return ApiError("invalid_value", f"Bad {what}: {field} must be {expected}; got {got}.", field)
+        choices = [c for c in schema["properties"][field].get("enum", ()) if isinstance(c, str)]
+        near = closest(data[field], choices) if choices and isinstance(data[field], str) else None
+        hint = f" (did you mean {near!r}?)" if near else ""
+        return ApiError("invalid_value", f"Bad {what}: {field} must be {expected}; got {got}{hint}.", field)
     required = [e.validator_value for e in errors if e.validator == "required" and isinstance(e.validator_value, list)]
     missing = [name for names in required for name in names if name not in data]
     param = missing[0] if missing else (accepted[0] if accepted else None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
+from mockserver.contract.admin.journal_filters import check_journal_filters
 from mockserver.contract.data.catalogue import Status
 from mockserver.contract.injection.failures import Endpoint, FailureRule
 from mockserver.contract.injection.prefer import Fault
@@ -38,10 +39,15 @@ class ControlSurface(ABC):
         fault: Fault | None = None,
         delay_ms: int = 0,
         after: int = 0,
+        retry_after_ms: int | None = None,
+        required: bool = True,
     ) -> FailureRule:
         """Answer the next `times` matching requests with catalogue `error` (status or code), a fault or a delay.
 
         `after=n` lets the first n matching requests through normally first (rules queued later wait behind it).
+        A filter that can never match (`model="viduq3-720p"`) is refused, naming the closest valid value.
+        `retry_after_ms` is this rule's retry hint on a 429 or 503; `required=False` lets the rule still be
+        pending when a test ends (the fixtures fail the test otherwise).
         """
 
     @property
@@ -58,7 +64,11 @@ class ControlSurface(ABC):
         """Pin a task to `status` (forward only)."""
 
     def requests(self, endpoint: str | None = None, **match: Any) -> list[JournalEntry]:
-        """Journal entries for `endpoint` (`create`/`poll`/`content`) whose fields equal `match`."""
+        """Journal entries for `endpoint` (`create`/`poll`/`content`) whose fields equal `match`.
+
+        A filter no entry can have (an unknown field or endpoint) raises `ValueError` naming the closest.
+        """
+        check_journal_filters(endpoint, match)
         return [e for e in self.journal if _mismatch(e, endpoint, match) is None]
 
     def assert_requested(
@@ -69,6 +79,7 @@ class ControlSurface(ABC):
         On failure the message lists every request received and why each did not match.
         """
         __tracebackhide__ = True  # pytest shows the caller's line, not this helper's frames
+        check_journal_filters(endpoint, match)  # a filter no entry can have would pass `times=0` unseen
         entries = self.journal  # read once: over HTTP each read is a round trip
         hits = [e for e in entries if _mismatch(e, endpoint, match) is None]
         if (times is None and hits) or len(hits) == times:
@@ -134,12 +145,28 @@ class MockControl(ControlSurface):
         fault: Fault | None = None,
         delay_ms: int = 0,
         after: int = 0,
+        retry_after_ms: int | None = None,
+        required: bool = True,
     ) -> FailureRule:
         """Answer the next `times` matching requests with catalogue `error` (status or code), a fault or a delay.
 
         `after=n` lets the first n matching requests through normally first (rules queued later wait behind it).
+        A filter that can never match (`model="viduq3-720p"`) raises `ValueError` naming the closest valid value.
+        `retry_after_ms` is this rule's retry hint on a 429 or 503; `required=False` lets the rule still be
+        pending when a test ends (the fixtures fail the test otherwise).
         """
-        rule = FailureRule(None if error is None else str(error), times, model, mode, endpoint, fault, delay_ms, after)
+        rule = FailureRule(
+            None if error is None else str(error),
+            times,
+            model,
+            mode,
+            endpoint,
+            fault,
+            delay_ms,
+            after,
+            retry_after_ms,
+            required,
+        )
         self.engine.state.add_failure(rule)
         return rule
 

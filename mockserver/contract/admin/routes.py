@@ -22,8 +22,13 @@ from mockserver.contract.loopback import is_loopback
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.routes.engine import ContractEngine
 from mockserver.contract.routes.paths import content_path
+from mockserver.contract.routes.steps import sample_video
 
 _TASK = re.compile(rf"^{re.escape(ADMIN_PREFIX)}tasks/({TASK_ID_PATTERN.removeprefix('^').removesuffix('$')})$")
+#: A completed task's video for the dashboard's preview: not journalled, and no rule is used up.
+_PREVIEW = re.compile(
+    rf"^{re.escape(ADMIN_PREFIX)}tasks/({TASK_ID_PATTERN.removeprefix('^').removesuffix('$')})/video$"
+)
 _ACTIONS = ("advance", "complete", "fail", "stall")
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Admin paths every worker answers alike with in-memory state (what tests steer is not in them):
@@ -74,7 +79,13 @@ def task_json(task: Task, view: JobView) -> dict[str, Any]:
         "created_at": task.created_at,
         "completed_at": view.completed_at,
         "video_path": content_path(task.id) if view.status == "completed" else None,
+        "preview_path": preview_path(task.id) if view.status == "completed" else None,
     }
+
+
+def preview_path(task_id: str) -> str:
+    """Where the dashboard previews a completed task's video: an admin read that changes nothing."""
+    return f"{ADMIN_PREFIX}tasks/{task_id}/video"
 
 
 def not_shared(method: str, path: str) -> ApiError:
@@ -191,7 +202,23 @@ def handle_admin(
     match = _TASK.match(path)
     if match:
         return _task_action(control, asked, match.group(1), request)
+    match = _PREVIEW.match(path)
+    if match:
+        if method != "GET":
+            raise _not_allowed(asked, "GET")
+        return _preview(control, match.group(1))
     raise ApiError("not_found", f"No admin endpoint at {path[:200]!r}.")
+
+
+def _preview(control: MockControl, task_id: str) -> Outgoing:
+    """The sample video of a completed task, as its download serves it, without touching the state."""
+    try:
+        view = control.state(task_id)
+    except KeyError:
+        raise ApiError("task_not_found", f"No task {task_id!r}.", "task_id") from None
+    if view.status != "completed":
+        raise ApiError("not_found", f"Task {task_id!r} is {view.status}: no video yet.", "task_id")
+    return Outgoing(200, {"Content-Type": "video/mp4", "Cache-Control": "no-store"}, sample_video())
 
 
 def _health(engine: ContractEngine, method: str) -> Outgoing:

@@ -56,6 +56,7 @@ class Injection:
     fault: Fault | None = None
     delay_ms: int = 0
     source: str | None = None
+    retry_after_ms: int | None = None  # a rule's own retry hint; None: the server's setting
 
     @classmethod
     def requested(cls, error: ErrorSpec | None, fault: Fault | None, delay_ms: int | None) -> Injection:
@@ -81,23 +82,26 @@ def decide(
     drawn only when nothing else chose an error or fault; `rng` is drawn under `lock`.
     """
     error, fault, delay, source = requested.error, requested.fault, requested.delay_ms, requested.source
+    wait: int | None = None
     if queued is not None:
         error = error or queued.error
         fault = fault or queued.fault
         delay += queued.delay_ms
         source = queued.source
+        wait = queued.retry_after_ms
     low, high = settings.latency_ms
     random_error = settings.error_rate > 0 and error is None and fault is None
     if not (high > 0 or random_error):
         # Nothing random to draw: no lock needed.
-        return requested if queued is None else Injection(error, fault, delay, source)
+        return requested if queued is None else Injection(error, fault, delay, source, wait)
     with lock:
         if random_error and rng.random() < settings.error_rate:
             error = injectable_spec(rng.choice(settings.error_codes))
             source = f"random:{error.code}"
+            wait = None  # a random error asks for the server's wait, not a delay-only rule's
         if high > 0:
             delay += rng.randint(low, high)
-    return Injection(error, fault, delay, source)
+    return Injection(error, fault, delay, source, wait)
 
 
 # An injection's `source` (its first word) -> how the user asked for it, in an injected error's message.

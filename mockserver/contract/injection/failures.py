@@ -6,11 +6,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mockserver.contract.data.catalogue import MODES, ErrorSpec, injectable_spec
+from mockserver.contract.data.catalogue import ErrorSpec, injectable_spec
 from mockserver.contract.injection.decision import FAULTS, MAX_DELAY_MS, Fault, Injection
+from mockserver.contract.injection.filters import check_filters
 
 Endpoint = Literal["create", "poll", "content", "any"]
-_ENDPOINTS = ("create", "poll", "content", "any")
 
 
 @dataclass(slots=True)
@@ -19,6 +19,8 @@ class FailureRule:
 
     With `after`, the first `after` matching requests are answered normally first: the rule
     holds their place in the queue, so rules queued behind it wait too (a script by position).
+    `retry_after_ms` (None: the server's setting) is the wait a 429 or 503 asks for; a rule
+    not `required` may still be pending when a test ends (the fixtures fail the test otherwise).
     """
 
     error: str | None = None
@@ -29,6 +31,8 @@ class FailureRule:
     fault: Fault | None = None
     delay_ms: int = 0
     after: int = 0
+    retry_after_ms: int | None = None
+    required: bool = True
 
     def __post_init__(self) -> None:
         if self.error is None and self.fault is None and not self.delay_ms:
@@ -37,16 +41,16 @@ class FailureRule:
             injectable_spec(self.error)
         if self.fault is not None and self.fault not in FAULTS:
             raise ValueError(f"fault must be one of {', '.join(FAULTS)}")
-        if self.mode is not None and self.mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}")
-        if self.endpoint not in _ENDPOINTS:
-            raise ValueError(f"endpoint must be one of {', '.join(_ENDPOINTS)}")
+        check_filters(self.model, self.mode, self.endpoint)
         if not isinstance(self.times, int) or isinstance(self.times, bool) or self.times < 1:
             raise ValueError("times must be a positive integer")
         if not isinstance(self.after, int) or isinstance(self.after, bool) or not 0 <= self.after <= 10_000:
             raise ValueError("after must be an integer from 0 to 10000")
         if not isinstance(self.delay_ms, int) or not 0 <= self.delay_ms <= MAX_DELAY_MS:
             raise ValueError(f"delay_ms must be an integer from 0 to {MAX_DELAY_MS}")
+        wait = self.retry_after_ms
+        if wait is not None and (not isinstance(wait, int) or isinstance(wait, bool) or not 0 <= wait <= MAX_DELAY_MS):
+            raise ValueError(f"retry_after_ms must be an integer from 0 to {MAX_DELAY_MS} (or None)")
 
     @property
     def spec(self) -> ErrorSpec | None:
@@ -56,7 +60,8 @@ class FailureRule:
     @property
     def injection(self) -> Injection:
         """What one firing of this rule injects."""
-        return Injection(self.spec, self.fault, self.delay_ms, f"rule:{self.error or self.fault or 'delay'}")
+        source = f"rule:{self.error or self.fault or 'delay'}"
+        return Injection(self.spec, self.fault, self.delay_ms, source, self.retry_after_ms)
 
     def matches(self, endpoint: str, model: str | None, mode: str | None) -> tuple[bool, str]:
         """Whether a request matches, and if not, the first reason why not."""
@@ -79,6 +84,8 @@ class FailureRule:
             "fault": self.fault,
             "delay_ms": self.delay_ms,
             "after": self.after,
+            "retry_after_ms": self.retry_after_ms,
+            "required": self.required,
         }
 
 

@@ -36,7 +36,9 @@ class ReplayRoute:
         injection = self.steps.injection(turn.rule, prefs)
         message = None
         if injection.error is not None:
-            reply, message = self.steps.injected_reply(injection.error, injection.source, request_id)
+            reply, message = self.steps.injected_reply(
+                injection.error, injection.source, request_id, injection.retry_after_ms
+            )
         elif not found.matching:
             message = found.miss
             reply = self.steps.refusal(ApiError("not_found", message), request_id)

@@ -104,10 +104,16 @@ class EngineSteps:
         """A refused request's answer in the dialect's shape (a state outage asks for a longer wait)."""
         return self.dialect.error(error, retry_after_ms(error, self.settings.retry_after_ms), request_id)
 
-    def injected_reply(self, spec: ErrorSpec, source: str | None, request_id: str) -> tuple[Outgoing, str]:
-        """An injected error's answer, worded to say it was injected, and its message for the journal."""
+    def injected_reply(
+        self, spec: ErrorSpec, source: str | None, request_id: str, wait_ms: int | None = None
+    ) -> tuple[Outgoing, str]:
+        """An injected error's answer, worded to say it was injected, and its message for the journal.
+
+        `wait_ms` is the rule's own retry hint (None: the `retry_after_ms` setting).
+        """
         refused = injected_error(spec, source)
-        return self.dialect.error(refused, self.settings.retry_after_ms, request_id), refused.message
+        wait = self.settings.retry_after_ms if wait_ms is None else wait_ms
+        return self.dialect.error(refused, wait, request_id), refused.message
 
     def journaled(
         self,

@@ -12,6 +12,7 @@ from mockserver.contract.errors import ApiError
 from mockserver.contract.injection.prefer import Preferences
 from mockserver.contract.jobs.ids import decode_task_id
 from mockserver.contract.jobs.lifecycle import JobView, Task
+from mockserver.contract.jobs.stuck_clock import StuckClockWatch
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.routes.paths import content_path
 from mockserver.contract.routes.steps import EngineSteps, sample_video
@@ -27,6 +28,8 @@ class TaskRoutes:
     def __init__(self, steps: EngineSteps) -> None:
         """The task routes over `steps`: the engine's state, clock, settings and shared steps."""
         self.steps = steps
+        # Refuses endless polls of a time-lifecycle job on a manual clock (mockserver.contract.jobs.stuck_clock).
+        self._stuck_clock = StuckClockWatch()
 
     def find_task(self, task_id: str) -> Task | None:
         """The task with this id as it stands now (on shared state: the current epoch and record)."""
@@ -98,10 +101,13 @@ class TaskRoutes:
             injection = self.steps.injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                reply, message = self.steps.injected_reply(injection.error, injected, request_id)
+                reply, message = self.steps.injected_reply(
+                    injection.error, injected, request_id, injection.retry_after_ms
+                )
             else:
                 now = self.steps.clock.now() + turn.clock_offset
                 view = self.steps.state.change_task(task, lambda polled: polled.poll(now))
+                self._stuck_clock.check(self.steps.clock, task, view, now)
                 reply = self._job_reply(route, self._facts(task, view, request.base_url))
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
@@ -132,7 +138,9 @@ class TaskRoutes:
         injection = self.steps.injection(None, prefs)
         message = None
         if injection.error is not None:
-            reply, message = self.steps.injected_reply(injection.error, injection.source, request_id)
+            reply, message = self.steps.injected_reply(
+                injection.error, injection.source, request_id, injection.retry_after_ms
+            )
         else:
             reply = Outgoing(200, {}, b"")  # its status and delay are all the journal entry needs yet
         reply.fault, reply.delay_ms, reply.task_id = injection.fault, injection.delay_ms, task_id
@@ -187,7 +195,9 @@ class TaskRoutes:
                 injection = self.steps.injection(self.steps.begin("content", model, mode).rule, prefs)
                 injected = injection.source
                 if injection.error is not None:
-                    reply, message = self.steps.injected_reply(injection.error, injected, request_id)
+                    reply, message = self.steps.injected_reply(
+                        injection.error, injected, request_id, injection.retry_after_ms
+                    )
                 else:
                     reply = video_answer(sample_video(), headers.get("range"), self.steps.dialect, request_id)
                 reply.fault, reply.delay_ms = injection.fault, injection.delay_ms

@@ -62,6 +62,7 @@ class StateUnavailable(ApiError):
     """The shared state cannot be reached (down or too slow): a 503 the client may retry."""
 
     def __init__(self, detail: str) -> None:
+        self.detail = detail[:160]  # what went wrong, for the command's one line at start-up
         super().__init__(
             "state_unavailable",
             f"The mock's shared state is unreachable ({detail[:160]}); retry shortly.",

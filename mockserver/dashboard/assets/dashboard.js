@@ -166,16 +166,32 @@
     setText(row.cells.outcome, task.outcome);
     const final = task.status === "completed" || task.status === "failed";
     for (const button of row.buttons) button.disabled = final;
-    const path = task.video_path;
-    if (!row.video && typeof path === "string" && path.startsWith("/v1/video/generations/")) {
+    // The admin API's preview, never the API's download: the page observes, it never uses up a
+    // queued content failure or adds to the journal.
+    const path = task.preview_path;
+    if (!row.video && typeof path === "string" && path.startsWith("/__mock/tasks/")) {
       const video = el("video");
-      video.src = path;
       video.controls = true;
       video.muted = true;
       video.preload = "metadata";
       video.playsInline = true;
       row.cells.video.append(video);
       row.video = video;
+      showPreview(video, path);
+    }
+  }
+
+  // A <video> cannot send the admin token header: with a token, fetch the video and play it from memory.
+  async function showPreview(video, path) {
+    if (!token) {
+      video.src = path;
+      return;
+    }
+    try {
+      const response = await fetch(path, { headers: { "X-Mock-Admin-Token": token }, cache: "no-store", credentials: "omit" });
+      if (response.ok) video.src = URL.createObjectURL(await response.blob());
+    } catch {
+      // no preview; the rest of the page goes on
     }
   }
 
