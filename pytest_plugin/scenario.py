@@ -3,11 +3,13 @@
 A scenario says, for each endpoint (`create`, `poll`, `content`), how the fake answers its
 1st, 2nd, … request (`Step`: normal, a catalogue error, a network fault or a delay; after
 the script, every request is answered normally), and how the 1st, 2nd, … created job ends
-(`JobEnd`; later jobs complete after two polls). Playing it queues failure rules by position
-(`after=`) and job plans on a `MockControl`: the same core mechanisms as `queue_failure` and
-`plan_job`, so the journal shows each scripted answer (`injected="rule:503"`).
+(`JobEnd`; later jobs complete after two polls), and optionally a per-token concurrency cap
+(new-api's 429 `token_concurrency_limit_reached` while a token has that many tasks in flight).
+Playing it queues failure rules by position (`after=`) and job plans on a `MockControl`: the
+same core mechanisms as `queue_failure` and `plan_job`, so the journal shows each scripted
+answer (`injected="rule:503"`); a cap is set with `set_token_concurrency` for the block.
 
-    Scenario.parse("create: 503 then ok; poll: ok, reset then ok; job 1: fails generation_failed")
+    Scenario.parse("create: 503 then ok; poll: ok, reset then ok; job 1: fails generation_failed; cap: 1 per token")
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ _DELAY = re.compile(r"^delay (\d+)ms$")
 _COMPLETES = re.compile(r"^completes after (\d+) polls?$")
 _FAILS = re.compile(rf"^fails {re.escape(FAILURE_CODE)}(?: after (\d+) polls?)?$")
 _TIMES_OUT = re.compile(r"^times out(?: after (\d+) polls?)?$")
+_CAP = re.compile(r"^(\d+) per token$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +176,8 @@ def _steps(value: Iterable[Step]) -> tuple[Step, ...]:
 
 @dataclass(frozen=True)
 class Scenario:
-    """The script for each endpoint's 1st, 2nd, … request, and the ends of the 1st, 2nd, … created job.
+    """The script for each endpoint's 1st, 2nd, … request, the ends of the 1st, 2nd, … created job,
+    and the tasks one token may have in flight (`token_concurrency`; 0, the normal: no cap).
 
     Equal scenarios play the same: trailing normal steps and jobs are dropped when built.
     """
@@ -182,6 +186,7 @@ class Scenario:
     poll: tuple[Step, ...] = ()
     content: tuple[Step, ...] = ()
     jobs: tuple[JobEnd, ...] = field(default=())
+    token_concurrency: int = 0
 
     def __post_init__(self) -> None:
         for endpoint in ENDPOINTS:
@@ -194,6 +199,9 @@ class Scenario:
         while jobs and jobs[-1].normal:
             jobs = jobs[:-1]
         object.__setattr__(self, "jobs", jobs)
+        cap = self.token_concurrency
+        if not isinstance(cap, int) or isinstance(cap, bool) or not 0 <= cap <= MAX_SCRIPT:
+            raise ValueError(f"token_concurrency must be an integer from 0 (no cap) to {MAX_SCRIPT}")
 
     def script(self, endpoint: ScriptedEndpoint) -> tuple[Step, ...]:
         """The steps for `endpoint`'s requests, first request first."""
@@ -207,8 +215,8 @@ class Scenario:
 
     @property
     def normal(self) -> bool:
-        """Whether nothing is scripted: every request normal, every job completes after the default polls."""
-        return not self.misbehaving and not self.jobs
+        """Whether nothing is scripted: every request normal, every job completes after the default polls, no cap."""
+        return not self.misbehaving and not self.jobs and not self.token_concurrency
 
     def rules(self) -> list[FailureRule]:
         """The failure rules that play the scripts: a run of normal steps becomes the next rule's `after`."""
@@ -232,13 +240,15 @@ class Scenario:
         return [end.plan() for end in self.jobs]
 
     def apply(self, control: MockControl) -> None:
-        """Queue this scenario's rules and plans on `control` behind whatever is queued already."""
+        """Queue this scenario's rules and plans on `control` behind whatever is queued already; set its cap."""
         if control.engine.settings.lifecycle != "step" and any(end.polls != DEFAULT_STEPS for end in self.jobs):
             raise ValueError("a job's poll count needs the step lifecycle (lifecycle='step', the fixtures' default)")
         for rule in self.rules():
             control.engine.state.add_failure(rule)
         for plan in self.plans():
             control.engine.state.add_job_plan(plan)
+        if self.token_concurrency:
+            control.set_token_concurrency(self.token_concurrency)
 
     @classmethod
     def parse(cls, story: str) -> Scenario:
@@ -248,6 +258,7 @@ class Scenario:
             text = text[len("Scenario(") : -1]
         scripts: dict[str, tuple[Step, ...]] = {}
         jobs: dict[int, JobEnd] = {}
+        cap = 0
         for part in filter(None, (p.strip() for p in text.split(";"))):
             if part == "all ok":
                 continue
@@ -262,12 +273,19 @@ class Scenario:
                 scripts[head] = tuple(Step.parse(w) for w in words.split(","))
             elif re.fullmatch(r"job \d+", head):
                 jobs[int(head.split()[1])] = JobEnd.parse(tail)
+            elif head == "cap":
+                per_token = _CAP.match(tail.strip())
+                if per_token is None:
+                    raise ValueError(f"not a cap: {tail.strip()[:80]!r}; say 'cap: N per token'")
+                cap = int(per_token.group(1))
             else:
-                raise ValueError(f"unknown part {head[:40]!r}; expected one of {', '.join(ENDPOINTS)} or 'job N'")
+                raise ValueError(
+                    f"unknown part {head[:40]!r}; expected one of {', '.join(ENDPOINTS)}, 'job N' or 'cap'"
+                )
         if jobs and (min(jobs) < 1 or max(jobs) > MAX_SCRIPT):
             raise ValueError(f"jobs are numbered from 1 to {MAX_SCRIPT}")
         ends = tuple(jobs.get(n, JobEnd()) for n in range(1, max(jobs, default=0) + 1))
-        return cls(scripts.get("create", ()), scripts.get("poll", ()), scripts.get("content", ()), ends)
+        return cls(scripts.get("create", ()), scripts.get("poll", ()), scripts.get("content", ()), ends, cap)
 
     def story(self) -> str:
         """One line: `create: 503 then ok; poll: ok, reset then ok; job 1: fails generation_failed`."""
@@ -277,6 +295,7 @@ class Scenario:
             if self.script(endpoint)
         ]
         parts += [f"job {n}: {end}" for n, end in enumerate(self.jobs, 1)]
+        parts += [f"cap: {self.token_concurrency} per token"] if self.token_concurrency else []
         return "; ".join(parts) or "all ok"
 
     def __repr__(self) -> str:
@@ -290,12 +309,15 @@ class Scenario:
 def playing(control: MockControl, scenario: Scenario) -> Iterator[Scenario]:
     """Reset the fake (`control.reset()`), queue `scenario`, and drop what is left of it on exit.
 
+    A scenario's cap holds for the block; the cap set before it is back afterwards.
+
     Tasks and the journal outlive the block, for inspection. An exception leaving the block
     gets a note naming the scenario.
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"play() takes a Scenario, got {type(scenario).__name__}")
     control.reset()
+    cap_before = control.token_concurrency
     scenario.apply(control)
     try:
         yield scenario
@@ -305,3 +327,5 @@ def playing(control: MockControl, scenario: Scenario) -> Iterator[Scenario]:
     finally:
         control.engine.state.clear_failures()
         control.engine.state.clear_job_plans()
+        if scenario.token_concurrency:
+            control.set_token_concurrency(cap_before)
