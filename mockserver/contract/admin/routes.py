@@ -28,6 +28,10 @@ _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Admin paths every worker answers alike with in-memory state (what tests steer is not in them):
 #: the settings and the clock (no worker's clock can be moved while writes are refused).
 _SAME_ON_EVERY_WORKER = frozenset({f"{ADMIN_PREFIX}config", f"{ADMIN_PREFIX}clock"})
+#: The header that carries the admin token (`VIDU_MOCK_ADMIN_TOKEN`).
+ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"  # noqa: S105  # a header's name, not a secret
+#: Open to every caller (no data in it), so a container's health check or a load balancer needs no token.
+HEALTH_PATH = f"{ADMIN_PREFIX}health"
 #: How many of the newest tasks `GET /__mock/tasks` lists (the store may hold 100 000).
 TASK_LIST_LIMIT = 200
 DASHBOARD_PATHS = frozenset(
@@ -56,7 +60,7 @@ def _is_loopback(address: str | None) -> bool:
 def _refusal(engine: ContractEngine, request: Incoming, headers: dict[str, str]) -> ApiError | None:
     token = engine.settings.admin_token
     if token:
-        if not hmac.compare_digest(headers.get("x-mock-admin-token", ""), token):
+        if not hmac.compare_digest(headers.get(ADMIN_TOKEN_HEADER.lower(), ""), token):
             return ApiError("admin_forbidden", "The admin API needs the X-Mock-Admin-Token header.")
     elif not _is_loopback(request.remote_addr):
         return ApiError(
@@ -102,6 +106,8 @@ def handle_admin(
 ) -> Outgoing:
     """Serve one admin request (see "Run it locally" in README.md)."""
     method, path = request.method.upper(), request.path.rstrip("/")
+    if path == HEALTH_PATH:
+        return _health(engine, method)
     refusal = _refusal(engine, request, headers)
     if page is not None and path in DASHBOARD_PATHS and (refusal is None or engine.settings.admin_token):
         # With a token set, anyone gets the page without data: it asks for the token.
@@ -180,6 +186,15 @@ def handle_admin(
     if match:
         return _task_action(control, asked, match.group(1), request)
     raise ApiError("not_found", f"No admin endpoint at {path[:200]!r}.")
+
+
+def _health(engine: ContractEngine, method: str) -> Outgoing:
+    """200 while the mock can answer; with shared state, only while that state answers too (else its 503)."""
+    if method not in _READS:
+        raise _not_allowed(method, "GET")
+    if engine.state.shared:
+        engine.state.refresh()  # raises StateUnavailable (a 503) when Redis is away
+    return json_reply(200, {"status": "ok"})
 
 
 def _task_action(control: MockControl, method: str, task_id: str, request: Incoming) -> Outgoing:
