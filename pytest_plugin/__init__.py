@@ -15,6 +15,7 @@ if _typing.TYPE_CHECKING:
     from mockserver.contract.admin.control import MockControl
     from mockserver.contract.settings import Settings
     from pytest_plugin.admin_client import AdminClient
+    from pytest_plugin.client_seam import HangsForeverError
     from pytest_plugin.options import DEFAULT_SETTINGS, FakeOptions
     from pytest_plugin.url_scope import DEFAULT_URL, ApiScope
     from pytest_plugin.video_api import RecordedDelay, VideoAPI
@@ -26,6 +27,7 @@ __all__ = [
     "DEFAULT_URL",
     "ApiScope",
     "FakeOptions",
+    "HangsForeverError",
     "MockControl",
     "RecordedDelay",
     "Settings",
@@ -40,6 +42,7 @@ _HOMES = {
     "DEFAULT_URL": "pytest_plugin.url_scope",
     "ApiScope": "pytest_plugin.url_scope",
     "FakeOptions": "pytest_plugin.options",
+    "HangsForeverError": "pytest_plugin.client_seam",
     "MockControl": "mockserver.contract.admin.control",
     "RecordedDelay": "pytest_plugin.video_api",
     "Settings": "mockserver.contract.settings",
