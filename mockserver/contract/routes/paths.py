@@ -15,6 +15,7 @@ from typing import Literal, get_args
 
 from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
 from mockserver.contract.dialects import Route
+from mockserver.contract.vidu.paths import vidu_endpoint_of
 
 __all__ = ["API_PATH", "ENDPOINTS", "ApiPath", "Endpoint", "api_path", "content_path", "endpoint_of"]
 
@@ -67,7 +68,18 @@ def api_path(path: str) -> ApiPath | None:
 def endpoint_of(method: str, path: str) -> tuple[Endpoint, str | None]:
     """`(endpoint, task_id)` for a request: `create`, `poll`, `content`, or `other` (a path or method off the API)."""
     target = api_path(path)
-    if target is None or not target.allows(method):
+    if target is None:
+        endpoint, task_id = vidu_endpoint_of(method, path)  # Vidu's own API (the `vidu` dialect)
+        return (
+            "create"
+            if endpoint == "create"
+            else "poll"
+            if endpoint == "poll"
+            else "content"
+            if endpoint == "content"
+            else "other"
+        ), task_id
+    if not target.allows(method):
         return "other", None
     return target.endpoint, target.task_id
 
