@@ -37,6 +37,7 @@ class Where:
 
     base_url: str
     path: str
+    query: str = ""  # the raw query string, for the routes that read one (Vidu's task list)
 
 
 LET_THROUGH = "let-through"  # `VideoAPI.where`: a URL under a base URL named as real (sent untouched)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import httpx
 
 from mockserver.contract.routes.paths import API_PATH
+from mockserver.contract.vidu.paths import VIDU_API_PATH
 
 __all__ = ["DEFAULT_URL", "ApiScope"]
 
@@ -15,8 +16,9 @@ __all__ = ["DEFAULT_URL", "ApiScope"]
 DEFAULT_URL = "https://vidu-mock.test"
 
 # Any prefix (a gateway's `/vidu`), then the API paths: create, poll and video download, on
-# `/v1/video/generations` and on the OpenAI-style family (`POST /v1/videos`, `/v1/videos/{task_id}`, its remix).
-_API_PATH = re.compile(rf"^(?P<prefix>(?:/[^/]+)*?)(?P<api>{API_PATH})$")
+# `/v1/video/generations` and on the OpenAI-style family (`POST /v1/videos`, `/v1/videos/{task_id}`, its remix),
+# and Vidu's own `/ent/v2/...` (the `vidu` dialect).
+_API_PATH = re.compile(rf"^(?P<prefix>(?:/[^/]+)*?)(?P<api>{API_PATH}|{VIDU_API_PATH})$")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ WRITES: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
         {"error": 503},
         ("error", "times", "model", "mode", "endpoint", "fault", "delay_ms", "after", "retry_after_ms", "required"),
     ),
-    ("POST", "jobs", {"outcome": "fail"}, ("outcome", "polls")),
+    ("POST", "jobs", {"outcome": "fail"}, ("outcome", "polls", "reason")),
     ("POST", "clock", {"advance": 1}, ("advance",)),
     ("POST", "tasks/{task}", {"action": "advance"}, ("action", "status")),
     ("POST", "reset", {}, ()),

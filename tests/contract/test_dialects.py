@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver.contract import ContractEngine, Incoming, ManualClock, MockControl, Outgoing, Router, Settings
-from mockserver.contract.dialects import DIALECT_NAMES
+from mockserver.contract.data.catalogue import GATEWAY_DIALECTS
 from pytest_plugin.strategies import InvalidRequest, create_requests, invalid_create_requests
 from tests.support.contract_checks import assert_dialect_conforms
 
@@ -239,15 +239,20 @@ def outcome(dialect: str, body: Any) -> tuple[int, str | None]:
 @settings(max_examples=60)
 @given(st.one_of(create_requests(), invalid_create_requests().map(lambda case: case.body)))
 def test_both_dialects_accept_and_refuse_the_same_bodies(body: Any) -> None:
-    statuses = {dialect: outcome(dialect, body)[0] for dialect in DIALECT_NAMES}
-    assert len(set(statuses.values())) == 1, statuses
+    outcomes = {dialect: outcome(dialect, body) for dialect in GATEWAY_DIALECTS}
+    # new-api's routing middleware refuses a model it has no channel for before the task layer,
+    # as 503 model_not_found (see the next test); that is a refusal all the same.
+    statuses = {d: 4 if code == "model_not_found" else status for d, (status, code) in outcomes.items()}
+    assert len(set(statuses.values())) == 1, outcomes
 
 
 @settings(max_examples=60)
 @given(invalid_create_requests())
 def test_new_api_task_errors_carry_the_same_code(case: InvalidRequest) -> None:
     status, code = outcome("new-api", case.body)
-    if case.param != "model":  # model problems are the routing middleware's (503 model_not_found, or code "")
+    # Model problems are the routing middleware's (503 model_not_found, or code ""), and so is a
+    # JSON null: Go decodes it into an empty request, whose model the middleware finds empty.
+    if case.param != "model" and case.body is not None:
         assert (status, code) == (case.status // 100, case.code)
 
 

@@ -23,6 +23,7 @@ from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.routes.engine import ContractEngine
 from mockserver.contract.routes.paths import content_path
 from mockserver.contract.routes.steps import sample_video
+from mockserver.contract.vidu.data import MEDIA, STATES
 
 _TASK = re.compile(rf"^{re.escape(ADMIN_PREFIX)}tasks/({TASK_ID_PATTERN.removeprefix('^').removesuffix('$')})$")
 #: A completed task's video for the dashboard's preview: not journalled, and no rule is used up.
@@ -66,8 +67,17 @@ def _refusal(engine: ContractEngine, request: Incoming, headers: dict[str, str])
     return None
 
 
-def task_json(task: Task, view: JobView) -> dict[str, Any]:
-    """One task as `GET /__mock/tasks` lists it (the video as a path on this server once completed)."""
+def task_json(task: Task, view: JobView, dialect: str = "uniall") -> dict[str, Any]:
+    """One task as `GET /__mock/tasks` lists it (the video as a path on this server once completed).
+
+    In the `vidu` dialect it adds `state` (Vidu's name for the status) and the video is Vidu's media link.
+    """
+    if dialect == "vidu":
+        video = f"{MEDIA}/{task.id}.mp4"
+        return task_json(task, view) | {
+            "state": STATES[view.status],
+            "video_path": video if view.status == "completed" else None,
+        }
     return {
         "id": task.id,
         "model": task.model,
@@ -198,7 +208,9 @@ def handle_admin(
             raise _not_allowed(asked, "GET")
         newest, total = control.newest_tasks(TASK_LIST_LIMIT)
         now = control.now()
-        return json_reply(200, {"tasks": [task_json(task, task.view(now)) for task in newest], "total": total})
+        dialect = control.engine.settings.dialect
+        tasks = [task_json(task, task.view(now), dialect) for task in newest]
+        return json_reply(200, {"tasks": tasks, "total": total})
     match = _TASK.match(path)
     if match:
         return _task_action(control, asked, match.group(1), request)

@@ -296,7 +296,12 @@ def created_task_id(body: bytes) -> str | None:
 
 
 def video_url_in(answer: Any) -> str | None:
-    """The first video URL in a poll's answer (`video_url`, `result_url` or `url`, depth first), or None."""
+    """The first video URL in a poll's answer (`video_url`, `result_url` or `url`, depth first), or None.
+
+    Lists are searched too: Vidu's poll puts it in `creations[0].url`.
+    """
+    if isinstance(answer, list):
+        return next((found for item in answer if (found := video_url_in(item))), None)
     if isinstance(answer, dict):
         for key in _VIDEO_URL_KEYS:
             value = answer.get(key)

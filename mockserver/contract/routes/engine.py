@@ -13,6 +13,7 @@ share (`EngineSteps`, routes/steps.py); `_route` picks one with the path classif
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
 from mockserver.contract.errors import ApiError
@@ -35,6 +36,9 @@ from mockserver.contract.state.journal import Journal
 from mockserver.contract.state.memory import MemoryState
 from mockserver.contract.state.protocol import MockState
 from mockserver.contract.state.store import TaskStore
+from mockserver.contract.vidu.records import ViduRecords
+from mockserver.contract.vidu.routes import ViduRoutes
+from mockserver.contract.vidu.watch import StateWatch
 
 __all__ = ["ContractEngine", "sample_video", "video_url"]
 
@@ -62,6 +66,7 @@ class ContractEngine(EngineSteps):
         self.create_route = CreateRoute(self, self.concurrency)
         self.remix_route = RemixRoute(self, self.create_route, self.task_routes)
         self.replay_route = ReplayRoute(self)
+        self.vidu_routes = ViduRoutes(self, self.create_route, self.task_routes)
 
     # -- entry point -------------------------------------------------------------------
     def handle(self, request: Incoming) -> Outgoing:
@@ -91,10 +96,26 @@ class ContractEngine(EngineSteps):
             self._rng = random.Random(self.settings.seed)
             if self.replay is not None:
                 self.replay.reset()
+            self.vidu_routes.reset()
 
     def find_task(self, task_id: str) -> Task | None:
         """The task with this id as it stands now (on shared state: the current epoch and record)."""
         return self.task_routes.find_task(task_id)
+
+    # -- Vidu's own API: the hooks its callbacks build on (contract/vidu/routes.py) ------
+    @property
+    def vidu_watch(self) -> StateWatch:
+        """Where each Vidu state change an answer shows is reported (add listeners to `.listeners`)."""
+        return self.vidu_routes.watch
+
+    @property
+    def vidu_records(self) -> ViduRecords:
+        """What each Vidu task's answers echo (its request, credits, `callback_url`)."""
+        return self.vidu_routes.records
+
+    def vidu_poll_body(self, task_id: str, base_url: str) -> dict[str, Any] | None:
+        """The poll body of `task_id` now, as `GET /ent/v2/tasks/{id}/creations` answers it (no poll counted)."""
+        return self.vidu_routes.poll_body(task_id, base_url)
 
     # -- the in-memory state's parts, for tests and benchmarks that look inside -----------
     def _memory(self) -> MemoryState:
@@ -126,6 +147,8 @@ class ContractEngine(EngineSteps):
     def _route(self, request: Incoming, headers: dict[str, str], prefs: Preferences, request_id: str) -> Outgoing:
         if self.replay is not None:  # a recording answers instead of the contract (docs/recordings.md)
             return self.replay_route.answer(self.replay, request, headers, prefs, request_id)
+        if self.settings.dialect == "vidu":  # Vidu's own API: its routes only (contract/vidu/)
+            return self.vidu_routes.handle(request, headers, prefs, request_id)
         method = request.method.upper()
         target = api_path(request.path)
         if target is None:

@@ -17,6 +17,7 @@ from typing import Literal, get_args
 
 from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
 from mockserver.contract.dialects import Route
+from mockserver.contract.vidu.paths import vidu_endpoint_of
 
 __all__ = ["API_PATH", "ENDPOINTS", "ApiPath", "Endpoint", "api_path", "content_path", "endpoint_of"]
 
@@ -80,7 +81,18 @@ def endpoint_of(method: str, path: str) -> tuple[Endpoint, str | None]:
     A create's task is the one it makes (its answer tells it), so a remix's origin is not returned.
     """
     target = api_path(path)
-    if target is None or not target.allows(method):
+    if target is None:
+        endpoint, task_id = vidu_endpoint_of(method, path)  # Vidu's own API (the `vidu` dialect)
+        return (
+            "create"
+            if endpoint == "create"
+            else "poll"
+            if endpoint == "poll"
+            else "content"
+            if endpoint == "content"
+            else "other"
+        ), task_id
+    if not target.allows(method):
         return "other", None
     return target.endpoint, None if target.creates else target.task_id
 
