@@ -7,12 +7,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from mockserver.contract.data.catalogue import DIALECT_NAMES
+from mockserver.contract.data.catalogue import GATEWAY_DIALECTS
 from pytest_plugin import VideoAPI
 
 API_BASE = "https://video-gateway.example.test"
 AUTH = {"Authorization": "Bearer sk-test"}
-DIALECTS = [pytest.param(d, marks=pytest.mark.video_api(base_url=API_BASE, dialect=d), id=d) for d in DIALECT_NAMES]
+DIALECTS = [pytest.param(d, marks=pytest.mark.video_api(base_url=API_BASE, dialect=d), id=d) for d in GATEWAY_DIALECTS]
 UNMARSHAL = "json: cannot unmarshal object into Go struct field TaskSubmitReq.input_reference of type string"
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import openai
 import pytest
 
-from mockserver.contract.data.catalogue import DIALECT_NAMES
+from mockserver.contract.data.catalogue import GATEWAY_DIALECTS
 from pytest_plugin import VideoAPI, VideoServer
 
 USER_BASE = "https://video-gateway.example.test/vidu/v1"
-DIALECTS = [pytest.param(d, marks=pytest.mark.video_api(dialect=d), id=d) for d in DIALECT_NAMES]
+DIALECTS = [pytest.param(d, marks=pytest.mark.video_api(dialect=d), id=d) for d in GATEWAY_DIALECTS]
 # An unknown origin: ResolveOriginTask's 400 (relay/relay_task.go) in new-api, our 404 in uniall.
 UNKNOWN_ORIGIN = {
     "new-api": (400, {"code": "task_not_exist", "message": "task_origin_not_exist", "data": None}),

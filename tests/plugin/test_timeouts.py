@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from mockserver.contract.data.catalogue import DIALECT_NAMES
+from mockserver.contract.data.catalogue import GATEWAY_DIALECTS
 from mockserver.contract.data.schemas import schema_validator
 from mockserver.contract.dialects import dialect_named
 from pytest_plugin import VideoAPI
@@ -18,7 +18,7 @@ BODY = {"model": "viduq3p-720p", "prompt": "a fox"}
 REASON = "\u4efb\u52a1\u8d85\u65f6\uff0890\u5206\u949f\uff09"  # "task timed out (90 minutes)"
 DIALECTS = [
     pytest.param(d, marks=pytest.mark.video_api(base_url=API_BASE, dialect=d, task_timeout_minutes=90), id=d)
-    for d in DIALECT_NAMES
+    for d in GATEWAY_DIALECTS
 ]
 
 

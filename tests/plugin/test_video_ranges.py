@@ -5,12 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from mockserver.contract.data.catalogue import DIALECT_NAMES
+from mockserver.contract.data.catalogue import GATEWAY_DIALECTS
 from pytest_plugin import VideoServer
 from tests.support.video_ranges import assert_ranges_served
 
 API_BASE = "https://video-gateway.example.test"
-DIALECTS = [pytest.param(d, marks=pytest.mark.video_api(base_url=API_BASE, dialect=d), id=d) for d in DIALECT_NAMES]
+DIALECTS = [pytest.param(d, marks=pytest.mark.video_api(base_url=API_BASE, dialect=d), id=d) for d in GATEWAY_DIALECTS]
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

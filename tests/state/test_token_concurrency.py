@@ -11,7 +11,7 @@ import httpx
 import pytest
 import requests
 
-from mockserver.contract.data.catalogue import DIALECT_NAMES
+from mockserver.contract.data.catalogue import GATEWAY_DIALECTS
 from pytest_plugin import VideoAPI, VideoServer
 from tests.support.gunicorn_hosts import gunicorn_host
 from tests.support.redis_server import RedisServer
@@ -21,7 +21,7 @@ AUTH = {"Authorization": "Bearer sk-first"}
 BODY = {"model": "viduq3p-720p", "prompt": "a fox"}
 DIALECTS = [
     pytest.param(d, marks=pytest.mark.video_api(base_url=API_BASE, dialect=d, token_concurrency=1), id=d)
-    for d in DIALECT_NAMES
+    for d in GATEWAY_DIALECTS
 ]
 
 
