@@ -15,7 +15,7 @@ URL = "http://127.0.0.1:9/cb?x=1"
 TOKEN = "vda_secret"
 
 
-def render(task: Task, view: JobView) -> dict[str, Any]:
+def render(task: Task, view: JobView, base_url: str) -> dict[str, Any]:
     return {"id": task.id, "state": STATE_OF_STATUS.get(view.status, view.status)}
 
 

@@ -49,7 +49,8 @@ MAX_URL = 2048
 MAX_WATCHED = 10_000
 
 Outcome = Literal["delivered", "failed", "blocked", "dropped"]
-Render = Callable[[Task, JobView], dict[str, Any]]
+#: Builds the poll body of a task in a view, given the base URL the create came in on.
+Render = Callable[[Task, JobView, str], dict[str, Any]]
 
 
 @dataclass(slots=True)
@@ -109,6 +110,7 @@ class _Watch:
     task: Task
     url: str
     token: str = field(repr=False)
+    base_url: str = ""
     sent: list[CallbackState] = field(default_factory=list)
     held: list[Delivery] = field(default_factory=list)  # `processing` held back by `out_of_order`
 
@@ -128,10 +130,10 @@ class CallbackOutbox:
         self.changed = threading.Condition(self._lock)  # notified whenever a delivery is queued or settled
 
     # -- what the engine tells it ----------------------------------------------------------
-    def watch(self, task: Task, url: str, token: str) -> None:
+    def watch(self, task: Task, url: str, token: str, base_url: str = "") -> None:
         """Call `url` back on `task`'s state changes, signed with `token` (kept here, never sent or shown)."""
         with self._lock:
-            self._watched[task.id] = _Watch(task, url[:MAX_URL], token)
+            self._watched[task.id] = _Watch(task, url[:MAX_URL], token, base_url)
             while len(self._watched) > self._max_watched:
                 gone, _ = self._watched.popitem(last=False)
                 self.rules.forget_task(gone)
@@ -159,8 +161,8 @@ class CallbackOutbox:
                 if state in _FINAL and "processing" not in watch.sent:
                     # Vidu's tasks pass through `processing`: its delivery is owed even when nobody saw it.
                     processing = JobView("in_progress", max(1, min(view.progress, 99)))
-                    planned += self._plan(watch, "processing", render(watch.task, processing), now)
-                planned += self._plan(watch, state, render(watch.task, view), now)
+                    planned += self._plan(watch, "processing", render(watch.task, processing, watch.base_url), now)
+                planned += self._plan(watch, state, render(watch.task, view, watch.base_url), now)
             if planned:
                 self.changed.notify_all()
         return planned

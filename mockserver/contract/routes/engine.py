@@ -62,6 +62,7 @@ class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute):
         """Forget tasks, journal and queued failures, rewind the clock offset; ids issued before no longer resolve."""
         with self.lock:
             self.state.reset(self.clock)
+            self.callbacks.reset()
             self._rng = random.Random(self.settings.seed)
             if self.replay is not None:
                 self.replay.reset()
