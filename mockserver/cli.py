@@ -56,11 +56,13 @@ _HELP = {
     "allow_host": "a name besides 127.0.0.1, localhost and [::1] that clients reach the mock by (the Host header), "
     "e.g. a container or CI service alias; repeat it or separate names with commas; '*' for any name",
     "replay": "answer from the recordings in this folder (written by 'mockserver record'; docs/recordings.md)",
+    "callback_allow": "a host besides loopback that Vidu-dialect callbacks may be delivered to (callback_url); "
+    "repeat it or separate names with commas; a callback to any other host is journalled as blocked, never sent",
     "replay_match": "how a create matches a recording: 'exact' (the whole JSON body, default) or 'loose' "
     "(model and mode)",
 }
 # Flags that may be given more than once (their values add up).
-_REPEATABLE = frozenset({"allow_host"})
+_REPEATABLE = frozenset({"allow_host", "callback_allow"})
 
 
 def _version() -> str:

@@ -87,8 +87,6 @@ class Dialect(ABC):
     """A dialect: how the create answer, a polled job and an error look. Subclasses shape; rules stay shared."""
 
     name: DialectName
-    #: Whether a create's `callback_url` is called back on each state change (Vidu's own API only).
-    calls_back: bool = False
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockserver.contract.admin.callback_control import CallbackControl
 from mockserver.contract.data.catalogue import Status
 from mockserver.contract.injection.failures import Endpoint, FailureRule
 from mockserver.contract.injection.prefer import Fault
@@ -13,7 +14,7 @@ from mockserver.contract.routes.engine import ContractEngine
 from mockserver.contract.state.journal import JournalEntry
 
 
-class MockControl:
+class MockControl(CallbackControl):
     """Inspect and steer a running fake: journal, queued failures, task states and the clock."""
 
     def __init__(self, engine: ContractEngine) -> None:

@@ -47,6 +47,7 @@ _FINAL: frozenset[CallbackState] = frozenset({"success", "failed"})
 EXTRA_FIELD = ("vidu_mock_unknown_field", "a field this receiver has never seen")
 MAX_URL = 2048
 MAX_WATCHED = 10_000
+MAX_PLANNED_JOBS = 1_000
 
 Outcome = Literal["delivered", "failed", "blocked", "dropped"]
 #: Builds the poll body of a task in a view, given the base URL the create came in on.
@@ -124,6 +125,9 @@ class CallbackOutbox:
         self._queue: list[Delivery] = []
         self._records: deque[DeliveryRecord] = deque(maxlen=max(max_journal, 0))
         self._max_watched = max_watched
+        # Jobs created so far (calling-back dialects), and the faults planned by job number.
+        self._created = 0
+        self._plans: dict[int, list[CallbackRule]] = {}
         self._seq = 0
         self._number = 0
         self._lock = threading.RLock()
@@ -137,6 +141,39 @@ class CallbackOutbox:
             while len(self._watched) > self._max_watched:
                 gone, _ = self._watched.popitem(last=False)
                 self.rules.forget_task(gone)
+
+    def plan(self, rule: CallbackRule, job: int = 1) -> CallbackRule:
+        """Fault the callbacks of the `job`-th job created from now on (1: the next) with `rule`."""
+        if not isinstance(job, int) or isinstance(job, bool) or not 1 <= job <= MAX_PLANNED_JOBS:
+            raise ValueError(f"job must be an integer from 1 to {MAX_PLANNED_JOBS}")
+        if rule.task_id is not None:
+            raise ValueError("a planned rule binds to its job: it names no task_id")
+        with self._lock:
+            if sum(map(len, self._plans.values())) >= MAX_PLANNED_JOBS:
+                raise ValueError(f"at most {MAX_PLANNED_JOBS} callback faults may be planned")
+            self._plans.setdefault(self._created + job, []).append(rule)
+        return rule
+
+    def job_created(self) -> list[CallbackRule]:
+        """Count one created job and give up the faults planned for it."""
+        with self._lock:
+            self._created += 1
+            return self._plans.pop(self._created, [])
+
+    def planned(self) -> dict[int, list[CallbackRule]]:
+        """The faults planned, by job number counted from the next created job (1)."""
+        with self._lock:
+            return {number - self._created: list(rules) for number, rules in sorted(self._plans.items())}
+
+    def clear_plans(self) -> None:
+        """Forget the planned faults."""
+        with self._lock:
+            self._plans.clear()
+
+    @property
+    def watched(self) -> int:
+        """How many tasks are watched."""
+        return len(self._watched)
 
     def watching(self, task_id: str) -> bool:
         """Whether `task_id` has a callback URL."""
@@ -300,6 +337,8 @@ class CallbackOutbox:
         """Forget watched tasks, queued deliveries, rules and the journal."""
         with self._lock:
             self._watched.clear()
+            self._plans.clear()
+            self._created = 0
             self._queue.clear()
             self.rules.clear()
             self._records.clear()

@@ -42,7 +42,7 @@ def refusal(url: str, allowed: tuple[str, ...] = ()) -> str | None:
     host = _host(url)
     if host is None:
         return "the callback URL names no host"
-    if _is_loopback(host) or host in {a.rstrip(".").lower() for a in allowed}:
+    if _is_loopback(host) or host in {a.strip("[]").rstrip(".").lower() for a in allowed}:
         return None
     return (
         f"{host} is not a loopback address; callbacks go to other hosts only when named with "

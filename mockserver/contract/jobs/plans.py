@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, get_args
 
-from mockserver.contract.callbacks.faults import CallbackRule
 from mockserver.contract.jobs.lifecycle import DEFAULT_STEPS, MAX_STEPS, Outcome
 
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
@@ -23,14 +22,8 @@ class JobPlan:
 
     outcome: Outcome = "succeed"
     polls: int = DEFAULT_STEPS
-    #: What the job's callbacks do wrong (docs/callbacks.md); rules here name no task: they bind to this job.
-    callbacks: tuple[CallbackRule, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        rules = tuple(r if isinstance(r, CallbackRule) else CallbackRule(**r) for r in self.callbacks)
-        if any(r.task_id is not None for r in rules):
-            raise ValueError("a job plan's callback faults bind to its job: they name no task_id")
-        object.__setattr__(self, "callbacks", rules)
         if self.outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
         if not isinstance(self.polls, int) or isinstance(self.polls, bool) or not 1 <= self.polls <= MAX_STEPS:
@@ -38,10 +31,7 @@ class JobPlan:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready description of the plan."""
-        plan: dict[str, Any] = {"outcome": self.outcome, "polls": self.polls}
-        if self.callbacks:
-            plan["callbacks"] = [{k: v for k, v in r.to_json().items() if k != "task_id"} for r in self.callbacks]
-        return plan
+        return {"outcome": self.outcome, "polls": self.polls}
 
 
 class JobPlanQueue:

@@ -1,9 +1,9 @@
 """`CallbackSteps`: the engine's side of Vidu's task callbacks (docs/callbacks.md).
 
-A create whose body carries `callback_url`, in a dialect that calls back, has its task
-watched by the engine's `CallbackOutbox` with the token that created it; what the request
-asked for (`Prefer: callback=`) and its job plan's callback faults become rules bound to
-the task. Faces call `callbacks_due()` to take what is due, signed, and report back.
+A create in a dialect that calls back (`vidu`) whose body carries `callback_url` has its
+task watched by the engine's `CallbackOutbox` with the token that created it; what the
+request asked for (`Prefer: callback=`) and the faults planned for the job become rules
+bound to the task. Faces call `callbacks_due()` to take what is due, signed, and report back.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from mockserver.contract.jobs.lifecycle import JobView, Task
 from mockserver.contract.routes.steps import EngineSteps
 from mockserver.contract.routes.tasks import video_url
 
-__all__ = ["CallbackSteps", "callback_target"]
+__all__ = ["CALLING_DIALECTS", "CallbackSteps", "callback_target"]
+
+#: The dialects whose creates take a `callback_url` and are called back (Vidu's own API).
+CALLING_DIALECTS = frozenset({"vidu"})
 
 #: The poll route whose body a callback carries (Vidu: "the same structure as GET Generation").
 CALLBACK_ROUTE: Route = "generations"
@@ -40,29 +43,25 @@ def _token(headers: dict[str, str]) -> str:
 class CallbackSteps(EngineSteps):
     """Watches tasks created with a `callback_url` and renders the bodies their callbacks carry."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # A created job's planned callback faults, until `_created` binds them to its task.
-        self._plan_callbacks: dict[str, tuple[CallbackRule, ...]] = {}
+    @property
+    def calls_back(self) -> bool:
+        """Whether this engine's dialect calls a create's `callback_url` back."""
+        return self.settings.dialect in CALLING_DIALECTS
 
     def _watch_callback(
-        self,
-        task_id: str,
-        body: Any,
-        headers: dict[str, str],
-        base_url: str,
-        prefs: Preferences,
-        plan_rules: tuple[CallbackRule, ...] = (),
+        self, task_id: str, body: Any, headers: dict[str, str], base_url: str, prefs: Preferences
     ) -> None:
-        """Watch the task a create just made, if its body asks for callbacks and the dialect sends them."""
-        url = callback_target(body)
-        if url is None or not self.dialect.calls_back:
+        """After a create made `task_id`: use up the job's planned callback faults, and watch the task
+        when its body asks for callbacks (with `Prefer: callback=` and the plan as its own rules)."""
+        if not self.calls_back:
             return
-        task = self.state.local_task(task_id)
-        if task is None:
-            return  # a shared backend keeps records only: callbacks come from the process holding the task
         outbox = self.callbacks
-        for rule in (*plan_rules, *prefs.callbacks):
+        planned = outbox.job_created()  # "job 1" of a plan is the next created job, with a callback URL or not
+        url = callback_target(body)
+        task = self.state.local_task(task_id)
+        if url is None or task is None:
+            return  # a shared backend keeps records only: callbacks come from the process holding the task
+        for rule in (*planned, *prefs.callbacks):
             outbox.add_rule(CallbackRule(rule.fault, rule.state, rule.times, task_id, rule.delay_ms))
         outbox.watch(task, url, _token(headers), base_url)
 

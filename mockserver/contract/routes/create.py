@@ -22,12 +22,11 @@ from mockserver.contract.jobs.ids import encode_task_id
 from mockserver.contract.jobs.lifecycle import Outcome
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.requests.readers import read_create
-from mockserver.contract.routes.callback_steps import CallbackSteps
-from mockserver.contract.routes.steps import QUEUED
+from mockserver.contract.routes.steps import QUEUED, EngineSteps
 from mockserver.contract.state.protocol import Created, JournalFields, Turn
 
 
-class CreateRoute(CallbackSteps):
+class CreateRoute(EngineSteps):
     """Creates a task from a validated body, with injection, the journal and job plans."""
 
     def _create(
@@ -52,25 +51,10 @@ class CreateRoute(CallbackSteps):
 
             reply, fields, created = self._create_reply(request, headers, prefs, request_id, assume, route)
             if state.commit(guess, asked[0] if asked else None, self.clock.now(), fields, created):
-                return self._created(reply, fields, created, request, headers, prefs)
+                return reply
         take_turn = partial(self._begin, "create")
         reply, fields, created = self._create_reply(request, headers, prefs, request_id, take_turn, route)
         state.record(self.clock.now(), fields, created)
-        return self._created(reply, fields, created, request, headers, prefs)
-
-    def _created(
-        self,
-        reply: Outgoing,
-        fields: JournalFields,
-        created: Created | None,
-        request: Incoming,
-        headers: dict[str, str],
-        prefs: Preferences,
-    ) -> Outgoing:
-        """`reply`, once the task it made (if any) is watched for callbacks when its body asked for them."""
-        if created is not None:
-            planned = self._plan_callbacks.pop(created.task_id, ())
-            self._watch_callback(created.task_id, fields[3], headers, request.base_url, prefs, planned)
         return reply
 
     def _create_reply(
@@ -154,8 +138,6 @@ class CreateRoute(CallbackSteps):
         task.prompt = prompt
         if plan is not None:
             task.steps = plan.polls
-            if plan.callbacks:
-                self._plan_callbacks[task_id] = plan.callbacks  # bound to the task once it is watched
         self.state.add_task(task)
         # CONTRACT §1: the create response is always `queued`, even with zero job timings.
         return self.dialect.created_on(route, JobFacts.of(task, QUEUED))

@@ -19,6 +19,7 @@ from mockserver.contract.injection.failures import FailureQueue
 from mockserver.contract.injection.prefer import Preferences, parse_prefer
 from mockserver.contract.jobs.plans import JobPlanQueue
 from mockserver.contract.messages import Incoming, Outgoing, malformed_reply, new_request_id
+from mockserver.contract.routes.callback_steps import CallbackSteps
 from mockserver.contract.routes.create import CreateRoute
 from mockserver.contract.routes.replay import ReplayRoute
 from mockserver.contract.routes.steps import sample_video
@@ -34,7 +35,7 @@ _TASK_PATH = re.compile(rf"^(?:({re.escape(COLLECTION)})|{re.escape(VIDEOS)})/([
 _NO_PREFERENCES = Preferences()
 
 
-class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute):
+class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute, CallbackSteps):
     """The fake API: routes, validation, auth, injection, lifecycle and bounded state."""
 
     # -- entry point -------------------------------------------------------------------
