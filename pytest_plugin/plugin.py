@@ -15,6 +15,7 @@ import pytest
 # installed, so the fixtures import the fake (httpx, respx, JSON Schema, Flask) when used.
 if TYPE_CHECKING:
     from mockserver.contract.settings import Settings
+    from pytest_plugin.callback_receiver import CallbackReceiver
     from pytest_plugin.options import FakeOptions
     from pytest_plugin.video_api import VideoAPI
     from pytest_plugin.video_server import VideoServer, VideoServerPool
@@ -111,3 +112,24 @@ def video_server(
     server = video_server_factory.get(options.settings)
     server.reset(clock=new_clock(options.clock))
     return server
+
+
+@pytest.fixture
+def video_callbacks(request: pytest.FixtureRequest) -> Iterator[CallbackReceiver]:
+    """A receiver for Vidu's task callbacks: give `.url` as callback_url; `.deliveries`, `.wait_for`, `.assert_delivered`.
+
+    With video_server (or nothing: a subprocess) it listens on loopback; with video_api only,
+    its URL is faked and deliveries arrive without a socket. Signatures are checked with
+    `.token` (send it as `Authorization: Token ...`); `.fail_next(n)` answers 500 to the next n.
+    """
+    from pytest_plugin.callback_receiver import CallbackReceiver
+
+    receiver = CallbackReceiver()
+    if "video_server" in request.fixturenames:
+        request.getfixturevalue("video_server").receive_callbacks(receiver)
+    elif "video_api" in request.fixturenames:
+        request.getfixturevalue("video_api").receive_callbacks(receiver)
+    else:
+        receiver.serve()
+    with receiver:
+        yield receiver

@@ -23,6 +23,8 @@ from mockserver.contract.jobs.clock import Clock
 from mockserver.contract.routes.engine import ContractEngine
 from mockserver.contract.routes.router import Router
 from mockserver.contract.settings import Settings
+from pytest_plugin.callback_delivery import CallbackDriver, deliver_in_process
+from pytest_plugin.callback_receiver import CallbackReceiver
 from pytest_plugin.fake_host_guard import guard_fake_host, release_fake_host
 from pytest_plugin.httpx_bridge import to_incoming, to_response
 from pytest_plugin.options import DEFAULT_SETTINGS, new_clock
@@ -79,6 +81,7 @@ class VideoAPI(MockControl):
         self._extra_mockers: list[Any] = []
         self._active = False
         self._let_through: list[ApiScope] = []
+        self.callback_receivers: list[CallbackReceiver] = []
 
     @property
     def url(self) -> str:
@@ -101,6 +104,20 @@ class VideoAPI(MockControl):
         The `video_api` fixture does this for `video_server.url` when a test uses both.
         """
         self._let_through.append(ApiScope(base_url))
+
+    def receive_callbacks(self, receiver: CallbackReceiver) -> CallbackReceiver:
+        """Deliver callbacks to `receiver.fake_url` straight into `receiver` (no socket); returns it."""
+        self.callback_receivers.append(receiver)
+        receiver.driver = CallbackDriver(self, self.deliver_callbacks)
+        return receiver
+
+    def deliver_callbacks(self) -> int:
+        """Deliver the callbacks due now (on this fake's clock); how many were taken (docs/callbacks.md).
+
+        Called before each request this fake answers and whenever a receiver is read, so a
+        delivery never holds up an answer.
+        """
+        return deliver_in_process(self.engine, self.callback_receivers)
 
     def start(self) -> VideoAPI:
         """Start intercepting httpx (and httpx2) clients; returns self."""
@@ -173,6 +190,8 @@ class VideoAPI(MockControl):
         where = self.scope.split(request.url)
         if where is None:
             return None  # not ours: respx tries its other routes and routers
+        if self.engine.callbacks.watched:
+            self.deliver_callbacks()  # what earlier answers and the admin calls made due, before this answer
         reply = self.routes.handle(to_incoming(request, *where))
         if reply.delay_ms:
             self.delays.append(RecordedDelay(request.method, where[1], reply.delay_ms))

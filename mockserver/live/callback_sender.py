@@ -18,13 +18,14 @@ from urllib.parse import urlsplit
 from mockserver.contract.callbacks.outbox import Outbound
 from mockserver.contract.callbacks.targets import refusal
 from mockserver.contract.routes.engine import ContractEngine
+from mockserver.contract.state.journal import MAX_STORED_BODY
 
 __all__ = ["CALLBACK_TIMEOUT_SECONDS", "MAX_READ_BACK", "CallbackSender", "post"]
 
 #: How long one delivery may take (connect, send, answer) before it counts as failed.
 CALLBACK_TIMEOUT_SECONDS = 3.0
-#: The most of a receiver's answer read back (the status is all that matters).
-MAX_READ_BACK = 64 * 1024
+#: The most of a receiver's answer read back (the status is all that matters): the journal's body cap.
+MAX_READ_BACK = MAX_STORED_BODY
 #: How often the thread looks for state changes while tasks are watched (the mock's own moves
 #: and the admin API's are noticed within this long).
 TICK_SECONDS = 0.02
