@@ -40,6 +40,7 @@ def to_incoming(request: httpx.Request, base_url: str, path: str) -> Incoming:
         body=request.content,
         base_url=base_url,
         remote_addr=None,
+        query=request.url.query.decode("ascii", "replace"),
     )
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "ROUTES",
     "Route",
     "dialect_named",
+    "register_dialect",
 ]
 
 Route = Literal["generations", "videos"]
@@ -315,6 +316,13 @@ def dialect_named(name: str) -> Dialect:
         raise ValueError(f"unknown dialect {name!r}; choose one of {', '.join(DIALECT_NAMES)}")
     data: dict[str, Any] = load_json(f"dialects/{name}/dialect.json")
     return _KINDS[name](data)
+
+
+def register_dialect(kind: type[Dialect]) -> type[Dialect]:
+    """Make `kind` the dialect of its name (Vidu's shapes live with its routes, in `contract/vidu/`)."""
+    _KINDS[kind.name] = kind
+    dialect_named.cache_clear()
+    return kind
 
 
 _KINDS: dict[str, type[Dialect]] = {UniAll.name: UniAll, NewApi.name: NewApi}

@@ -35,6 +35,8 @@ class Incoming:
     # The server runs this app in several processes (WSGI's `wsgi.multiprocess`, as gunicorn
     # sets it): per-process state cannot be steered as one, so admin writes are refused.
     multiprocess: bool = False
+    # The raw query string (no `?`), for the routes that read one (Vidu's `GET /ent/v2/tasks`).
+    query: str = ""
 
     @property
     def size(self) -> int:

@@ -172,6 +172,7 @@ def _incoming(state: _State, current: Request) -> Incoming:
         remote_addr=current.remote_addr,
         declared_size=size,
         multiprocess=bool(current.environ.get("wsgi.multiprocess")),
+        query=str(current.environ.get("QUERY_STRING", "")),
     )
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver.contract import ContractEngine, Incoming, ManualClock, MockControl, Outgoing, Router, Settings
-from mockserver.contract.dialects import DIALECT_NAMES
+from mockserver.contract.data.catalogue import GATEWAY_DIALECTS
 from pytest_plugin.strategies import InvalidRequest, create_requests, invalid_create_requests
 from tests.support.contract_checks import assert_dialect_conforms
 
@@ -239,7 +239,7 @@ def outcome(dialect: str, body: Any) -> tuple[int, str | None]:
 @settings(max_examples=60)
 @given(st.one_of(create_requests(), invalid_create_requests().map(lambda case: case.body)))
 def test_both_dialects_accept_and_refuse_the_same_bodies(body: Any) -> None:
-    statuses = {dialect: outcome(dialect, body)[0] for dialect in DIALECT_NAMES}
+    statuses = {dialect: outcome(dialect, body)[0] for dialect in GATEWAY_DIALECTS}
     assert len(set(statuses.values())) == 1, statuses
 
 

@@ -18,7 +18,7 @@ import schemathesis
 from hypothesis import settings
 from schemathesis import Case, CheckResult, HookContext, Response
 
-from mockserver.contract.data.catalogue import DIALECT_NAMES
+from mockserver.contract.data.catalogue import GATEWAY_DIALECTS
 from mockserver.contract.data.schemas import load_text
 from mockserver.contract.settings import Settings
 from mockserver.live import LiveServer
@@ -77,7 +77,7 @@ def load_api_schema(dialect: str, base_url: str | None = None) -> schemathesis.B
 @pytest.fixture(scope="module")
 def live_mocks() -> Iterator[dict[str, LiveServer]]:
     """One real loopback server per dialect for this module (per xdist worker)."""
-    servers: dict[str, LiveServer] = {d: LiveServer(MOCK_SETTINGS.with_updates(dialect=d)) for d in DIALECT_NAMES}
+    servers: dict[str, LiveServer] = {d: LiveServer(MOCK_SETTINGS.with_updates(dialect=d)) for d in GATEWAY_DIALECTS}
     for server in servers.values():
         server.start()
     try:
@@ -87,7 +87,7 @@ def live_mocks() -> Iterator[dict[str, LiveServer]]:
             server.stop()
 
 
-@pytest.fixture(params=DIALECT_NAMES)
+@pytest.fixture(params=GATEWAY_DIALECTS)
 def api_schema(request: pytest.FixtureRequest, live_mocks: dict[str, LiveServer]) -> schemathesis.BaseSchema:
     """A fresh schema of each dialect aimed at the live mock in that dialect, so hooks never leak between tests."""
     dialect: str = request.param

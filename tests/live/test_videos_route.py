@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from mockserver.contract.data.catalogue import DIALECT_NAMES
+from mockserver.contract.data.catalogue import GATEWAY_DIALECTS
 from mockserver.contract.requests.readers import MAX_UPLOAD_BYTES, videos_request_schema
 from pytest_plugin import VideoAPI
 from pytest_plugin.strategies import (
@@ -27,7 +27,7 @@ from tests.support.contract_checks import assert_conforms
 BASE = "https://gateway.example.test"
 AUTH = {"Authorization": "Bearer sk-test"}
 URL = "https://example.com/"
-DIALECTS = [pytest.param(d, marks=pytest.mark.video_api(dialect=d), id=d) for d in DIALECT_NAMES]
+DIALECTS = [pytest.param(d, marks=pytest.mark.video_api(dialect=d), id=d) for d in GATEWAY_DIALECTS]
 # Hypothesis runs many examples against one function-scoped fixture: the journal is reset each time.
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

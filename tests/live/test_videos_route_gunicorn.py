@@ -6,7 +6,7 @@ from __future__ import annotations
 import openai
 import pytest
 
-from mockserver.contract.data.catalogue import DIALECT_NAMES
+from mockserver.contract.data.catalogue import GATEWAY_DIALECTS
 from tests.support.gunicorn_hosts import gunicorn_host
 
 # Subprocesses: left out of the fast inner loop (-m 'not slow').
@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationW
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
 
 
-@pytest.mark.parametrize("dialect", DIALECT_NAMES)
+@pytest.mark.parametrize("dialect", GATEWAY_DIALECTS)
 def test_the_sdk_form_with_an_upload_completes_under_gunicorn(dialect: str) -> None:
     # Jobs finish at once (no waiting); workers share the signed task ids' secret.
     settings = {"queued_seconds": "0", "running_seconds": "0", "secret": "videos-route", "dialect": dialect}

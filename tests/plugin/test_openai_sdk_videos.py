@@ -9,7 +9,7 @@ from typing import Any
 import openai
 import pytest
 
-from mockserver.contract.data.catalogue import DIALECT_NAMES
+from mockserver.contract.data.catalogue import GATEWAY_DIALECTS
 from pytest_plugin import VideoAPI, VideoServer
 
 # A user's own base URL on a host that does not exist: only the in-process fake can answer it.
@@ -17,7 +17,7 @@ USER_BASE = "https://video-gateway.example.test/vidu/v1"
 # A PNG signature and padding: the mock counts an upload as one image; it never decodes it.
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 FACES = ("video_api", "video_server")
-DIALECTS = [pytest.param(d, marks=pytest.mark.video_api(dialect=d), id=d) for d in DIALECT_NAMES]
+DIALECTS = [pytest.param(d, marks=pytest.mark.video_api(dialect=d), id=d) for d in GATEWAY_DIALECTS]
 # What each dialect answers to a blank prompt: new-api's ValidateBasicTaskRequest, and ours.
 BLANK_PROMPT: dict[str, dict[str, Any]] = {
     "uniall": {

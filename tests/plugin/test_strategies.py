@@ -14,9 +14,9 @@ from hypothesis.errors import InvalidArgument
 
 import pytest_plugin.strategies as strategies
 from mockserver.contract import MODELS, MODES, STATUSES, ApiError, error_spec, is_mix_model, validate_create
-from mockserver.contract.data.catalogue import ERRORS
+from mockserver.contract.data.catalogue import ERRORS, GATEWAY_DIALECTS
 from mockserver.contract.data.schemas import schema_validator
-from mockserver.contract.dialects import DIALECT_NAMES, ROUTES, dialect_named
+from mockserver.contract.dialects import ROUTES, dialect_named
 from pytest_plugin.invalid_bodies import RULES
 from pytest_plugin.request_rules import MODE_FIELDS, REFERENCES_MAX
 from pytest_plugin.strategies import (
@@ -295,7 +295,7 @@ def validator_for(path: str) -> Any:
 
 
 @pytest.mark.parametrize("route", ROUTES)
-@pytest.mark.parametrize("dialect", DIALECT_NAMES)
+@pytest.mark.parametrize("dialect", GATEWAY_DIALECTS)
 @pytest.mark.parametrize("status", STATUSES)
 @settings(FAST, max_examples=25)
 @given(data=st.data())
@@ -308,7 +308,7 @@ def test_jobs_follow_each_dialects_schema_for_each_route(
     assert shown == (dialect_named("new-api").data["task_statuses"][status] if shown.isupper() else status)
 
 
-@pytest.mark.parametrize("dialect", DIALECT_NAMES)
+@pytest.mark.parametrize("dialect", GATEWAY_DIALECTS)
 @settings(FAST, max_examples=60)
 @given(data=st.data())
 def test_error_bodies_follow_one_of_each_dialects_error_schemas(dialect: str, data: st.DataObject) -> None:

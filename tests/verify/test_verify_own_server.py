@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.contract.data.catalogue import DIALECT_NAMES
+from mockserver.contract.data.catalogue import GATEWAY_DIALECTS
 
 pytestmark = pytest.mark.slow  # two processes per case
 
@@ -20,7 +20,7 @@ COMMAND = Path(sys.executable).with_name("mockserver")
 KEY = "sk-verify-own-4e1b"
 
 
-@pytest.mark.parametrize("dialect", DIALECT_NAMES)
+@pytest.mark.parametrize("dialect", GATEWAY_DIALECTS)
 def test_verify_finds_no_drift_in_the_mock_and_detects_its_dialect(dialect: str, tmp_path: Path) -> None:
     server = subprocess.Popen(
         [str(COMMAND), "--port", "0", "--tokens", KEY, "--lifecycle", "step", "--dialect", dialect, "--quiet"],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.contract.data.catalogue import DIALECT_NAMES
+from mockserver.contract.data.catalogue import GATEWAY_DIALECTS
 from mockserver.verify.videos_plan import VIDEOS_BAD_BODIES, uses_videos_route
 from tests.support.verify_fakes import Exchange, fake_gateway, run_verify
 
@@ -16,7 +16,7 @@ from tests.support.verify_fakes import Exchange, fake_gateway, run_verify
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("dialect", DIALECT_NAMES)
+@pytest.mark.parametrize("dialect", GATEWAY_DIALECTS)
 def test_the_mock_passes_the_videos_checks_in_each_dialect(tmp_path: Path, dialect: str) -> None:
     with fake_gateway(dialect=dialect) as fake:
         run = run_verify(fake.url, tmp_path, "--creates", "2")

@@ -14,13 +14,15 @@ import os
 import struct
 from functools import lru_cache
 
-from mockserver.contract.data.catalogue import MODELS, MODES, TASK_ID_PREFIX, Mode
+from mockserver.contract.data.catalogue import MODELS, MODES, TASK_ID_PREFIX, VIDU_MODELS, Mode
 from mockserver.contract.jobs.lifecycle import OUTCOMES, Outcome
 
 _VERSION = 2  # 2: keyed BLAKE2b signatures and owner fingerprints (1 was HMAC-SHA256)
 _OUTCOMES = OUTCOMES  # the order is part of the id format
 _LAYOUT = struct.Struct(">BQBBB6s4s")  # version, created ms, model, mode, outcome, owner, nonce
 _SIG_BYTES = 10
+# Vidu's models come after the gateway's, so the ids issued before they were added keep their meaning.
+_MODELS = MODELS + VIDU_MODELS
 PREFIX = TASK_ID_PREFIX
 
 
@@ -50,7 +52,7 @@ def encode_task_id(secret: str, *, created_at: float, model: str, mode: Mode, ou
     payload = _LAYOUT.pack(
         _VERSION,
         int(created_at * 1000),
-        MODELS.index(model),
+        _MODELS.index(model),
         MODES.index(mode),
         _OUTCOMES.index(outcome),
         bytes.fromhex(owner),
@@ -75,6 +77,6 @@ def decode_task_id(secret: str, task_id: str) -> tuple[float, str, Mode, Outcome
     if not hmac.compare_digest(signature, _sign(secret, payload)):
         return None
     version, created_ms, model, mode, outcome, owner, _ = _LAYOUT.unpack(payload)
-    if version != _VERSION or model >= len(MODELS) or mode >= len(MODES) or outcome >= len(_OUTCOMES):
+    if version != _VERSION or model >= len(_MODELS) or mode >= len(MODES) or outcome >= len(_OUTCOMES):
         return None
-    return created_ms / 1000, MODELS[model], MODES[mode], _OUTCOMES[outcome], owner.hex()
+    return created_ms / 1000, _MODELS[model], MODES[mode], _OUTCOMES[outcome], owner.hex()

@@ -69,6 +69,9 @@ class Task:
     # The request's prompt, shown by polls; None when absent, or when this task was derived
     # from its signed id by a worker that never saw the create (ids do not carry prompts).
     prompt: str | None = None
+    # Why a failed task failed, when something gave a reason (a job plan's, Vidu's cancel or
+    # off-peak expiry); None: the dialect's default failure code.
+    reason: str | None = None
 
     def view(self, now: float) -> JobView:
         """The state at time `now`, without counting a poll."""

@@ -7,6 +7,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, get_args
 
+from mockserver.contract.data.catalogue import ENDING_REASONS
 from mockserver.contract.jobs.lifecycle import DEFAULT_STEPS, MAX_STEPS, Outcome
 
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
@@ -22,16 +23,22 @@ class JobPlan:
 
     outcome: Outcome = "succeed"
     polls: int = DEFAULT_STEPS
+    reason: str | None = None  # a failed job's error code, e.g. Vidu's `AuditSubmitIllegal` (shown as err_code)
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
         if not isinstance(self.polls, int) or isinstance(self.polls, bool) or not 1 <= self.polls <= MAX_STEPS:
             raise ValueError(f"polls must be an integer from 1 to {MAX_STEPS}")
+        if self.reason is not None and (self.outcome != "fail" or self.reason not in ENDING_REASONS):
+            raise ValueError(f"reason needs outcome fail and one of {', '.join(ENDING_REASONS)}")
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready description of the plan."""
-        return {"outcome": self.outcome, "polls": self.polls}
+        plan: dict[str, Any] = {"outcome": self.outcome, "polls": self.polls}
+        if self.reason is not None:
+            plan["reason"] = self.reason
+        return plan
 
 
 class JobPlanQueue:

@@ -19,7 +19,7 @@ from mockserver.contract.dialects import JobFacts, Route
 from mockserver.contract.errors import ApiError
 from mockserver.contract.injection.prefer import JobPreference, Preferences
 from mockserver.contract.jobs.ids import encode_task_id
-from mockserver.contract.jobs.lifecycle import Outcome
+from mockserver.contract.jobs.lifecycle import Outcome, Task
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.requests.readers import read_create
 from mockserver.contract.routes.steps import QUEUED, EngineSteps
@@ -127,6 +127,21 @@ class CreateRoute(EngineSteps):
         prompt: str | None,
         route: Route = "generations",
     ) -> dict[str, Any]:
+        task = self._make_task(model, mode, owner, job, turn, prompt)
+        # CONTRACT §1: the create response is always `queued`, even with zero job timings.
+        return self.dialect.created_on(route, JobFacts.of(task, QUEUED))
+
+    def _make_task(
+        self,
+        model: str,
+        mode: Mode,
+        owner: str,
+        job: JobPreference | None,
+        turn: Turn,
+        prompt: str | None,
+        off_peak: bool = False,
+    ) -> Task:
+        """A new task, its outcome from `Prefer: job=` or the next queued plan, added to the state."""
         now = self.clock.now() + turn.clock_offset
         # The next queued plan belongs to this job, used up even when `Prefer: job=` overrides it.
         plan = self.state.take_job_plan()
@@ -134,10 +149,10 @@ class CreateRoute(EngineSteps):
         task_id = encode_task_id(
             self._signing_key(turn.epoch), created_at=now, model=model, mode=mode, outcome=outcome, owner=owner
         )
-        task = self._task_from_facts(task_id, now, model, mode, outcome, owner)
+        task = self._task_from_facts(task_id, now, model, mode, outcome, owner, off_peak)
         task.prompt = prompt
         if plan is not None:
             task.steps = plan.polls
+            task.reason = plan.reason
         self.state.add_task(task)
-        # CONTRACT §1: the create response is always `queued`, even with zero job timings.
-        return self.dialect.created_on(route, JobFacts.of(task, QUEUED))
+        return task

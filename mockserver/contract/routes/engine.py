@@ -19,7 +19,6 @@ from mockserver.contract.injection.failures import FailureQueue
 from mockserver.contract.injection.prefer import Preferences, parse_prefer
 from mockserver.contract.jobs.plans import JobPlanQueue
 from mockserver.contract.messages import Incoming, Outgoing, malformed_reply, new_request_id
-from mockserver.contract.routes.callback_steps import CallbackSteps
 from mockserver.contract.routes.create import CreateRoute
 from mockserver.contract.routes.replay import ReplayRoute
 from mockserver.contract.routes.steps import sample_video
@@ -27,6 +26,7 @@ from mockserver.contract.routes.tasks import TaskRoutes, video_url
 from mockserver.contract.state.journal import Journal
 from mockserver.contract.state.memory import MemoryState
 from mockserver.contract.state.store import TaskStore
+from mockserver.contract.vidu.routes import ViduRoutes
 
 __all__ = ["ContractEngine", "sample_video", "video_url"]
 
@@ -35,7 +35,7 @@ _TASK_PATH = re.compile(rf"^(?:({re.escape(COLLECTION)})|{re.escape(VIDEOS)})/([
 _NO_PREFERENCES = Preferences()
 
 
-class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute, CallbackSteps):
+class ContractEngine(ViduRoutes, CreateRoute, TaskRoutes, ReplayRoute):
     """The fake API: routes, validation, auth, injection, lifecycle and bounded state."""
 
     # -- entry point -------------------------------------------------------------------
@@ -67,6 +67,7 @@ class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute, CallbackSteps):
             self._rng = random.Random(self.settings.seed)
             if self.replay is not None:
                 self.replay.reset()
+            self._vidu_reset()
 
     # -- the in-memory state's parts, for tests and benchmarks that look inside -----------
     def _memory(self) -> MemoryState:
@@ -98,6 +99,8 @@ class ContractEngine(CreateRoute, TaskRoutes, ReplayRoute, CallbackSteps):
     def _route(self, request: Incoming, headers: dict[str, str], prefs: Preferences, request_id: str) -> Outgoing:
         if self.replay is not None:  # a recording answers instead of the contract (docs/recordings.md)
             return self._replayed(self.replay, request, headers, prefs, request_id)
+        if self.settings.dialect == "vidu":  # Vidu's own API: its routes only (contract/vidu/)
+            return self._vidu_route(request, headers, prefs, request_id)
         method = request.method.upper()
         path = request.path
         if path.rstrip("/") == COLLECTION:

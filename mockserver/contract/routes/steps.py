@@ -72,10 +72,11 @@ class EngineSteps:
         return self.clock.now() + self.state.refresh()[1]
 
     # -- shared steps ------------------------------------------------------------------
-    def _authenticate(self, headers: dict[str, str]) -> str:
+    def _authenticate(self, headers: dict[str, str], expected: str = "bearer") -> str:
+        """The owner fingerprint of the request's `Authorization: <expected> <token>` (Vidu's scheme is `Token`)."""
         scheme, _, token = headers.get("authorization", "").strip().partition(" ")
         token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        if scheme.lower() != expected or not token:
             raise ApiError("missing_api_key")
         settings = self.settings
         if not settings.tokens:
@@ -166,11 +167,11 @@ class EngineSteps:
         return (method, path, headers, body, reply.status, endpoint, task_id, model, mode, injected, latency, message)
 
     def _task_from_facts(
-        self, task_id: str, created: float, model: str, mode: Any, outcome: Outcome, owner: str
+        self, task_id: str, created: float, model: str, mode: Any, outcome: Outcome, owner: str, off_peak: bool = False
     ) -> Task:
         settings = self.settings
         queued, running = settings.queued_seconds, settings.running_seconds
-        if is_offpeak_model(model):
+        if off_peak or is_offpeak_model(model):
             # Off-peak jobs take `offpeak_factor` times as long in all, the extra spent queued.
             queued = queued * settings.offpeak_factor + running * (settings.offpeak_factor - 1)
         lifecycle: LifecycleMode = "step" if settings.lifecycle == "step" else "time"

@@ -101,6 +101,7 @@ def incoming(
 ) -> Incoming:
     """The core's view of a request read off the wire."""
     path, host = _path_and_host(head.target)
+    query = urlsplit(head.target).query if "?" in head.target else ""
     headers = head.headers
     if host is not None:
         headers = {**headers, "host": host}  # the target's host is the request's Host, as under Werkzeug
@@ -112,6 +113,7 @@ def incoming(
         base_url=host_urls(headers.get("host")),
         remote_addr=remote_addr,
         declared_size=declared_size,
+        query=query,
     )
 
 
