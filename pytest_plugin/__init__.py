@@ -13,6 +13,7 @@ from importlib import import_module as _import_module
 
 if _typing.TYPE_CHECKING:
     from mockserver.contract.admin.control import MockControl
+    from pytest_plugin.callback_receiver import CallbackReceiver, ReceivedCallback
     from mockserver.contract.settings import Settings
     from pytest_plugin.options import DEFAULT_SETTINGS, FakeOptions
     from pytest_plugin.url_scope import DEFAULT_URL, ApiScope
@@ -23,8 +24,10 @@ __all__ = [
     "DEFAULT_SETTINGS",
     "DEFAULT_URL",
     "ApiScope",
+    "CallbackReceiver",
     "FakeOptions",
     "MockControl",
+    "ReceivedCallback",
     "RecordedDelay",
     "Settings",
     "VideoAPI",
@@ -36,8 +39,10 @@ _HOMES = {
     "DEFAULT_SETTINGS": "pytest_plugin.options",
     "DEFAULT_URL": "pytest_plugin.url_scope",
     "ApiScope": "pytest_plugin.url_scope",
+    "CallbackReceiver": "pytest_plugin.callback_receiver",
     "FakeOptions": "pytest_plugin.options",
     "MockControl": "mockserver.contract.admin.control",
+    "ReceivedCallback": "pytest_plugin.callback_receiver",
     "RecordedDelay": "pytest_plugin.video_api",
     "Settings": "mockserver.contract.settings",
     "VideoAPI": "pytest_plugin.video_api",
