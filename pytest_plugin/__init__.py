@@ -13,8 +13,8 @@ from importlib import import_module as _import_module
 
 if _typing.TYPE_CHECKING:
     from mockserver.contract.admin.control import MockControl
-    from pytest_plugin.callback_receiver import CallbackReceiver, ReceivedCallback
     from mockserver.contract.settings import Settings
+    from pytest_plugin.callback_receiver import CallbackReceiver, ReceivedCallback
     from pytest_plugin.options import DEFAULT_SETTINGS, FakeOptions
     from pytest_plugin.url_scope import DEFAULT_URL, ApiScope
     from pytest_plugin.video_api import RecordedDelay, VideoAPI

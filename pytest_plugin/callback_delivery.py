@@ -49,9 +49,11 @@ def deliver_in_process(engine: ContractEngine, receivers: Sequence[CallbackRecei
 class CallbackDriver:
     """Takes due deliveries of one fake (`deliver`) and moves its clock to the next one (`advance`)."""
 
-    def __init__(self, control: MockControl, deliver: Callable[[], int]) -> None:
+    def __init__(self, control: MockControl, deliver: Callable[[], int], *, in_flight_seconds: float = 0.0) -> None:
         self.control = control
         self._deliver = deliver
+        # A live server's own sender thread may hold a delivery in flight (real time); in process nothing does.
+        self.in_flight_seconds = in_flight_seconds
 
     def now(self) -> float:
         """The fake's clock."""

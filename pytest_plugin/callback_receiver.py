@@ -30,12 +30,13 @@ FAKE_CALLBACK_HOST = "callbacks.vidu-mock.test"
 DEFAULT_CALLBACK_TOKEN = "vda-callback-test-token"  # noqa: S105  # a test token, documented
 #: The most of one delivery's body the loopback server reads.
 MAX_BODY = 1024 * 1024
-#: How long (real time) `wait_for` waits for a delivery its fake's sender thread already has in flight.
-IN_FLIGHT_SECONDS = 5.0
 
 
 class CallbackDriver(Protocol):
     """The fake that delivers to a receiver from this process (`pytest_plugin.callback_delivery`)."""
+
+    #: How long (real time) a delivery may still be on its way once nothing more is due (0 in process).
+    in_flight_seconds: float
 
     def now(self) -> float:
         """The fake's clock."""
@@ -60,6 +61,11 @@ class ReceivedCallback:
     body: bytes = field(repr=False)
     signed: bool
     answered: int
+
+    @property
+    def taken(self) -> bool:
+        """Whether the receiver answered it with a 2xx (a 5xx asks the sender to try again)."""
+        return 200 <= self.answered < 300
 
     @property
     def json(self) -> Any:
@@ -187,7 +193,8 @@ class CallbackReceiver:
 
     # -- waiting and asserting --------------------------------------------------------------
     def wait_for(self, state: str, *, task_id: str | None = None, timeout: float = 30.0) -> ReceivedCallback:
-        """The first delivery of `state` (of `task_id`), waiting up to `timeout` seconds of the mock's clock.
+        """The first delivery of `state` (of `task_id`) this receiver took (answered 2xx), waiting up to
+        `timeout` seconds of the mock's clock.
 
         With a fake that delivers here (`video_api`, `video_server`), waiting moves the fake's
         clock from one due delivery to the next (no sleeping); otherwise it waits real time.
@@ -198,10 +205,10 @@ class CallbackReceiver:
         driver = self.driver
         until = None if driver is None else driver.now() + timeout
         # Real time only for what no clock of ours moves: a delivery already on its way over HTTP.
-        deadline = time.monotonic() + (timeout if driver is None else min(timeout, IN_FLIGHT_SECONDS))
+        deadline = time.monotonic() + (timeout if driver is None else min(timeout, driver.in_flight_seconds))
         while True:
             for delivery in self.deliveries:
-                if delivery.state == state and task_id in (None, delivery.task_id):
+                if delivery.state == state and task_id in (None, delivery.task_id) and delivery.taken:
                     return delivery
             if driver is not None and until is not None and driver.advance(until):
                 continue  # the mock's clock moved to the next due delivery: look again
@@ -211,7 +218,7 @@ class CallbackReceiver:
                     break
                 self._lock.wait(min(remaining, 0.05))
         raise AssertionError(
-            f"no {state} callback{'' if task_id is None else f' for {task_id}'} within {timeout} s. {self._story()}"
+            f"no {state} callback{'' if task_id is None else f' for {task_id}'} taken within {timeout:g} s. {self._story()}"
         )
 
     def assert_delivered(

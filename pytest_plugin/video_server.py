@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["VideoServer", "VideoServerPool"]
 
 LOOPBACK = "127.0.0.1"
+#: How long (real time) a receiver waits for a delivery the server's sender thread has in flight.
+IN_FLIGHT_SECONDS = 5.0
 
 
 class VideoServer(MockControl):
@@ -59,7 +61,7 @@ class VideoServer(MockControl):
         from pytest_plugin.callback_delivery import CallbackDriver
 
         receiver.serve()
-        receiver.driver = CallbackDriver(self, self.deliver_callbacks)
+        receiver.driver = CallbackDriver(self, self.deliver_callbacks, in_flight_seconds=IN_FLIGHT_SECONDS)
         return receiver
 
     def deliver_callbacks(self) -> int:
