@@ -19,6 +19,7 @@ from mockserver.contract.admin.guard import LOOPBACK_NAMES
 from mockserver.contract.data.catalogue import COLLECTION
 from mockserver.contract.settings import Settings, redacted_url
 from mockserver.contract.state.protocol import StateUnavailable
+from mockserver.contract.vidu.data import PREFIX
 from mockserver.live import LiveServer
 from mockserver.live.loop.exchange import REQUEST_LOG
 
@@ -52,7 +53,8 @@ _HELP = {
     "state": "where the state tests steer lives: 'memory' (default; this process only) or redis://host:port/db, "
     "shared by every worker and host on it (pip install 'vidu-mock[redis]'; put a password in VIDU_MOCK_STATE)",
     "state_prefix": "prefix of every Redis key (default vidu-mock:); one per mock sharing a Redis",
-    "dialect": "reply shapes: 'uniall' (the publisher's, default) or 'new-api' (the upstream gateway software's)",
+    "dialect": "reply shapes: 'uniall' (the publisher's, default), 'new-api' (the upstream gateway software's) "
+    "or 'vidu' (Vidu's own API, /ent/v2/*)",
     "allow_host": "a name besides 127.0.0.1, localhost and [::1] that clients reach the mock by (the Host header), "
     "e.g. a container or CI service alias; repeat it or separate names with commas; '*' for any name",
     "replay": "answer from the recordings in this folder (written by 'mockserver record'; docs/recordings.md)",
@@ -115,14 +117,18 @@ def banner(url: str, settings: Settings) -> str:
     warning = "" if is_loopback(settings.host) else exposed_warning(settings.host)
     if settings.replay:
         warning += f"replaying the recordings in {settings.replay} (match={settings.replay_match})\n"
+    if settings.dialect == "vidu":  # Vidu's own API: its route, its auth scheme, its model
+        path, scheme, model = f"{PREFIX}/text2video", "Token", "viduq3-pro"
+    else:
+        path, scheme, model = COLLECTION, "Bearer", "viduq3p-720p"
     return (
         f"vidu-mock serving {url}  (lifecycle={settings.lifecycle}; dialect={settings.dialect}; "
         f"state={redacted_url(settings.state)}; Ctrl-C stops)\n{warning}{_names_line(settings)}"
         f"dashboard: {url}/__mock/\n"
         f"try:\n"
-        f"  curl -s {url}{COLLECTION} \\\n"
-        f"    -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n"
-        f'    -d \'{{"model": "viduq3p-720p", "prompt": "a fox in the snow", "duration": 5}}\''
+        f"  curl -s {url}{path} \\\n"
+        f"    -H 'Authorization: {scheme} {token}' -H 'Content-Type: application/json' \\\n"
+        f'    -d \'{{"model": "{model}", "prompt": "a fox in the snow", "duration": 5}}\''
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import httpx
 
 from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
+from mockserver.contract.vidu.data import PREFIX as VIDU_PREFIX
 
 __all__ = ["DEFAULT_URL", "ApiScope"]
 
@@ -15,10 +16,12 @@ __all__ = ["DEFAULT_URL", "ApiScope"]
 DEFAULT_URL = "https://vidu-mock.test"
 
 # Any prefix (a gateway's `/vidu`), then the API paths: create, poll and video download, on
-# `/v1/video/generations` and on the OpenAI-style family (`POST /v1/videos`, `/v1/videos/{task_id}`).
+# `/v1/video/generations` and on the OpenAI-style family (`POST /v1/videos`, `/v1/videos/{task_id}`),
+# and Vidu's own `/ent/v2/...` (the `vidu` dialect).
 _API_PATH = re.compile(
     rf"^(?P<prefix>(?:/[^/]+)*?)(?P<api>{re.escape(COLLECTION)}(?:/[^/]+(?:/content)?)?/?"
-    rf"|{re.escape(VIDEOS)}(?:/[^/]+(?:/content)?)?/?)$"
+    rf"|{re.escape(VIDEOS)}(?:/[^/]+(?:/content)?)?/?"
+    rf"|{re.escape(VIDU_PREFIX)}/[^?#]+)$"
 )
 
 

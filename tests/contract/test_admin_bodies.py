@@ -22,7 +22,7 @@ from tests.support.live_servers import AUTH, CREATE, TEXT, live_server
 # Every admin write, with a body it accepts (`{task}`: a task's id) and the fields it accepts.
 WRITES: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
     ("POST", "failures", {"error": 503}, ("error", "times", "model", "mode", "endpoint", "fault", "delay_ms", "after")),
-    ("POST", "jobs", {"outcome": "fail"}, ("outcome", "polls")),
+    ("POST", "jobs", {"outcome": "fail"}, ("outcome", "polls", "reason")),
     ("POST", "clock", {"advance": 1}, ("advance",)),
     ("POST", "tasks/{task}", {"action": "advance"}, ("action", "status")),
     ("POST", "reset", {}, ()),

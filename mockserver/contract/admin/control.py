@@ -93,12 +93,16 @@ class MockControl(CallbackControl):
         return self.engine.state.pending_failures()
 
     # -- how the next jobs end -----------------------------------------------------------
-    def plan_job(self, outcome: Outcome = "succeed", *, polls: int = DEFAULT_STEPS) -> JobPlan:
+    def plan_job(
+        self, outcome: Outcome = "succeed", *, polls: int = DEFAULT_STEPS, reason: str | None = None
+    ) -> JobPlan:
         """The next created job (after those already planned) ends with `outcome` (`succeed`, `fail`, `stall`).
 
         Under the step lifecycle its `polls`-th poll shows the final state. `Prefer: job=` still wins.
+        `reason` (with `fail`) is the error code the failed job shows: Vidu's `err_code`, e.g.
+        `AuditSubmitIllegal` (the `vidu` dialect).
         """
-        plan = JobPlan(outcome, polls)
+        plan = JobPlan(outcome, polls, reason)
         self.engine.state.add_job_plan(plan)
         return plan
 

@@ -1,4 +1,4 @@
-"""What a Vidu task's answers echo (its request, credits, callback URL, ending reason), kept per task.
+"""What a Vidu task's answers echo (its request, credits, callback URL), kept per task.
 
 The engine's `Task` holds the lifecycle; this holds the rest of a Vidu task, bounded like
 the task store. A task derived from its signed id by a process that never saw the create
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.contract.vidu.data import CREDITS, DEFAULTS
@@ -47,7 +47,6 @@ class ViduRecord:
     off_peak: bool = False
     watermark: bool = False
     callback_url: str | None = None
-    reason: str | None = None  # the err_code of a task that failed (a plan's reason, a cancel, expiry)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -75,10 +74,6 @@ class ViduRecord:
             watermark=body.get("watermark", False),
             callback_url=body.get("callback_url"),
         )
-
-    def ended(self, reason: str) -> ViduRecord:
-        """This record with the task's ending reason set."""
-        return replace(self, reason=reason)
 
 
 class ViduRecords:

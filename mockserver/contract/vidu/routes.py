@@ -300,7 +300,8 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
             query = read_list_query(request.query, now)
             tasks, _ = self.state.newest_tasks(_SCAN_LIMIT, self.find_task)
             listed: list[dict[str, Any]] = []
-            for task in tasks:
+            # Newest first; tasks created at one instant keep the reverse of their stored order.
+            for task in sorted(reversed(tasks), key=lambda t: -t.created_at):
                 if not hmac.compare_digest(task.owner, owner):
                     continue
                 if query.created_from is not None and task.created_at < query.created_from:

@@ -7,6 +7,7 @@ callbacks of issue 37 send the same body, the callback page says).
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,13 +71,11 @@ def render_created(facts: JobFacts, record: ViduRecord | None) -> dict[str, Any]
     return body
 
 
-def ending_reason(facts: JobFacts, record: ViduRecord | None) -> str:
-    """A failed task's `err_code`: the reason it was given (plan, cancel, expiry), else the default."""
-    return (record.reason if record is not None else None) or FAILURE_REASON
-
-
 def render_task(facts: JobFacts, record: ViduRecord | None, base_url: str) -> dict[str, Any]:
-    """GET /ent/v2/tasks/{id}/creations: state, err_code, credits (none when failed: refunded), creations."""
+    """GET /ent/v2/tasks/{id}/creations: state, err_code, credits (none when failed: refunded), creations.
+
+    `facts.error_code` is the failed task's reason (a plan's, a cancel's, an expiry's, else the default).
+    """
     r = _record(facts, record)
     status = facts.view.status
     failed = status == "failed"
@@ -92,7 +91,7 @@ def render_task(facts: JobFacts, record: ViduRecord | None, base_url: str) -> di
     return {
         "id": facts.task_id,
         "state": STATES[status],
-        "err_code": ending_reason(facts, record) if failed else "",
+        "err_code": facts.error_code if failed else "",
         "credits": 0 if failed and DATA["credits"]["refunded_on_failure"] else r.credits,
         "payload": r.payload,
         "bgm": r.bgm,
@@ -148,7 +147,7 @@ class Vidu(Dialect):
 
     def job(self, route: Route, facts: JobFacts) -> dict[str, Any]:
         """The poll body (one route only in this dialect)."""
-        return render_task(facts, None, "http://127.0.0.1")
+        return render_task(replace(facts, error_code=FAILURE_REASON), None, "http://127.0.0.1")
 
     def error(self, error: ApiError | ErrorSpec, retry_after_ms: int, request_id: str) -> Outgoing:
         """`{"code": status, "reason", "message", "metadata": {"trace_id"}}` with the retry headers of a 429."""
