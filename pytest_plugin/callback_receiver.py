@@ -205,12 +205,14 @@ class CallbackReceiver:
         driver = self.driver
         until = None if driver is None else driver.now() + timeout
         # Real time only for what no clock of ours moves: a delivery already on its way over HTTP.
-        deadline = time.monotonic() + (timeout if driver is None else min(timeout, driver.in_flight_seconds))
+        patience = timeout if driver is None else min(timeout, driver.in_flight_seconds)
+        deadline = time.monotonic() + patience
         while True:
             for delivery in self.deliveries:
                 if delivery.state == state and task_id in (None, delivery.task_id) and delivery.taken:
                     return delivery
             if driver is not None and until is not None and driver.advance(until):
+                deadline = time.monotonic() + patience
                 continue  # the mock's clock moved to the next due delivery: look again
             with self._lock:
                 remaining = deadline - time.monotonic()
