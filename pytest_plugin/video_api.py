@@ -190,7 +190,7 @@ class VideoAPI(MockControl):
         where = self.scope.split(request.url)
         if where is None:
             return None  # not ours: respx tries its other routes and routers
-        if self.engine.callbacks.watched:
+        if self.engine.callbacks.watched or self.engine.callbacks.pending:
             self.deliver_callbacks()  # what earlier answers and the admin calls made due, before this answer
         reply = self.routes.handle(to_incoming(request, *where))
         if reply.delay_ms:

@@ -104,4 +104,4 @@ class CallbackSender:
                 print(f"vidu-mock: callback delivery failed: {type(error).__name__}: {error}")
             with outbox.changed:
                 if not self._stopping.is_set():
-                    outbox.changed.wait(TICK_SECONDS if outbox.watched else 0.5)
+                    outbox.changed.wait(TICK_SECONDS if outbox.watched or outbox.pending else 0.5)

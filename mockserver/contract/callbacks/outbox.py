@@ -191,15 +191,19 @@ class CallbackOutbox:
         planned = 0
         with self._lock:
             for watch in list(self._watched.values()):
-                state = STATE_OF_STATUS.get(watch.task.view(now).status)
+                view = watch.task.view(now)
+                state = STATE_OF_STATUS.get(view.status)
                 if state is None or state in watch.sent:
                     continue
-                view = watch.task.view(now)
                 if state in _FINAL and "processing" not in watch.sent:
                     # Vidu's tasks pass through `processing`: its delivery is owed even when nobody saw it.
                     processing = JobView("in_progress", max(1, min(view.progress, 99)))
                     planned += self._plan(watch, "processing", render(watch.task, processing, watch.base_url), now)
                 planned += self._plan(watch, state, render(watch.task, view, watch.base_url), now)
+                if state in _FINAL:
+                    # Nothing more to say (retries carry what they need): stop looking at it.
+                    del self._watched[watch.task.id]
+                    self.rules.forget_task(watch.task.id)
             if planned:
                 self.changed.notify_all()
         return planned
