@@ -18,11 +18,17 @@ installs it there (`--no-install` refuses):
 
     python bench/bench_keepalive.py            # 6 rounds x 3 s per side and load, 16 s warm-up
     python bench/bench_keepalive.py --quick    # one 1 s round (smoke test)
+    python bench/bench_keepalive.py --before /tmp/old   # a third side: the command from an older source tree
+
+`--before` runs the `mockserver` command once more with `PYTHONPATH` set to another source
+tree (`git archive <commit> | tar -x -C /tmp/old`), so a change is measured before and
+after in the same run, each against the same warmed WireMock.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -91,10 +97,12 @@ def _status(port: int) -> int:
 
 
 @contextmanager
-def _process(command: list[str], port: int, name: str, directory: Path) -> Iterator[int]:
+def _process(
+    command: list[str], port: int, name: str, directory: Path, env: dict[str, str] | None = None
+) -> Iterator[int]:
     log = directory / f"{name}.log"
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)
     try:
         _wait_for(port, process, name, log)
         yield port
@@ -108,10 +116,15 @@ def _process(command: list[str], port: int, name: str, directory: Path) -> Itera
 
 
 @contextmanager
-def mockserver(directory: Path, *options: str, name: str = "mockserver") -> Iterator[int]:
-    """The `mockserver` command on a free loopback port, with `options` added (its log is `name`.log)."""
+def mockserver(directory: Path, *options: str, name: str = "mockserver", source: Path | None = None) -> Iterator[int]:
+    """The `mockserver` command on a free loopback port, with `options` added (its log is `name`.log).
+
+    `source`: run the package found in that source tree instead of the installed one.
+    """
     port = _free_port()
-    with _process([str(MOCKSERVER), "--port", str(port), "--quiet", *options], port, name, directory) as bound:
+    env = None if source is None else {**os.environ, "PYTHONPATH": str(source.resolve())}
+    command = [str(MOCKSERVER), "--port", str(port), "--quiet", *options]
+    with _process(command, port, name, directory, env) as bound:
         yield bound
 
 
@@ -150,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jar", type=Path, help="WireMock standalone jar (default: found under the cache)")
     parser.add_argument("--journal", default="default", choices=("default", "capped", "off"), help="WireMock's journal")
     parser.add_argument("--no-install", action="store_true", help=f"do not npm install wiremock into {CACHE}")
+    parser.add_argument("--before", type=Path, help="also run the command from this source tree (a third side)")
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.seconds, args.warmup = 1, 1.0, 1.0
@@ -167,8 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as temp:
         directory = Path(temp)
         script = wrk_script(directory)
-        with wiremock(jar, directory, args.journal) as wire_port, mockserver(directory) as mock_port:
-            ports = {"WireMock": wire_port, "vidu-mock": mock_port}
+        with contextlib.ExitStack() as stack:
+            ports = {"WireMock": stack.enter_context(wiremock(jar, directory, args.journal))}
+            if args.before is not None:
+                ports["before"] = stack.enter_context(mockserver(directory, name="before", source=args.before))
+            ports["vidu-mock"] = stack.enter_context(mockserver(directory))
             for port in ports.values():  # WireMock first: its JIT needs the warm-up most
                 run_wrk(port, args.warmup, args.connections, 1, script)
             many: dict[str, list[Load]] = {label: [] for label in ports}
@@ -214,22 +231,23 @@ def _report(
             f"  {statistics.median(_p50_us(run) for run in one[label]):>13.0f}  "
             + " ".join(f"{run.rate:.0f}" for run in runs)
         )
-    ratios = [mock.rate / wire.rate for wire, mock in zip(many["WireMock"], many["vidu-mock"], strict=True)]
-    ratio = statistics.median(ratios)
-    print(
-        f"ratio vidu-mock / WireMock (median of per-round ratios): {ratio:.2f}  "
-        f"[{', '.join(f'{r:.2f}' for r in ratios)}]  target >= {TARGET} (goal 1.0): "
-        f"{'meets' if ratio >= TARGET else 'MISSES'}"
-    )
-    latency = [
-        _p50_us(mock) / max(_p50_us(wire), 1.0) for wire, mock in zip(one["WireMock"], one["vidu-mock"], strict=True)
-    ]
-    slower = statistics.median(latency)
-    print(
-        f"1-connection p50 latency, vidu-mock / WireMock (median of per-round ratios): {slower:.2f}  "
-        f"[{', '.join(f'{r:.2f}' for r in latency)}]  target <= {LATENCY_TARGET} (goal 1.0): "
-        f"{'meets' if slower <= LATENCY_TARGET else 'MISSES'}"
-    )
+    for label in [name for name in many if name != "WireMock"]:
+        ratios = [mock.rate / wire.rate for wire, mock in zip(many["WireMock"], many[label], strict=True)]
+        ratio = statistics.median(ratios)
+        print(
+            f"ratio {label} / WireMock (median of per-round ratios): {ratio:.2f}  "
+            f"[{', '.join(f'{r:.2f}' for r in ratios)}]  target >= {TARGET} (goal 1.0): "
+            f"{'meets' if ratio >= TARGET else 'MISSES'}"
+        )
+        latency = [
+            _p50_us(mock) / max(_p50_us(wire), 1.0) for wire, mock in zip(one["WireMock"], one[label], strict=True)
+        ]
+        slower = statistics.median(latency)
+        print(
+            f"1-connection p50 latency, {label} / WireMock (median of per-round ratios): {slower:.2f}  "
+            f"[{', '.join(f'{r:.2f}' for r in latency)}]  target <= {LATENCY_TARGET} (goal 1.0): "
+            f"{'meets' if slower <= LATENCY_TARGET else 'MISSES'}"
+        )
     if not quiet:
         print(
             f"UNDER LOAD (load average {QUIET_LOAD:g} or more before, or over {QUIET_OTHERS:g} cores used by others"

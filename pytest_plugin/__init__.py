@@ -14,6 +14,7 @@ from importlib import import_module as _import_module
 if _typing.TYPE_CHECKING:
     from mockserver.contract.admin.control import MockControl
     from mockserver.contract.settings import Settings
+    from pytest_plugin.admin_client import AdminClient
     from pytest_plugin.callback_receiver import CallbackReceiver, ReceivedCallback
     from pytest_plugin.options import DEFAULT_SETTINGS, FakeOptions
     from pytest_plugin.url_scope import DEFAULT_URL, ApiScope
@@ -21,6 +22,7 @@ if _typing.TYPE_CHECKING:
     from pytest_plugin.video_server import VideoServer, VideoServerPool
 
 __all__ = [
+    "AdminClient",
     "DEFAULT_SETTINGS",
     "DEFAULT_URL",
     "ApiScope",
@@ -36,6 +38,7 @@ __all__ = [
 ]
 
 _HOMES = {
+    "AdminClient": "pytest_plugin.admin_client",
     "DEFAULT_SETTINGS": "pytest_plugin.options",
     "DEFAULT_URL": "pytest_plugin.url_scope",
     "ApiScope": "pytest_plugin.url_scope",

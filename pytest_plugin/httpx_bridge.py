@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from mockserver.contract.header_fields import sendable_headers
 from mockserver.contract.injection.decision import DROPS_CONNECTION
 from mockserver.contract.messages import Incoming, Outgoing
 
@@ -60,8 +61,10 @@ def to_response(reply: Outgoing, request: httpx.Request) -> httpx.Response:
     if reply.fault in FAULT_ERRORS:
         kind, message = FAULT_ERRORS[reply.fault]
         raise kind(message, request=request)
+    headers = sendable_headers(reply.headers)  # as every live face writes them: none unchecked
     if request.method.upper() == "HEAD":
         # The GET's headers, its length included, and no body: as the live face answers.
-        headers = {**reply.headers, "Content-Length": str(len(reply.body))}
+        headers = [(name, value) for name, value in headers if name.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(reply.body))))
         return httpx.Response(reply.status, headers=headers, content=b"", request=request)
-    return httpx.Response(reply.status, headers=reply.headers, content=reply.body, request=request)
+    return httpx.Response(reply.status, headers=headers, content=reply.body, request=request)

@@ -10,6 +10,8 @@ aspect ratios, limits and the error catalogue are never restated here.
 - `video_create_requests()` / `invalid_video_create_requests()`: the same for `POST /v1/videos`
   (the OpenAI-compatible create), as JSON or as a multipart form.
 - `jobs()` and `error_bodies()`: response bodies, for testing response parsers.
+- `vidu_create_requests()`, `invalid_vidu_create_requests()` and `vidu_tasks()`: the same for
+  Vidu's own API (the `vidu` dialect, `/ent/v2/*`).
 - `scenarios()`: scripts of server behaviour (errors, faults, delays, job ends) to play
   with `video_api.play(...)` / `video_server.play(...)`; `steps()` and `job_ends()` are
   their parts, for stateful tests (`pytest_plugin.scenario_machine.ScenarioMachine`). See docs/scenarios.md.
@@ -39,6 +41,13 @@ from pytest_plugin.video_requests import (
     invalid_video_create_requests,
     video_create_requests,
 )
+from pytest_plugin.vidu_bodies import (
+    InvalidViduRequest,
+    ViduRequest,
+    invalid_vidu_create_requests,
+    vidu_create_requests,
+    vidu_tasks,
+)
 
 __all__ = [
     "TAMPERINGS",
@@ -46,10 +55,12 @@ __all__ = [
     "CallbackStep",
     "InvalidRequest",
     "InvalidVideoRequest",
+    "InvalidViduRequest",
     "JobEnd",
     "Scenario",
     "Step",
     "VideoRequest",
+    "ViduRequest",
     "callback_bodies",
     "callback_deliveries",
     "callback_steps",
@@ -60,9 +71,12 @@ __all__ = [
     "every_model_and_mode",
     "invalid_create_requests",
     "invalid_video_create_requests",
+    "invalid_vidu_create_requests",
     "job_ends",
     "jobs",
     "scenarios",
     "steps",
     "video_create_requests",
+    "vidu_create_requests",
+    "vidu_tasks",
 ]

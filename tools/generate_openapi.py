@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from mockserver.contract.data.catalogue import DEFAULT_DIALECT, GATEWAY_DIALECTS
+from mockserver.contract.data.catalogue import DEFAULT_DIALECT, DIALECT_NAMES
 from mockserver.openapi.document import openapi_document, openapi_file
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
@@ -36,7 +36,7 @@ def render(dialect: str = DEFAULT_DIALECT) -> str:
 def main(argv: list[str]) -> int:
     """Write every dialect's file (or, with `--check`, exit 1 if any differs)."""
     stale = 0
-    for dialect in GATEWAY_DIALECTS:
+    for dialect in DIALECT_NAMES:
         target, text = SCHEMAS / openapi_file(dialect), render(dialect)
         if "--check" in argv:
             current = target.read_text(encoding="utf-8") if target.exists() else ""

@@ -83,7 +83,9 @@ def snapshot(control: MockControl, per_worker: bool = False) -> dict[str, Any]:
         }
     return {
         "entries": [entry.to_json() for entry in control.journal],
-        "tasks": [task_json(task, view) for task, view in control.tasks(TASK_LIST_LIMIT)],
+        "tasks": [
+            task_json(task, view, control.engine.settings.dialect) for task, view in control.tasks(TASK_LIST_LIMIT)
+        ],
         "rules": [rule.to_json() for rule in control.pending_failures],
         "deliveries": [record.to_json() for record in control.callback_deliveries()],
         "settings": control.engine.settings.public(),
@@ -201,7 +203,7 @@ def _task_row(task: dict[str, Any]) -> str:
     return (
         f'<tr data-id="{escape(task["id"])}">'
         f"{_cell(task['id'], 'id')}{_cell(task['model'])}{_cell(task['mode'])}"
-        f"{_cell(task['status'], 'status ' + task['status'])}"
+        f"{_cell(task.get('state', task['status']), 'status ' + task['status'])}"
         f'<td><progress max="100" value="{progress}"></progress> {progress}%</td>'
         f"{_cell(task['outcome'])}<td>{video}</td><td></td></tr>"
     )

@@ -21,6 +21,7 @@ from werkzeug.wsgi import get_content_length, get_input_stream
 
 from mockserver.contract.admin.guard import RequestGuard
 from mockserver.contract.errors import ApiError
+from mockserver.contract.header_fields import sendable_headers
 from mockserver.contract.messages import Incoming, Outgoing, error_reply, new_request_id
 from mockserver.contract.routes.engine import ContractEngine
 from mockserver.contract.routes.router import Router
@@ -215,7 +216,7 @@ def _respond(reply: Outgoing, environ: dict[str, Any], start_response: Any) -> l
     would go out next to the one written here or by the server, and strict parsers (Node's
     undici, proxies) refuse an answer with two.
     """
-    headers = [(name, value) for name, value in reply.headers.items() if name.lower() not in _SERVER_HEADERS]
+    headers = [(name, value) for name, value in sendable_headers(reply.headers) if name.lower() not in _SERVER_HEADERS]
     # CONTRACT §3: every response has one, including those the engine never saw.
     if not any(name.lower() == "x-request-id" for name in reply.headers):
         headers.append(("x-request-id", new_request_id()))

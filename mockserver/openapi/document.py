@@ -31,6 +31,7 @@ from mockserver.contract.jobs.lifecycle import JobView
 from mockserver.contract.messages import error_reply
 from mockserver.contract.requests.readers import videos_request_schema
 from mockserver.openapi.videos import CREATE_VIDEO_ID, videos_create_description, videos_form_schema
+from mockserver.openapi.vidu import vidu_document
 
 __all__ = [
     "ADMIN_ONLY_STATUSES",
@@ -439,6 +440,8 @@ def _operations(dialect: Dialect) -> dict[str, Any]:
 
 def openapi_document(dialect: str = DEFAULT_DIALECT) -> dict[str, Any]:
     """The whole document of `dialect` as a dict: its packaged file (`openapi_file(dialect)`) parsed equals this."""
+    if dialect == "vidu":
+        return vidu_document()
     shape = dialect_named(dialect)
     return {
         "openapi": "3.1.0",

@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         "mock's sample MP4",
     )
     parser.add_argument(
-        "--dialect", default="uniall", choices=("uniall", "new-api"), help="shapes answers are checked against"
+        "--dialect", default="uniall", choices=("uniall", "new-api", "vidu"), help="shapes answers are checked against"
     )
     parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="upstream timeout (default 60)")
     return parser
@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     try:
         say(
             f"vidu-mock recording {server.url} -> {proxy.upstream.url} into {folder} "
-            f"(dialect={proxy.dialect.name}; Ctrl-C stops)"
+            f"(dialect={proxy.dialect_name}; Ctrl-C stops)"
         )
         if not _loopback(options.host):
             say(f"WARNING: listening on {options.host}, not loopback only: other machines can send through it")

@@ -11,9 +11,10 @@ import json
 from typing import Any
 
 from mockserver.contract.data.catalogue import VIDEOS
+from mockserver.contract.data.schemas import schema_validator
 from mockserver.verify.expectations import CREATE_KEYS, Dialect
 
-__all__ = ["drift_of"]
+__all__ = ["drift_of", "vidu_drift_of"]
 
 _NOT_JSON = object()
 
@@ -63,3 +64,19 @@ def _json(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         return _NOT_JSON
+
+
+def vidu_drift_of(endpoint: str, path: str, status: int, content_type: str, body: bytes | None) -> tuple[str, ...]:
+    """How an answer of Vidu's own API differs from `schemas/dialects/vidu/` (the recorder's `--dialect vidu`)."""
+    if body is None or endpoint not in ("create", "poll", "content"):
+        return ()
+    if endpoint == "content":
+        return () if status != 200 or body[4:8] == b"ftyp" or content_type.startswith("image/") else ("not an MP4",)
+    parsed = _json(body)
+    if parsed is _NOT_JSON:
+        return (f"body: not JSON ({content_type or 'no content-type'}, {len(body)} bytes)",)
+    schema = "error" if status >= 400 else "created" if endpoint == "create" else "task"
+    if status not in (200,) and status < 400:
+        return ()
+    validator = schema_validator(f"dialects/vidu/{schema}")
+    return tuple(f"{'/'.join(map(str, e.absolute_path)) or 'body'}: {e.message}" for e in validator.iter_errors(parsed))

@@ -28,7 +28,7 @@ from werkzeug.wsgi import get_input_stream
 from mockserver.contract.replay.format import Exchange, exchange_file_name
 from mockserver.contract.replay.matching import created_task_id, endpoint_of, video_url_in
 from mockserver.live.log_text import printable
-from mockserver.record.drift import drift_of
+from mockserver.record.drift import drift_of, vidu_drift_of
 from mockserver.recordings.folder import RecordingWriter, Redactor
 from mockserver.verify.expectations import DIALECTS
 
@@ -109,13 +109,15 @@ class RecordingProxy:
         say: Callable[[str], None] = print,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        if dialect not in DIALECTS:
-            raise ValueError(f"--dialect must be one of {', '.join(DIALECTS)}, got {dialect!r}")
+        if dialect not in DIALECTS and dialect != "vidu":
+            raise ValueError(f"--dialect must be one of {', '.join([*DIALECTS, 'vidu'])}, got {dialect!r}")
         if max_video_bytes < 0:
             raise ValueError("--max-video-bytes must be 0 or more")
         self.upstream = Upstream(upstream)
         self.writer = RecordingWriter(folder, Redactor(headers=redact_headers))
-        self.dialect = DIALECTS[dialect]
+        # Vidu's own API is checked against its schemas (`vidu_drift_of`), the gateway's against `DIALECTS`.
+        self.dialect = DIALECTS.get(dialect)
+        self.dialect_name = dialect
         self.max_video_bytes = max_video_bytes
         self.written = 0
         self.drifted = 0
@@ -208,6 +210,8 @@ class RecordingProxy:
             else drift_of(
                 self.dialect, exchange.endpoint, exchange.path, exchange.status, content_type, exchange.response_body
             )
+            if self.dialect is not None
+            else vidu_drift_of(exchange.endpoint, exchange.path, exchange.status, content_type, exchange.response_body)
         )
         notes = exchange.notes
         if exchange.response_body is None and exchange.endpoint == "content":
@@ -239,7 +243,7 @@ class RecordingProxy:
         kept = "" if exchange.response_body is not None else " (body over the cap: not kept)"
         self._tell(f"{name}: {exchange.method} {exchange.path} -> {exchange.status}{task}{kept}")
         for line in drift:
-            self._tell(f"  DRIFT in {name} ({self.dialect.name}): {line}")
+            self._tell(f"  DRIFT in {name} ({self.dialect_name}): {line}")
 
     def _fetch_video(self, poll: Exchange, headers: Mapping[str, str]) -> None:
         """Download, once, the video a poll's answer points to, if it is on the upstream."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from mockserver.contract.header_fields import header_problem
 from mockserver.contract.replay.format import Exchange, RecordingFormatError
 from mockserver.contract.replay.matching import created_task_id, endpoint_of, video_url_in
 
@@ -60,6 +61,11 @@ def read_cassette(path: Path) -> list[Exchange]:
             exchange = _exchange(number, interaction, videos)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise RecordingFormatError(f"{Path(path).name}: interaction {number} is not vcrpy's ({error})") from None
+        for where, headers in (("request", exchange.request_headers), ("response", exchange.response_headers)):
+            for name, value in headers.items():
+                problem = header_problem(name, value)
+                if problem is not None:  # a CR or LF would split the replayed answer
+                    raise RecordingFormatError(f"{Path(path).name}: interaction {number} {where}: {problem}")
         exchanges.append(exchange)
         url = video_url_in(exchange.response_json()) if exchange.endpoint == "poll" else None
         if url and exchange.task_id:

@@ -17,6 +17,7 @@ from mockserver.verify.plan import render_plan
 from mockserver.verify.recording import ExchangeLog
 from mockserver.verify.report import render_table, write_json, write_junit
 from mockserver.verify.results import EXIT_UNVERIFIED, Report
+from mockserver.verify.vidu import ViduVerifier
 
 __all__ = ["main"]
 
@@ -94,11 +95,18 @@ def _run(
         clock=clock,
         transport=transport,
         on_exchange=log.seen if log else None,
+        auth_scheme="Token" if options.dialect == "vidu" else "Bearer",
     )
     with client:
-        verifier = Verifier(
-            options, client, progress=err, sleep=sleep, clock=clock, on_result=log.verdict if log else None
-        )
+        verifier: Verifier | ViduVerifier
+        if options.dialect == "vidu":  # Vidu's own API: its routes, auth and shapes (verify/vidu.py)
+            verifier = ViduVerifier(
+                options, client, progress=err, sleep=sleep, clock=clock, on_result=log.verdict if log else None
+            )
+        else:
+            verifier = Verifier(
+                options, client, progress=err, sleep=sleep, clock=clock, on_result=log.verdict if log else None
+            )
         try:
             return verifier.run()
         except httpx.HTTPError as error:  # not a missing answer (those are NoAnswer): still no traceback

@@ -158,9 +158,11 @@ class PoliteClient:
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.BaseTransport | None = None,
         on_exchange: Callable[[Exchange], None] | None = None,
+        auth_scheme: str = "Bearer",
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._key = key
+        self._auth_scheme = auth_scheme  # Vidu's own API takes `Token <key>`
         self._interval = 1.0 / rps
         self.max_requests = max_requests
         self.sent = 0
@@ -256,7 +258,7 @@ class PoliteClient:
         headers = {"Accept": "application/json"}
         token = self._key if key is KeyChoice.OWN else key
         if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
+            headers["Authorization"] = f"{self._auth_scheme} {token}"
         content: bytes | None = raw
         if raw is None and json_body is not None:
             content = httpx.Request("POST", url, json=json_body).content

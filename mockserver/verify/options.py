@@ -55,7 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--base-url", required=True, help="the gateway's base URL, e.g. https://gateway.example")
     p.add_argument("--key-env", default="VIDU_API_KEY", metavar="NAME", help="environment variable holding the key")
-    p.add_argument("--dialect", default="auto", choices=["auto", *DIALECTS], help="shapes to expect (default auto)")
+    p.add_argument(
+        "--dialect",
+        default="auto",
+        choices=["auto", *DIALECTS, "vidu"],
+        help="shapes to expect (default auto; vidu: Vidu's own API, /ent/v2/*)",
+    )
     p.add_argument(
         "--creates",
         type=int,

@@ -24,7 +24,7 @@ def render_table(report: Report) -> str:
     lines = [
         f"vidu-mock verify {report.base_url}",
         f"dialect: {report.dialect} ({report.dialect_evidence})",
-        *(f"note: {note}" for note in DIALECTS[report.dialect].notes),
+        *(f"note: {note}" for note in (DIALECTS[report.dialect].notes if report.dialect in DIALECTS else ())),
         "",
         f"{'check':<{_WIDTHS[0]}}  {'expected':<{_WIDTHS[1]}}  {'observed':<{_WIDTHS[2]}}  verdict",
     ]

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from mockserver.contract import MODELS, MODES
+from tests.support.podman import IMAGE, built_image, needs_podman
 
 # Subprocesses or real servers per test: left out of the fast inner loop (-m 'not slow').
 pytestmark = pytest.mark.slow
@@ -176,3 +177,11 @@ def test_idle_spin_probe_prints_both_sides() -> None:
     for row in rows:
         fast_p50, fast_cpu, _, paced_p50, paced_cpu = (float(cell) for cell in row[14:].split()[:5])
         assert min(fast_p50, fast_cpu, paced_p50, paced_cpu) > 0, output
+
+
+@needs_podman
+def test_bench_container_reports_the_size_and_both_start_times() -> None:
+    built_image()
+    out = run_quick("bench_container.py")
+    assert f"image {IMAGE}: " in out and " MB (" in out, out
+    assert "answering /__mock/health" in out and "HEALTHCHECK passing" in out and "load average" in out, out

@@ -13,7 +13,8 @@ from tests.support.markdown_examples import ROOT, CodeBlock, code_blocks
 # Subprocesses or real servers per test: left out of the fast inner loop (-m 'not slow').
 pytestmark = pytest.mark.slow
 
-PYTHON = code_blocks(language="python")
+# Examples that start the image need podman: tests/deploy/test_readme_container.py runs them.
+PYTHON = [b for b in code_blocks(language="python") if "pytest_plugin.testcontainers" not in b.text]
 SCRIPTS = [b for b in PYTHON if b.test_module is None and b.failing_module is None]
 MODULES = [b for b in PYTHON if b.test_module is not None]
 # A pytest example that must fail, each with the text block after it: lines its report must hold.

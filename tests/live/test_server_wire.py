@@ -1,4 +1,4 @@
-"""The event-loop server on the wire: framing a strict HTTP/1.1 client accepts, binding, and its head parser."""
+"""The event-loop server on the wire: framing a strict HTTP/1.1 client accepts, binding, and its request reader."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from mockserver.contract import Settings
 from mockserver.live import LiveServer
-from mockserver.live.loop.http_head import _any_head, _common_head, parse_head
+from mockserver.live.loop.request_reader import HeadError, Parsed, RequestReader
 from tests.support.live_servers import AUTH, CREATE, TEXT, live_server
 
 WAIT = 10.0  # seconds; a bound on waiting for the server, never a timing assertion
@@ -114,34 +114,37 @@ def test_a_server_bound_but_never_started_releases_its_port() -> None:
         pass  # the port is free again
 
 
-_TOKEN = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"), min_size=1)
-_VALUE = st.text(st.characters(min_codepoint=0, max_codepoint=255, blacklist_characters="\r\n"), max_size=40)
+def read_all(raw: bytes, pieces: int) -> list[Parsed | HeadError]:
+    """What a `RequestReader` queues for `raw` fed in `pieces` roughly equal parts."""
+    reader = RequestReader(max_body=1024)
+    step = max(1, len(raw) // pieces)
+    for start in range(0, len(raw), step):
+        reader.feed(raw[start : start + step])
+    return list(reader.ready)
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    method=st.sampled_from(["GET", "POST", "HEAD", "post", "BREW", "G\x00T"]),
-    target=st.text(st.characters(min_codepoint=33, max_codepoint=255), min_size=1, max_size=40),
-    version=st.sampled_from(["HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/1.10", "http/1.1"]),
-    headers=st.lists(st.tuples(_TOKEN | st.sampled_from(["X_Y", " X", "X ", ""]), _VALUE), max_size=8),
-)
-def test_the_fast_head_parser_agrees_with_the_careful_one(
-    method: str, target: str, version: str, headers: list[tuple[str, str]]
-) -> None:
-    raw = (f"{method} {target} {version}\r\n" + "".join(f"{n}:{v}\r\n" for n, v in headers) + "\r\n").encode("latin-1")
-    fast = _common_head(raw, raw.find(b"\r\n\r\n"))
-    try:
-        careful = _any_head(raw)
-    except Exception as error:  # the careful way refuses: the fast one must have declined
-        assert fast is None, (raw, error)
-        return
-    assert fast is None or fast == careful
-    assert parse_head(raw) == careful
+@settings(max_examples=100, deadline=None)
+@given(cuts=st.integers(min_value=1, max_value=200))
+def test_requests_arriving_in_pieces_are_read_whole_and_in_order(cuts: int) -> None:
+    one = f"POST {CREATE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{{}}".encode()
+    two = f"GET {CREATE}/task_x HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"
+    read = read_all(one + two.encode(), cuts)
+    assert [(p.head.method, p.head.target, p.body) for p in read if isinstance(p, Parsed)] == [
+        ("POST", CREATE, b"{}"),
+        ("GET", f"{CREATE}/task_x", b"a"),
+    ]
+    assert len(read) == 2
 
 
 def test_a_head_arriving_in_pieces_is_complete_only_at_its_blank_line() -> None:
     raw = f"POST {CREATE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{{}}".encode()
     end = raw.index(b"\r\n\r\n") + 4
-    assert all(parse_head(raw[:cut]) is None for cut in range(end))
-    head = parse_head(raw)
-    assert head is not None and head.size == end and head.headers["content-length"] == "2"
+    reader = RequestReader(max_body=1024)
+    for byte in range(end - 1):
+        reader.feed(raw[byte : byte + 1])
+        assert reader.head is None and not reader.ready
+    reader.feed(raw[end - 1 : end])
+    assert reader.head is not None and reader.awaiting_body and not reader.ready
+    reader.feed(raw[end:])
+    [parsed] = reader.ready
+    assert isinstance(parsed, Parsed) and parsed.head.headers["content-length"] == "2" and parsed.body == b"{}"

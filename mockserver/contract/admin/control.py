@@ -1,7 +1,8 @@
-"""`MockControl`: the one control API behind the admin endpoints and both pytest fixtures."""
+"""`MockControl`: the one control API behind the admin endpoints and both pytest fixtures; `ControlSurface` its shape."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from mockserver.contract.admin.callback_control import CallbackControl
@@ -14,17 +15,39 @@ from mockserver.contract.routes.engine import ContractEngine
 from mockserver.contract.state.journal import JournalEntry
 
 
-class MockControl(CallbackControl):
-    """Inspect and steer a running fake: journal, queued failures, task states and the clock."""
+class ControlSurface(ABC):
+    """What a test steers a fake through, in process (`MockControl`) or over HTTP (the admin API client).
 
-    def __init__(self, engine: ContractEngine) -> None:
-        self.engine = engine
+    The primitives are abstract; the helpers built on them (`requests`, `assert_requested`,
+    `inject_fault`, `inject_latency`, `complete`, `fail`, `stall`) live here once.
+    """
 
-    # -- the journal -------------------------------------------------------------------
     @property
+    @abstractmethod
     def journal(self) -> list[JournalEntry]:
         """Every journaled request, oldest first (bearer tokens redacted)."""
-        return self.engine.state.journal()
+
+    @abstractmethod
+    def queue_failure(
+        self,
+        error: str | int | None = None,
+        *,
+        times: int = 1,
+        model: str | None = None,
+        mode: str | None = None,
+        endpoint: Endpoint = "create",
+        fault: Fault | None = None,
+        delay_ms: int = 0,
+        after: int = 0,
+    ) -> FailureRule:
+        """Answer the next `times` matching requests with catalogue `error` (status or code), a fault or a delay.
+
+        `after=n` lets the first n matching requests through normally first (rules queued later wait behind it).
+        """
+
+    @abstractmethod
+    def force(self, task_id: str, status: Status) -> JobView:
+        """Pin a task to `status` (forward only)."""
 
     def requests(self, endpoint: str | None = None, **match: Any) -> list[JournalEntry]:
         """Journal entries for `endpoint` (`create`/`poll`/`content`) whose fields equal `match`."""
@@ -38,14 +61,14 @@ class MockControl(CallbackControl):
         On failure the message lists every request received and why each did not match.
         """
         __tracebackhide__ = True  # pytest shows the caller's line, not this helper's frames
-        hits = self.requests(endpoint, **match)
+        entries = self.journal  # read once: over HTTP each read is a round trip
+        hits = [e for e in entries if _mismatch(e, endpoint, match) is None]
         if (times is None and hits) or len(hits) == times:
             return hits
         wanted = ", ".join(f"{k}={v!r}" for k, v in match.items()) or "anything"
         lines = [
             f"expected {'at least 1' if times is None else times} {endpoint} request(s) with {wanted}, got {len(hits)}."
         ]
-        entries = self.journal
         lines.append("Received:" if entries else "Received: no requests at all.")
         for entry in entries:
             reason = _mismatch(entry, endpoint, match)
@@ -55,6 +78,41 @@ class MockControl(CallbackControl):
                 f"(model={entry.model!r}, mode={entry.mode!r}) {verdict}"
             )
         raise AssertionError("\n".join(lines))
+
+    def inject_fault(self, fault: Fault, *, times: int = 1, endpoint: Endpoint = "create", **match: Any) -> FailureRule:
+        """Act out a network fault (`reset`, `empty`, `malformed`, `timeout`) on the next matching requests."""
+        return self.queue_failure(None, times=times, endpoint=endpoint, fault=fault, **match)
+
+    def inject_latency(
+        self, delay_ms: int, *, times: int = 1, endpoint: Endpoint = "create", **match: Any
+    ) -> FailureRule:
+        """Delay the next matching requests by `delay_ms` milliseconds."""
+        return self.queue_failure(None, times=times, endpoint=endpoint, delay_ms=delay_ms, **match)
+
+    def complete(self, task_id: str) -> JobView:
+        """Finish a task successfully now."""
+        return self.force(task_id, "completed")
+
+    def fail(self, task_id: str) -> JobView:
+        """Fail a task now."""
+        return self.force(task_id, "failed")
+
+    def stall(self, task_id: str) -> JobView:
+        """Keep a task `in_progress` for good."""
+        return self.force(task_id, "in_progress")
+
+
+class MockControl(ControlSurface, CallbackControl):
+    """Inspect and steer a running fake: journal, queued failures, task states and the clock."""
+
+    def __init__(self, engine: ContractEngine) -> None:
+        self.engine = engine
+
+    # -- the journal -------------------------------------------------------------------
+    @property
+    def journal(self) -> list[JournalEntry]:
+        """Every journaled request, oldest first (bearer tokens redacted)."""
+        return self.engine.state.journal()
 
     # -- failures and faults ---------------------------------------------------------
     def queue_failure(
@@ -76,16 +134,6 @@ class MockControl(CallbackControl):
         rule = FailureRule(None if error is None else str(error), times, model, mode, endpoint, fault, delay_ms, after)
         self.engine.state.add_failure(rule)
         return rule
-
-    def inject_fault(self, fault: Fault, *, times: int = 1, endpoint: Endpoint = "create", **match: Any) -> FailureRule:
-        """Act out a network fault (`reset`, `empty`, `malformed`, `timeout`) on the next matching requests."""
-        return self.queue_failure(None, times=times, endpoint=endpoint, fault=fault, **match)
-
-    def inject_latency(
-        self, delay_ms: int, *, times: int = 1, endpoint: Endpoint = "create", **match: Any
-    ) -> FailureRule:
-        """Delay the next matching requests by `delay_ms` milliseconds."""
-        return self.queue_failure(None, times=times, endpoint=endpoint, delay_ms=delay_ms, **match)
 
     @property
     def pending_failures(self) -> list[FailureRule]:
@@ -144,18 +192,6 @@ class MockControl(CallbackControl):
         task, now = self.task(task_id), self.engine.now()
         return self.engine.state.change_task(task, lambda moved: moved.advance(now))
 
-    def complete(self, task_id: str) -> JobView:
-        """Finish a task successfully now."""
-        return self.force(task_id, "completed")
-
-    def fail(self, task_id: str) -> JobView:
-        """Fail a task now."""
-        return self.force(task_id, "failed")
-
-    def stall(self, task_id: str) -> JobView:
-        """Keep a task `in_progress` for good."""
-        return self.force(task_id, "in_progress")
-
     def advance_clock(self, seconds: float) -> float:
         """Move the fake's clock forward; returns the new time. Jobs advance with it."""
         self.engine.state.advance_clock(self.engine.clock, seconds)
@@ -180,4 +216,4 @@ def _mismatch(entry: JournalEntry, endpoint: str | None, match: dict[str, Any]) 
     return None
 
 
-__all__ = ["MockControl"]
+__all__ = ["ControlSurface", "MockControl"]

@@ -21,6 +21,7 @@ from mockserver.contract.errors import ApiError
 from mockserver.contract.jobs.lifecycle import JobView, Task, TransitionError
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.routes.engine import ContractEngine
+from mockserver.contract.vidu.data import MEDIA, STATES
 
 _TASK = re.compile(rf"^{re.escape(ADMIN_PREFIX)}tasks/({TASK_ID_PATTERN.removeprefix('^').removesuffix('$')})$")
 _ACTIONS = ("advance", "complete", "fail", "stall")
@@ -28,6 +29,10 @@ _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Admin paths every worker answers alike with in-memory state (what tests steer is not in them):
 #: the settings and the clock (no worker's clock can be moved while writes are refused).
 _SAME_ON_EVERY_WORKER = frozenset({f"{ADMIN_PREFIX}config", f"{ADMIN_PREFIX}clock"})
+#: The header that carries the admin token (`VIDU_MOCK_ADMIN_TOKEN`).
+ADMIN_TOKEN_HEADER = "X-Mock-Admin-Token"  # noqa: S105  # a header's name, not a secret
+#: Open to every caller (no data in it), so a container's health check or a load balancer needs no token.
+HEALTH_PATH = f"{ADMIN_PREFIX}health"
 #: How many of the newest tasks `GET /__mock/tasks` lists (the store may hold 100 000).
 TASK_LIST_LIMIT = 200
 DASHBOARD_PATHS = frozenset(
@@ -56,7 +61,7 @@ def _is_loopback(address: str | None) -> bool:
 def _refusal(engine: ContractEngine, request: Incoming, headers: dict[str, str]) -> ApiError | None:
     token = engine.settings.admin_token
     if token:
-        if not hmac.compare_digest(headers.get("x-mock-admin-token", ""), token):
+        if not hmac.compare_digest(headers.get(ADMIN_TOKEN_HEADER.lower(), ""), token):
             return ApiError("admin_forbidden", "The admin API needs the X-Mock-Admin-Token header.")
     elif not _is_loopback(request.remote_addr):
         return ApiError(
@@ -65,8 +70,17 @@ def _refusal(engine: ContractEngine, request: Incoming, headers: dict[str, str])
     return None
 
 
-def task_json(task: Task, view: JobView) -> dict[str, Any]:
-    """One task as `GET /__mock/tasks` lists it (the video as a path on this server once completed)."""
+def task_json(task: Task, view: JobView, dialect: str = "uniall") -> dict[str, Any]:
+    """One task as `GET /__mock/tasks` lists it (the video as a path on this server once completed).
+
+    In the `vidu` dialect it adds `state` (Vidu's name for the status) and the video is Vidu's media link.
+    """
+    if dialect == "vidu":
+        video = f"{MEDIA}/{task.id}.mp4"
+        return task_json(task, view) | {
+            "state": STATES[view.status],
+            "video_path": video if view.status == "completed" else None,
+        }
     return {
         "id": task.id,
         "model": task.model,
@@ -102,6 +116,8 @@ def handle_admin(
 ) -> Outgoing:
     """Serve one admin request (see "Run it locally" in README.md)."""
     method, path = request.method.upper(), request.path.rstrip("/")
+    if path == HEALTH_PATH:
+        return _health(engine, method)
     refusal = _refusal(engine, request, headers)
     if page is not None and path in DASHBOARD_PATHS and (refusal is None or engine.settings.admin_token):
         # With a token set, anyone gets the page without data: it asks for the token.
@@ -177,7 +193,9 @@ def handle_admin(
             raise _not_allowed(asked, "GET")
         newest, total = control.newest_tasks(TASK_LIST_LIMIT)
         now = control.now()
-        return json_reply(200, {"tasks": [task_json(task, task.view(now)) for task in newest], "total": total})
+        dialect = control.engine.settings.dialect
+        tasks = [task_json(task, task.view(now), dialect) for task in newest]
+        return json_reply(200, {"tasks": tasks, "total": total})
     match = _TASK.match(path)
     if match:
         return _task_action(control, asked, match.group(1), request)
@@ -216,6 +234,15 @@ def _callbacks(
             return json_reply(200, {"faults": [], "planned": []})
         raise _not_allowed(asked, "GET, POST, DELETE")
     raise ApiError("not_found", f"No admin endpoint at {path[:200]!r}.")
+
+
+def _health(engine: ContractEngine, method: str) -> Outgoing:
+    """200 while the mock can answer; with shared state, only while that state answers too (else its 503)."""
+    if method not in _READS:
+        raise _not_allowed(method, "GET")
+    if engine.state.shared:
+        engine.state.refresh()  # raises StateUnavailable (a 503) when Redis is away
+    return json_reply(200, {"status": "ok"})
 
 
 def _task_action(control: MockControl, method: str, task_id: str, request: Incoming) -> Outgoing:

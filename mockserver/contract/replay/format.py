@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mockserver.contract.header_fields import header_problem
+
 __all__ = [
     "FORMAT_VERSION",
     "FRAMING_HEADERS",
@@ -209,6 +211,10 @@ def _headers(part: Mapping[str, Any], where: str) -> dict[str, str]:
         isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
     ):
         raise RecordingFormatError(f"{where}.headers must be an object of strings")
+    for name, value in headers.items():
+        problem = header_problem(name, value)
+        if problem is not None:  # it could never be answered as recorded (a CR or LF would split the answer)
+            raise RecordingFormatError(f"{where}.headers: {problem}")
     return {k.lower(): v for k, v in headers.items()}
 
 

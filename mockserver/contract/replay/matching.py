@@ -30,12 +30,17 @@ from mockserver.contract.replay.format import Exchange, exchange_file_name
 from mockserver.contract.requests.validation import classify_mode
 from mockserver.contract.routes.steps import sample_video
 from mockserver.contract.state.journal import REDACTED
+from mockserver.contract.vidu.data import MEDIA, PREFIX, TASKS, VIDU_ROUTES
 
 __all__ = ["MATCH_MODES", "Found", "MatchMode", "Replay", "created_task_id", "endpoint_of", "video_url_in"]
 
 MatchMode = Literal["exact", "loose"]
 MATCH_MODES: tuple[MatchMode, ...] = ("exact", "loose")
 _TASK_PATH = re.compile(rf"^(?:{re.escape(COLLECTION)}|{re.escape(VIDEOS)})/([^/]+)(/content)?/?$")
+# Vidu's own API (the `vidu` dialect): its creates, polls and media links.
+_VIDU_CREATES = frozenset(route.path for route in VIDU_ROUTES.values())
+_VIDU_POLL = re.compile(rf"^{re.escape(TASKS)}/([^/]+)/creations/?$")
+_VIDU_MEDIA = re.compile(rf"^{re.escape(MEDIA)}/([^/]+)\.(?:mp4|jpg)$")
 # How many differences a near miss names before "(+N more)", and how much of a value it shows.
 _SHOWN_DIFFERENCES = 3
 _SHOWN_VALUE = 60
@@ -54,6 +59,13 @@ def endpoint_of(method: str, path: str) -> tuple[str, str | None]:
     match = _TASK_PATH.match(path)
     if match and method in ("GET", "HEAD"):
         return ("content" if match.group(2) else "poll"), match.group(1)
+    if path.startswith(PREFIX + "/"):
+        if path.rstrip("/") in _VIDU_CREATES and method == "POST":
+            return "create", None
+        vidu = (_VIDU_POLL.match(path), "poll"), (_VIDU_MEDIA.match(path), "content")
+        for found, endpoint in vidu:
+            if found and method in ("GET", "HEAD"):
+                return endpoint, found.group(1)
     return "other", None
 
 
@@ -286,7 +298,12 @@ def created_task_id(body: bytes) -> str | None:
 
 
 def video_url_in(answer: Any) -> str | None:
-    """The first video URL in a poll's answer (`video_url`, `result_url` or `url`, depth first), or None."""
+    """The first video URL in a poll's answer (`video_url`, `result_url` or `url`, depth first), or None.
+
+    Lists are searched too: Vidu's poll puts it in `creations[0].url`.
+    """
+    if isinstance(answer, list):
+        return next((found for item in answer if (found := video_url_in(item))), None)
     if isinstance(answer, dict):
         for key in _VIDEO_URL_KEYS:
             value = answer.get(key)

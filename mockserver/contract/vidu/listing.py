@@ -9,8 +9,9 @@ first two `paper.page` / `paper.pagesz` in its table: both spellings are read.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 from mockserver.contract.errors import ApiError
@@ -23,6 +24,10 @@ DEFAULT_PAGE_SIZE: int = _LISTING["default_page_size"]
 MAX_PAGE_SIZE: int = _LISTING["max_page_size"]
 WINDOW_SECONDS: float = _LISTING["default_window_seconds"]
 _STATES = frozenset(DATA["states"].values())
+TIME_PATTERN: str = _LISTING["time_pattern"]
+PAGE_TOKEN_PATTERN: str = _LISTING["page_token_pattern"]
+_TIME = re.compile(TIME_PATTERN)
+_TOKEN = re.compile(PAGE_TOKEN_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +47,7 @@ def _invalid(field: str) -> ApiError:
 
 
 def _values(query: dict[str, list[str]], name: str) -> list[str]:
-    return [part.strip() for value in query.get(name, ()) for part in value.split(",") if part.strip()]
+    return [part.strip() for value in query.get(name, ()) for part in value.split(",")]
 
 
 def _one(query: dict[str, list[str]], *names: str) -> tuple[str, str] | None:
@@ -57,21 +62,30 @@ def _time(query: dict[str, list[str]], name: str) -> float | None:
     given = _one(query, name)
     if given is None:
         return None
-    try:
-        return datetime.fromisoformat(given[1].replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise _invalid(name) from None
+    match = _TIME.match(given[1])
+    if match is None:
+        raise _invalid(name)
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    # A day past its month's end (Feb 30) rolls over, as the pattern (in the OpenAPI document) allows it.
+    moment = datetime(int(year), int(month), 1, tzinfo=UTC) + timedelta(
+        days=int(day) - 1, hours=int(hour), minutes=int(minute), seconds=int(second) + float(fraction or 0)
+    )
+    offset = 0 if zone == "Z" else (int(zone[1:3]) * 60 + int(zone[4:6])) * (1 if zone[0] == "+" else -1)
+    return moment.timestamp() - offset * 60
 
 
 def _whole(text: str, field: str) -> int:
-    if not text.isdigit() or len(text) > 9:
+    if not re.fullmatch("[0-9]{1,9}", text):
         raise _invalid(field)
     return int(text)
 
 
 def read_list_query(raw: str, now: float) -> ListQuery:
     """The list query in `raw` (a query string), or the `ApiError` naming the bad parameter."""
-    query = parse_qs(raw, keep_blank_values=False, max_num_fields=1000)
+    try:
+        query = parse_qs(raw, keep_blank_values=True, max_num_fields=1000)
+    except ValueError:
+        raise ApiError("BadRequest", "the query has more than 1000 fields", None) from None
     created_from = _time(query, "created_at.from")
     created_to = _time(query, "created_at.to")
     if created_from is None and created_to is None:
@@ -88,12 +102,15 @@ def read_list_query(raw: str, now: float) -> ListQuery:
     token = _one(query, "pager.page_token")
     page_given = _one(query, "pager.page", "paper.page")
     if token is not None:
-        page = _whole(token[1].removeprefix("p"), token[0])
+        token_match = _TOKEN.match(token[1])
+        if token_match is None:
+            raise _invalid(token[0])
+        page = int(token_match.group(1))
     else:
         page = 0 if page_given is None else _whole(page_given[1], page_given[0])
     return ListQuery(created_from, created_to, frozenset(_values(query, "task_ids")), states, page, page_size)
 
 
 def page_token(page: int) -> str:
-    """The token of page `page` (ours: opaque to clients, `p` and the page number)."""
+    """The token of page `page` (ours: opaque to clients, `p` and the page number; PAGE_TOKEN_PATTERN)."""
     return f"p{page}"

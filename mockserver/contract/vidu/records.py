@@ -62,8 +62,8 @@ class ViduRecord:
             model=body["model"],
             prompt=body.get("prompt", ""),
             images=images,
-            duration=body.get("duration", int(DEFAULTS["duration"])),
-            seed=body.get("seed") or seed,
+            duration=int(body.get("duration", DEFAULTS["duration"])),  # JSON's 5.0 is the integer 5
+            seed=int(body.get("seed") or seed),
             aspect_ratio=body.get("aspect_ratio", str(DEFAULTS["aspect_ratio"])),
             resolution=body.get("resolution", str(DEFAULTS["resolution"])),
             movement_amplitude=body.get("movement_amplitude", str(DEFAULTS["movement_amplitude"])),

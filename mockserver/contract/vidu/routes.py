@@ -59,6 +59,20 @@ def _not_found(task_id: str) -> ApiError:
     return ApiError("TaskNotFound", f"task not found: {task_id[:130]}", "id")
 
 
+def _check_cancel_body(raw: bytes) -> None:
+    """The cancel page sends `{"id": "<task id>"}`; a body, when sent, must be a JSON object with a string id."""
+    if not raw.strip():
+        return
+    try:
+        body = parse_json_body(raw)
+    except ApiError as bad_json:
+        raise ApiError("BadRequest", f"the body is not valid JSON: {bad_json.message}", None) from None
+    if not isinstance(body, dict):
+        raise ApiError("BadRequest", "the request body must be a JSON object", None)
+    if "id" in body and not isinstance(body["id"], str):
+        raise ApiError("FieldInvalid", "invalid field: id", "id")
+
+
 class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
     """Vidu's routes, over the engine's state, lifecycle and injection."""
 
@@ -103,7 +117,7 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
             self._allow(method, "POST")
             return self._vidu_create(request, headers, prefs, request_id, VIDU_ROUTES[path[len(PREFIX) + 1 :]])
         if path == TASKS:
-            self._allow(method, "GET", "HEAD")
+            self._allow(method, "GET")
             return self._vidu_list(request, headers, request_id)
         task = _TASK_PATH.match(path)
         if task is not None:
@@ -111,11 +125,11 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
             if action == "cancel":
                 self._allow(method, "POST")
                 return self._vidu_cancel(request, headers, task_id, request_id)
-            self._allow(method, "GET", "HEAD")
+            self._allow(method, "GET")
             return self._vidu_poll(request, headers, prefs, task_id, request_id)
         media = _MEDIA_PATH.match(path)
         if media is not None:
-            self._allow(method, "GET", "HEAD")
+            self._allow(method, "GET")
             return self._vidu_media(request, headers, prefs, media.group(1), media.group(2), request_id)
         raise ApiError("NotFound", f"no route at {request.path[:200]!r}; Vidu's API is served under {PREFIX}/", None)
 
@@ -268,6 +282,7 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
         try:
             task = self._owned(task_id, self._vidu_owner(headers))
             model, mode = task.model, task.mode
+            _check_cancel_body(request.body)
             now = self.now()
 
             def cancel(current: Task) -> JobView:

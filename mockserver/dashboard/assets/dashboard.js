@@ -159,7 +159,7 @@
     setText(row.cells.id, task.id);
     setText(row.cells.model, task.model);
     setText(row.cells.mode, task.mode);
-    setText(row.cells.status, task.status);
+    setText(row.cells.status, task.state || task.status); // Vidu's state name in the vidu dialect
     row.cells.status.className = "status " + task.status;
     row.progress.value = task.progress;
     setText(row.percent, task.progress + "%");

@@ -1,8 +1,10 @@
 """One client connection on the event-loop server: read requests, ask the core, write answers, act out faults.
 
-Requests on a connection are answered in order (HTTP/1.1 pipelining included); while one
-waits (an injected delay, a held `timeout` fault, a call on shared state in a thread),
-what the client sends next waits in the buffer, and every other connection is served.
+Requests are read by llhttp (`RequestReader`) and answered in order, pipelined ones
+included: requests that arrive in one write wait, parsed, for their turn. While one
+answer waits (an injected delay, a held `timeout` fault, a call on shared state in a
+thread), reading pauses once another request is queued, and every other connection is
+served.
 One deadline per connection bounds what a client may hold: `idle_seconds` between
 requests, `read_seconds` while a request is arriving, then the connection is closed.
 """
@@ -25,17 +27,19 @@ from mockserver.contract.injection.decision import DROPS_CONNECTION
 from mockserver.contract.messages import Incoming, Outgoing, error_reply
 from mockserver.contract.routes.engine import ContractEngine
 from mockserver.live.loop.exchange import HostUrls, incoming, log_reply, refusal, response_bytes
-from mockserver.live.loop.http_head import ChunkedBody, Head, HeadError, parse_head
 from mockserver.live.loop.idle_spin import IdleSpin
+from mockserver.live.loop.request_reader import Head, HeadError, Parsed, RequestReader
 
 __all__ = ["Connection", "Shared"]
 
 _LOG = logging.getLogger("mockserver.requests")
 _ERRORS = logging.getLogger("mockserver.live")
-# A refused body of at most this much is read past so the connection can be kept; a
-# larger one closes the connection after the answer (and is read past until the client stops).
+# A body over the cap with at most this much still to come is read past so the connection
+# can be kept; a larger one closes the connection after the answer (and is read past until
+# the client stops).
 _SKIP_BYTES = 4 * 1024 * 1024
-# While a request waits for its answer, reading pauses once this much more has arrived.
+# While a request waits for its answer, reading pauses once this much more has arrived (or
+# a whole request: it waits, parsed, for its turn).
 _PAUSE_BYTES = 1024 * 1024
 # After answering with `Connection: close`, what the client still sends is read and dropped
 # (so closing does not reset the connection before it reads the answer) until it has been
@@ -67,21 +71,16 @@ class Connection(asyncio.Protocol):
         self._loop = loop
         self._transport: asyncio.Transport | None = None
         self._remote: str | None = None
-        self._buffer = bytearray()
-        self._head: Head | None = None  # the request whose body is being read
-        self._need = 0  # bytes of a Content-Length body still to come
-        self._chunks: ChunkedBody | None = None
-        self._skip = 0  # bytes of a refused body still to read past
-        self._declared: int | None = None
-        self._close_after = False
-        self._unread = False  # this request's body may still be arriving: read past it before closing
+        self._reader = RequestReader(shared.engine.settings.max_body_bytes)
         self._write_paused = False  # the client reads its answers too slowly: answer no more for now
         self._busy = False  # an answer is on its way (delay, held fault, a thread)
+        self._held = 0  # bytes read while busy; reading pauses past `_PAUSE_BYTES`
         self._draining = False  # answered and closing: read and drop until quiet
         self._eof = False
+        self._continued: Head | None = None  # the head `100 Continue` was sent for
         self._started = 0.0
         self._pending: asyncio.TimerHandle | None = None
-        self._pending_reply: tuple[Incoming, Outgoing] | None = None
+        self._pending_reply: tuple[Parsed, Incoming, Outgoing] | None = None
         self._deadline = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
@@ -120,16 +119,12 @@ class Connection(asyncio.Protocol):
         if self._draining:
             self._close_in(_QUIET_SECONDS)
             return
-        if self._skip:
-            taken = min(self._skip, len(data))
-            self._skip -= taken
-            data = data[taken:]
-            if not data:
-                self._close_in(self._shared.read_seconds)
-                return
-        self._buffer += data
+        reader = self._reader
+        reader.feed(data)
         if self._busy:
-            if len(self._buffer) > _PAUSE_BYTES and self._transport is not None:
+            # Pipelined requests wait, parsed, behind the one being answered: stop reading more.
+            self._held += len(data)
+            if (self._held > _PAUSE_BYTES or reader.ready) and self._transport is not None:
                 self._transport.pause_reading()
             return
         self._process()
@@ -139,167 +134,115 @@ class Connection(asyncio.Protocol):
         if self._draining:
             self._close()
             return True
-        if self._busy:
-            return True  # answer first; the connection closes after
-        if self._head is not None:  # the client stopped sending mid-body: answer what could not be read
-            self._close_after = True
-            self._reply(self._head, None, _unreadable("the client closed the connection before the end"))
+        if self._busy or self._reader.ready:
+            return True  # answer first; the connection closes after the last answer
+        head = self._reader.head
+        if (
+            head is not None and self._reader.awaiting_body
+        ):  # the client stopped mid-body: answer what could not be read
+            self._started = time.perf_counter()
+            reply = _unreadable("the client closed the connection before the end")
+            self._deliver(Parsed(head, b"", close=True), None, reply)
             return True
         return None  # between requests (or mid-head): close
 
-    # -- reading requests ---------------------------------------------------------------
+    # -- answering requests in order ------------------------------------------------------
 
     def _process(self) -> None:
-        """Answer every complete request in the buffer, in order, until one must wait."""
-        while not (self._busy or self._write_paused or self._draining) and self._transport is not None:
-            if self._head is None:
-                if not self._buffer:
-                    self._close_in(self._shared.idle_seconds)
-                    if self._shared.spin is not None:
-                        self._shared.spin.arm()
-                    return
-                try:
-                    head = parse_head(self._buffer)
-                except HeadError as error:
-                    self._refuse(error)
-                    return
-                if head is None:
-                    self._close_in(self._shared.read_seconds)
-                    return
-                del self._buffer[: head.size]
-                self._begin(head)
-                if self._declared is not None:  # over the cap: answered unread
-                    self._answer(head, b"")
-                    continue
-            body = self._body()
-            if body is None or self._head is None:
-                if not self._draining and self._transport is not None:
-                    self._close_in(self._shared.read_seconds)
+        """Answer every request read so far, in order, until one must wait; then set the deadline."""
+        ready = self._reader.ready
+        while ready and not (self._busy or self._write_paused or self._draining) and self._transport is not None:
+            parsed = ready.popleft()
+            if isinstance(parsed, HeadError):
+                self._refuse(parsed)
                 return
-            self._answer(self._head, body)
-
-    def _begin(self, head: Head) -> None:
-        """Start a request: its framing, the body cap, `Expect: 100-continue`."""
-        self._head = head
-        self._started = time.perf_counter()
-        headers = head.headers
-        connection = headers.get("connection")
-        self._close_after = head.version != (1, 1) or (connection is not None and "close" in connection.lower())
-        self._declared = None
-        self._need = 0
-        self._chunks = None
-        self._unread = False
-        cap = self._shared.engine.settings.max_body_bytes
-        coding = headers.get("transfer-encoding")
-        if coding is not None and "chunked" in coding.lower():  # wins over Content-Length (RFC 9112 6.3)
-            self._chunks = ChunkedBody(cap + 1)
-        else:
-            length = headers.get("content-length")
-            if length is not None:
-                if length.isdigit() and length.isascii():
-                    self._need = int(length)
-                else:  # no way to tell where the body ends: no body, then close (a 400 from the core)
-                    self._close_after = self._unread = True
-            if self._need > cap:  # refused before reading it (the core answers 413)
-                self._declared, self._need = self._need, 0
-                taken = min(len(self._buffer), self._declared)
-                del self._buffer[:taken]
-                self._skip = self._declared - taken
-                if self._skip > _SKIP_BYTES:
-                    self._close_after = True
-                return
-        if (self._need > len(self._buffer) or self._chunks is not None) and headers.get(
-            "expect", ""
-        ).lower() == "100-continue":
+            self._answer(parsed)
+        if self._busy or self._write_paused or self._draining or self._transport is None:
+            return
+        self._held = 0
+        reader = self._reader
+        if not reader.in_message:
+            self._close_in(self._shared.idle_seconds)
+            if self._shared.spin is not None:
+                self._shared.spin.arm()
+            return
+        self._close_in(self._shared.read_seconds)
+        head = reader.head
+        if (
+            head is not None
+            and head is not self._continued
+            and reader.awaiting_body
+            and head.headers.get("expect", "").lower() == "100-continue"
+        ):
+            self._continued = head
             self._write(_CONTINUE)
 
-    def _body(self) -> bytes | None:
-        """The request's body once complete (None until then); a broken one is answered here."""
-        chunks = self._chunks
-        if chunks is None:
-            if len(self._buffer) < self._need:
-                return None
-            body = bytes(self._buffer[: self._need])
-            del self._buffer[: self._need]
-            return body
-        try:
-            used = chunks.feed(self._buffer)
-        except ValueError as error:
-            del self._buffer[:]
-            self._close_after = self._unread = True
-            assert self._head is not None
-            self._reply(self._head, None, _unreadable(str(error)))
-            return None
-        del self._buffer[:used]
-        if chunks.done or chunks.size > chunks.keep - 1:
-            if not chunks.done:  # the rest of an over-cap body is read past, then the connection closed
-                self._close_after = self._unread = True
-            return bytes(chunks.data)
-        return None
-
-    # -- answering -----------------------------------------------------------------------
-
-    def _answer(self, head: Head, body: bytes) -> None:
-        request = incoming(head, body, self._remote, self._shared.host_urls, self._declared)
+    def _answer(self, parsed: Parsed) -> None:
+        self._started = time.perf_counter()
         shared = self._shared
+        request = incoming(parsed.head, parsed.body, self._remote, shared.host_urls, parsed.declared)
         if shared.executor is None:
-            self._reply(head, request, _handle(shared.handle, request))
+            self._reply(parsed, request, _handle(shared.handle, request))
             return
         self._busy = True
         self._deadline = 0.0
         future = shared.executor.submit(_handle, shared.handle, request)
-        future.add_done_callback(partial(self._back_on_loop, head, request))
+        future.add_done_callback(partial(self._back_on_loop, parsed, request))
 
-    def _back_on_loop(self, head: Head, request: Incoming, done: Future[Outgoing]) -> None:
+    def _back_on_loop(self, parsed: Parsed, request: Incoming, done: Future[Outgoing]) -> None:
         with contextlib.suppress(RuntimeError):  # the server stopped meanwhile: its loop is closed
-            self._loop.call_soon_threadsafe(self._handled, head, request, done)
+            self._loop.call_soon_threadsafe(self._handled, parsed, request, done)
 
-    def _handled(self, head: Head, request: Incoming, done: Future[Outgoing]) -> None:
+    def _handled(self, parsed: Parsed, request: Incoming, done: Future[Outgoing]) -> None:
         if self._transport is None or done.cancelled():
             return
         self._busy = False
-        self._reply(head, request, done.result())
-        if self._transport is not None and not (self._busy or self._write_paused):
-            self._transport.resume_reading()
-            self._process()
+        self._reply(parsed, request, done.result())
+        self._resume()
 
-    def _reply(self, head: Head, request: Incoming | None, reply: Outgoing) -> None:
+    def _reply(self, parsed: Parsed, request: Incoming, reply: Outgoing) -> None:
         """Send `reply` now, or after its injected delay (without blocking other connections)."""
-        if reply.delay_ms > 0 and not self._shared.stopping and request is not None:
+        if reply.delay_ms > 0 and not self._shared.stopping:
             self._busy = True
             self._deadline = 0.0
-            self._pending_reply = (request, reply)
+            self._pending_reply = (parsed, request, reply)
             self._pending = self._loop.call_later(reply.delay_ms / 1000, self._delayed)
             return
-        self._deliver(head, request, reply)
+        self._deliver(parsed, request, reply)
 
     def _delayed(self) -> None:
         self._pending = None
-        if self._pending_reply is None or self._head is None:
+        if self._pending_reply is None:
             return
-        (request, reply), self._pending_reply = self._pending_reply, None
+        (parsed, request, reply), self._pending_reply = self._pending_reply, None
         self._busy = False
-        self._deliver(self._head, request, reply)
-        if self._transport is not None and not self._write_paused:
+        self._deliver(parsed, request, reply)
+        self._resume()
+
+    def _resume(self) -> None:
+        """An answer that waited went out: read again, and answer what queued meanwhile."""
+        if self._transport is not None and not (self._busy or self._write_paused or self._draining):
             self._transport.resume_reading()
             self._process()
 
-    def _deliver(self, head: Head, request: Incoming | None, reply: Outgoing) -> None:
-        method = request.method if request is not None else head.method.upper()
+    def _deliver(self, parsed: Parsed, request: Incoming | None, reply: Outgoing) -> None:
+        head = parsed.head
+        method = request.method if request is not None else head.method
         log_reply(method, request.path if request is not None else head.target, reply, self._started)
-        self._head = None
         fault = reply.fault
         if fault in DROPS_CONNECTION:
             self._act_out(str(fault))
             return
-        close = self._close_after or self._shared.stopping or self._eof
+        # An unread body too large to read past closes the connection after the answer.
+        close = parsed.close or parsed.unread > _SKIP_BYTES or self._shared.stopping
+        close = close or (self._eof and not self._reader.ready)
         if head.version == (0, 9):  # no status line, no headers: the body alone
             self._write(reply.body)
             close = True
         else:
             self._write(response_bytes(reply, head_only=method == "HEAD", close=close))
         if close:
-            self._finish()
+            self._finish(unread=parsed.unread > 0 or self._reader.in_message)
 
     def _act_out(self, fault: str) -> None:
         """`reset`: a TCP RST; `empty`: closed with no answer; `timeout`: silence, then closed."""
@@ -324,22 +267,21 @@ class Connection(asyncio.Protocol):
         reply, code = refusal(error)
         _LOG.info("HTTP parser refused a request -> %d %s", reply.status, code)
         self._write(response_bytes(reply, head_only=False, close=True))
-        del self._buffer[:]
-        self._unread = True  # the rest of an over-long line may still be arriving
-        self._finish()
+        self._finish(unread=True)  # the rest of the refused request may still be arriving
 
-    def _finish(self) -> None:
+    def _finish(self, *, unread: bool) -> None:
         """Close after an answer: at once, or once the client has stopped sending what is left."""
         transport = self._transport
         if transport is None:
             return
-        if self._eof or not (self._skip or self._unread):
+        if self._eof or not unread:
             self._close()
             return
         self._draining = True
         self._busy = False
         with contextlib.suppress(OSError, RuntimeError, NotImplementedError):
             transport.write_eof()
+        transport.resume_reading()
         self._close_in(_QUIET_SECONDS)
 
     def _write(self, data: bytes) -> None:

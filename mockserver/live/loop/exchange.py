@@ -19,9 +19,10 @@ from urllib.parse import quote, unquote, urlsplit
 
 from mockserver.contract.data.catalogue import error_spec
 from mockserver.contract.errors import ApiError
+from mockserver.contract.header_fields import sendable_headers
 from mockserver.contract.messages import Incoming, Outgoing, new_request_id
 from mockserver.live.log_text import printable
-from mockserver.live.loop.http_head import Head, HeadError
+from mockserver.live.loop.request_reader import Head, HeadError
 
 __all__ = [
     "HTTP_LAYER_ERRORS",
@@ -106,7 +107,7 @@ def incoming(
     if host is not None:
         headers = {**headers, "host": host}  # the target's host is the request's Host, as under Werkzeug
     return Incoming(
-        method=head.method.upper(),
+        method=head.method,
         path=path,
         headers=headers,
         body=body,
@@ -136,7 +137,7 @@ def response_bytes(reply: Outgoing, *, head_only: bool, close: bool) -> bytes:
     status = reply.status
     lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}\r\nServer: {SERVER_HEADER}\r\nDate: {_date()}\r\n"]
     has_id = False
-    for name, value in reply.headers.items():
+    for name, value in sendable_headers(reply.headers):
         lowered = name.lower()
         if lowered in _OWN_HEADERS:
             continue
