@@ -60,8 +60,11 @@ class CallbackDriver:
         return self.control.now()
 
     def deliver(self) -> int:
-        """Deliver what is due now."""
-        return self._deliver()
+        """Deliver what is due now, and let any delivery in flight (a live server's thread) be journalled."""
+        taken = self._deliver()
+        if self.in_flight_seconds:
+            self.control.engine.callbacks.wait_settled(self.in_flight_seconds)
+        return taken
 
     def advance(self, until: float) -> bool:
         """Move the fake's clock to the next due delivery if that is no later than `until`, and deliver.

@@ -118,6 +118,8 @@ def test_a_loopback_receiver_gets_success_with_the_poll_shape_signed_and_never_t
         assert receiver.states() == ["processing", "success"]
         nonces = {d.headers.get("x-request-nonce") or d.headers.get("X-Request-Nonce") for d in receiver.deliveries}
         assert len(nonces) == 2  # a fresh nonce each time
+        # The mock journals an attempt once it has read the receiver's answer, just after the receiver has it.
+        eventually(lambda: len(deliveries(url)) == 2, "both attempts journalled")
         journal = deliveries(url)
         assert [(e["state"], e["attempt"], e["outcome"], e["status"]) for e in journal] == [
             ("processing", 1, "delivered", 200),
@@ -143,6 +145,9 @@ def test_a_receiver_answering_500_twice_gets_success_at_least_three_times() -> N
             requests.post(f"{url}/__mock/clock", json={"advance": 10}, timeout=10)
         eventually(lambda: len(successes()) >= 3, "the third success attempt")
         assert [d.answered for d in successes()] == [500, 500, 200]
+        eventually(
+            lambda: len([e for e in deliveries(url) if e["state"] == "success"]) == 3, "three attempts journalled"
+        )
         attempts = [(e["attempt"], e["status"]) for e in deliveries(url) if e["state"] == "success"]
         assert attempts == [(1, 500), (2, 500), (3, 200)]
 

@@ -231,3 +231,16 @@ def test_reset_forgets_everything_and_the_journal_is_bounded() -> None:
 def test_a_bad_rule_is_refused_with_its_reason(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=r"must be|goes with|is processing"):
         CallbackRule(**kwargs)
+
+
+def test_a_delivery_taken_is_in_flight_until_settled_or_blocked() -> None:
+    outbox, task = CallbackOutbox(), new_task()
+    outbox.watch(task, URL, TOKEN)
+    task.pin("completed", 0)
+    outbox.observe(0, render)
+    processing, success = outbox.due(0)
+    assert not outbox.wait_settled(0)
+    outbox.settle(processing.delivery, 0, status=200, latency_ms=1)
+    assert not outbox.wait_settled(0)
+    outbox.block(success.delivery, 0, "not allowed")
+    assert outbox.wait_settled(0)

@@ -130,6 +130,7 @@ class CallbackOutbox:
         self._plans: dict[int, list[CallbackRule]] = {}
         self._seq = 0
         self._number = 0
+        self._in_flight = 0  # taken by `due` and not yet settled or blocked
         self._lock = threading.RLock()
         self.changed = threading.Condition(self._lock)  # notified whenever a delivery is queued or settled
 
@@ -255,6 +256,7 @@ class CallbackOutbox:
                 return []
             taken = {id(d) for d in ready}
             self._queue = [d for d in self._queue if id(d) not in taken]
+            self._in_flight += len(ready)
         return [self._outbound(delivery, now) for delivery in ready]
 
     @staticmethod
@@ -275,6 +277,7 @@ class CallbackOutbox:
         """Journal one attempt's result; a failed `success`/`failed` is queued again after its back-off."""
         ok = status is not None and 200 <= status < 300 and error is None
         with self._lock:
+            self._in_flight = max(self._in_flight - 1, 0)
             record = self._record(now, delivery, "delivered" if ok else "failed", status, error, latency_ms)
             if not ok and delivery.state in _FINAL and delivery.attempt < MAX_ATTEMPTS:
                 retry = RETRY_BACKOFF_SECONDS[delivery.attempt - 1]
@@ -287,6 +290,7 @@ class CallbackOutbox:
     def block(self, delivery: Delivery, now: float, reason: str) -> DeliveryRecord:
         """Journal a delivery the face refused to attempt (`reason` says why); it is never retried."""
         with self._lock:
+            self._in_flight = max(self._in_flight - 1, 0)
             record = self._record(now, delivery, "blocked", error=reason)
             self.changed.notify_all()
         return record
@@ -331,6 +335,11 @@ class CallbackOutbox:
         with self._lock:
             return len(self._queue) + sum(len(w.held) for w in self._watched.values())
 
+    def wait_settled(self, timeout: float) -> bool:
+        """Wait (real time, at most `timeout` s) until every delivery taken is settled; whether it is."""
+        with self.changed:
+            return self.changed.wait_for(lambda: self._in_flight == 0, timeout)
+
     def clear_journal(self) -> None:
         """Forget the delivery journal; numbering starts again at 1."""
         with self._lock:
@@ -346,5 +355,5 @@ class CallbackOutbox:
             self._queue.clear()
             self.rules.clear()
             self._records.clear()
-            self._seq = self._number = 0
+            self._seq = self._number = self._in_flight = 0
             self.changed.notify_all()
