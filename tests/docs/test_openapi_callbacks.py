@@ -45,3 +45,17 @@ def test_the_callback_is_a_valid_openapi_31_callback_on_the_create() -> None:
     ]
     assert post["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ViduTask"}
     assert "3 more times" in post["description"] and "1 s, 2 s, 4 s" in post["description"]
+
+
+def test_every_create_of_the_vidu_document_declares_the_callback() -> None:
+    from mockserver.contract.vidu.data import PREFIX, VIDU_ROUTES
+    from mockserver.openapi.document import openapi_document
+
+    document = openapi_document("vidu")
+    validate(document)
+    creates = [f"{PREFIX}/{name}" for name in VIDU_ROUTES]
+    assert len(creates) == 4
+    for path in creates:
+        callbacks = document["paths"][path]["post"]["callbacks"]
+        assert callbacks == create_callbacks("#/components/schemas/ViduTask"), path
+    assert "ViduTask" in document["components"]["schemas"]
