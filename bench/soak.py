@@ -15,7 +15,6 @@ error or lost task (or RSS growth over `--max-rss-growth-mb`), else 0.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import sys
 import threading
@@ -27,6 +26,8 @@ from urllib.parse import urlsplit
 
 from soak_client import Client, Plan, Tally
 from soak_servers import Sample, Target, child_server, in_process_server, running_server, sample_memory
+
+from mockserver.contract.loopback import is_loopback
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -58,18 +59,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("need --seconds > 0, --clients >= 1 and 0 <= --error-rate <= 1")
     if args.url:
         host = urlsplit(args.url).hostname or ""
-        if not _loopback(host):
+        if not is_loopback(host):
             parser.error(f"--url must be on loopback (127.0.0.0/8, ::1 or localhost), not {host!r}")
     return args
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def start_target(args: argparse.Namespace) -> Target:

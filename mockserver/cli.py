@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import platform
 import signal
@@ -17,7 +16,9 @@ from typing import Any, TextIO
 from mockserver.config_sources import settings_from_sources
 from mockserver.contract.admin.guard import LOOPBACK_NAMES
 from mockserver.contract.data.catalogue import COLLECTION
-from mockserver.contract.settings import Settings, redacted_url
+from mockserver.contract.loopback import is_loopback
+from mockserver.contract.redaction import redacted_url
+from mockserver.contract.settings import Settings
 from mockserver.contract.state.protocol import StateUnavailable
 from mockserver.contract.vidu.data import PREFIX
 from mockserver.live import LiveServer
@@ -142,16 +143,6 @@ def _names_line(settings: Settings) -> str:
         f"answers to the names {names}; to serve it under another (a container, a CI service alias) "
         "add --allow-host NAME\n"
     )
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` reaches this machine only (127.0.0.0/8, ::1, localhost)."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a name that resolves elsewhere, or every interface
 
 
 def exposed_warning(host: str) -> str:

@@ -15,14 +15,13 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from mockserver.contract.redaction import SECRET_SETTINGS
 from mockserver.contract.settings import Settings
 
 __all__ = ["ENV_PREFIX", "SettingsError", "load_config_file", "settings_from_sources"]
 
 ENV_PREFIX = "VIDU_MOCK_"
 _NAMES = frozenset(f.name for f in fields(Settings))
-# Values never echoed back in an error line (a token or secret would land in a CI log).
-_SECRET = frozenset({"tokens", "admin_token", "secret", "state"})
 
 
 class SettingsError(ValueError):
@@ -71,7 +70,7 @@ def _apply(settings: Settings, values: Mapping[str, Any], source: Callable[[str]
         try:
             settings = settings.with_updates(**{name: value})
         except (TypeError, ValueError) as error:
-            shown = "" if name in _SECRET or name not in _NAMES else f" = {_show(value)}"
+            shown = "" if name in SECRET_SETTINGS or name not in _NAMES else f" = {_show(value)}"
             raise SettingsError(f"{source(name)}{shown}: {_reason(error)}") from None
     return settings
 

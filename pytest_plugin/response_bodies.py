@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from mockserver.contract import MODELS, MODES, STATUSES, JobView, Status, is_mix_model, load_schema
-from mockserver.contract.data.catalogue import COLLECTION, ERRORS, TASK_ID_PATTERN
+from mockserver.contract.data.catalogue import ERRORS, TASK_ID_PATTERN
 from mockserver.contract.dialects import (
     DEFAULT_DIALECT,
     DIALECT_NAMES,
@@ -27,6 +27,7 @@ from mockserver.contract.dialects import (
 )
 from mockserver.contract.errors import ApiError
 from mockserver.contract.jobs.lifecycle import FAILURE_CODE, FAILURE_MESSAGE
+from mockserver.contract.routes.paths import content_path
 from pytest_plugin.request_rules import EXTRA_BODY_OPTIONS, FIELDS, REFERENCES_MAX
 from pytest_plugin.valid_bodies import hosts, http_urls
 
@@ -79,7 +80,7 @@ def _facts(draw: st.DrawFn, status: Status) -> JobFacts:
     video_url = None
     if status == "completed":
         # The mock serves the video itself; a real gateway hands out a CDN link.
-        video_url = draw(st.builds(f"{{}}{COLLECTION}/{task_id}/content".format, _BASES) | http_urls)
+        video_url = draw(st.builds(f"{{}}{content_path(task_id)}".format, _BASES) | http_urls)
     code, message = draw(_FAILURES)
     return JobFacts(task_id, model, mode, created, view, draw(_PROMPTS), draw(_OWNERS), video_url, code, message)
 

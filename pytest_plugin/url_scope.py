@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
-from mockserver.contract.vidu.data import PREFIX as VIDU_PREFIX
+from mockserver.contract.routes.paths import API_PATH
+from mockserver.contract.vidu.paths import VIDU_API_PATH
 
 __all__ = ["DEFAULT_URL", "ApiScope"]
 
@@ -18,11 +18,7 @@ DEFAULT_URL = "https://vidu-mock.test"
 # Any prefix (a gateway's `/vidu`), then the API paths: create, poll and video download, on
 # `/v1/video/generations` and on the OpenAI-style family (`POST /v1/videos`, `/v1/videos/{task_id}`),
 # and Vidu's own `/ent/v2/...` (the `vidu` dialect).
-_API_PATH = re.compile(
-    rf"^(?P<prefix>(?:/[^/]+)*?)(?P<api>{re.escape(COLLECTION)}(?:/[^/]+(?:/content)?)?/?"
-    rf"|{re.escape(VIDEOS)}(?:/[^/]+(?:/content)?)?/?"
-    rf"|{re.escape(VIDU_PREFIX)}/[^?#]+)$"
-)
+_API_PATH = re.compile(rf"^(?P<prefix>(?:/[^/]+)*?)(?P<api>{API_PATH}|{VIDU_API_PATH})$")
 
 
 @dataclass(frozen=True)

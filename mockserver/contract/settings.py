@@ -10,9 +10,10 @@ import ipaddress
 import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from mockserver.contract.data.catalogue import DEFAULT_DIALECT, DIALECT_NAMES, LIFECYCLE_DEFAULTS, injectable_spec
+from mockserver.contract.redaction import REDACTED, redacted_url
 
 # The longest injected delay, random latency or Retry-After the mock will use (Prefer, rules, settings).
 MAX_DELAY_MS = 60_000
@@ -128,9 +129,9 @@ class Settings:
     def public(self) -> dict[str, Any]:
         """The effective settings as JSON, secrets withheld."""
         data = asdict(self)
-        data["secret"] = "[redacted]"  # noqa: S105  # a placeholder, not a secret
-        data["admin_token"] = "[redacted]" if self.admin_token else None
-        data["tokens"] = ["[redacted]"] * len(self.tokens)
+        data["secret"] = REDACTED
+        data["admin_token"] = REDACTED if self.admin_token else None
+        data["tokens"] = [REDACTED] * len(self.tokens)
         data["state"] = redacted_url(self.state)
         return data
 
@@ -151,17 +152,6 @@ def _check_state(state: str, prefix: str) -> None:
     if not 1 <= len(prefix) <= 100 or any(c.isspace() or c in "{}" for c in prefix):
         # Braces would break the hash tag `{prefix}` that keeps a mock's keys in one cluster slot.
         raise ValueError("state_prefix must be 1 to 100 characters, no spaces or braces")
-
-
-def redacted_url(url: str) -> str:
-    """`url` with any password withheld, for messages and `/__mock/config`."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host
-    port = "" if parts.port is None else f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:[redacted]@{host}{port}"))
 
 
 _NAMES = {f.name: f for f in fields(Settings)}

@@ -6,7 +6,6 @@ acts out injected delays and faults, and writes one log line per request.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
@@ -21,25 +20,21 @@ from werkzeug.wsgi import get_content_length, get_input_stream
 
 from mockserver.contract.admin.guard import RequestGuard
 from mockserver.contract.errors import ApiError
-from mockserver.contract.header_fields import sendable_headers
-from mockserver.contract.messages import Incoming, Outgoing, error_reply, new_request_id
+from mockserver.contract.messages import Incoming, Outgoing, error_reply
 from mockserver.contract.routes.engine import ContractEngine
 from mockserver.contract.routes.router import Router
 from mockserver.contract.settings import Settings
 from mockserver.dashboard import dashboard_reply
 from mockserver.live.faults import FaultMiddleware, act_out_delay, mark_dropped
-from mockserver.live.log_text import printable
+from mockserver.live.output import REQUEST_LOG, base_url, log_reply, reply_body, reply_headers
 from mockserver.state.backends import open_state
 
 __all__ = ["EXTENSION", "create_app", "engine_of", "shutdown_event", "REQUEST_LOG"]
 
 EXTENSION = "vidu_mock"
-REQUEST_LOG = logging.getLogger("mockserver.requests")
 # WSGI passes these two as CONTENT_TYPE/CONTENT_LENGTH; HTTP_ copies of them are ignored, as Werkzeug does.
 _BODY_HEADERS_CGI = ("CONTENT_TYPE", "CONTENT_LENGTH")
 _BODY_HEADERS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
-# Written by this face (the length) or by the HTTP server (the rest), once each; never taken from a reply.
-_SERVER_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "date", "server"})
 
 
 class _State:
@@ -81,8 +76,7 @@ def _host_url(current: Request) -> str:
         return current.host_url  # let Werkzeug decide what an unusable Host header gives
     if "xn--" in hostname:
         return current.host_url
-    netloc = f"[{hostname}]" if ":" in hostname else hostname
-    return f"{scheme}://{netloc}{'' if port is None else f':{port}'}/"
+    return base_url(scheme, hostname, port)  # Werkzeug's `host` has already left out the scheme's own port
 
 
 def engine_of(app: Flask) -> ContractEngine:
@@ -199,12 +193,11 @@ def _serve(state: _State, current: Request) -> Outgoing:
         # A body that cannot be read is the client's fault, so a 400: a broken chunked body
         # raises OSError under Werkzeug and a ParseException (not an OSError) under gunicorn.
         reply = error_reply(ApiError("invalid_json", f"The request body could not be read: {str(error)[:120]}."))
-        _log(current, reply, None, started)
+        log_reply(current.method, current.path, reply, started)
         return reply
     reply = state.router.handle(incoming)
     act_out_delay(reply, state.stopping)
-    fault = reply.fault
-    _log(current, reply, fault, started)
+    log_reply(current.method, current.path, reply, started)
     mark_dropped(reply, current.environ)  # acted out by FaultMiddleware
     return reply
 
@@ -216,43 +209,13 @@ def _respond(reply: Outgoing, environ: dict[str, Any], start_response: Any) -> l
     would go out next to the one written here or by the server, and strict parsers (Node's
     undici, proxies) refuse an answer with two.
     """
-    headers = [(name, value) for name, value in sendable_headers(reply.headers) if name.lower() not in _SERVER_HEADERS]
-    # CONTRACT §3: every response has one, including those the engine never saw.
-    if not any(name.lower() == "x-request-id" for name in reply.headers):
-        headers.append(("x-request-id", new_request_id()))
-    # Which process answered: lets users (and our scale-out test) see workers share tasks.
-    headers.append(("x-mock-worker", _WORKER[0]))
-    status, body = reply.status, reply.body
-    if status in (204, 304) or status < 200:
-        body = b""  # these never carry a body, nor a length (RFC 9110 8.6)
+    headers = reply_headers(reply)
+    status, body = reply.status, reply_body(reply)
+    if body is None:
+        body = b""
     else:
         headers.append(("Content-Length", str(len(body))))
     if environ.get("REQUEST_METHOD") == "HEAD":
         body = b""
     start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}", headers)
     return [body]
-
-
-# This process's id as text, renewed in each forked child (gunicorn workers fork).
-_WORKER = [str(os.getpid())]
-os.register_at_fork(after_in_child=lambda: _WORKER.__setitem__(0, str(os.getpid())))
-
-
-def _log(current: Request, reply: Outgoing, fault: Any, started: float) -> None:
-    if not REQUEST_LOG.isEnabledFor(logging.INFO):
-        return
-    # The dashboard reads the admin API every second; those reads would bury the API's lines.
-    if current.method in ("GET", "HEAD") and current.path.startswith("/__mock"):
-        return
-    millis = (time.perf_counter() - started) * 1000
-    extra = f" fault={fault}" if fault else ""
-    # Only the method, path, status and task id: headers (bearer tokens) are never logged.
-    REQUEST_LOG.info(
-        "%s %s -> %d %.1fms%s%s",
-        printable(current.method, 20),
-        printable(current.path),
-        reply.status,
-        millis,
-        f" task={printable(reply.task_id)}" if reply.task_id else "",
-        extra,
-    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import signal
 import sys
 from collections.abc import Sequence
@@ -11,6 +10,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from mockserver.contract.loopback import is_loopback
 from mockserver.record.proxy import DEFAULT_MAX_VIDEO_BYTES, RecordingProxy
 from mockserver.record.server import RecordingServer
 
@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
             f"vidu-mock recording {server.url} -> {proxy.upstream.url} into {folder} "
             f"(dialect={proxy.dialect_name}; Ctrl-C stops)"
         )
-        if not _loopback(options.host):
+        if not is_loopback(options.host):
             say(f"WARNING: listening on {options.host}, not loopback only: other machines can send through it")
         say(f"point your client at {server.url} with its own key; replay with: mockserver --replay {folder}")
         server.serve()
@@ -107,13 +107,3 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         server.stop()
     say(f"recorded {proxy.written} exchanges into {folder} ({proxy.drifted} with drift)")
     return 0
-
-
-def _loopback(host: str) -> bool:
-    # `mockserver.cli.is_loopback`'s rule; that module dispatches to this one, so it is not imported here.
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

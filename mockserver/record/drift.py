@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mockserver.contract.data.catalogue import VIDEOS
 from mockserver.contract.data.schemas import schema_validator
-from mockserver.verify.expectations import CREATE_KEYS, Dialect
+from mockserver.contract.routes.paths import api_path
+from mockserver.verify.create_answer import create_answer_problems
+from mockserver.verify.expectations import DialectExpectations
 
 __all__ = ["drift_of", "vidu_drift_of"]
 
@@ -20,7 +21,7 @@ _NOT_JSON = object()
 
 
 def drift_of(
-    dialect: Dialect, endpoint: str, path: str, status: int, content_type: str, body: bytes | None
+    dialect: DialectExpectations, endpoint: str, path: str, status: int, content_type: str, body: bytes | None
 ) -> tuple[str, ...]:
     """How the answer differs from `dialect`'s shapes, one short line each (empty: it fits or was not checked)."""
     if body is None or endpoint not in ("create", "poll", "content"):
@@ -42,21 +43,12 @@ def drift_of(
         return tuple(f"error shape: {p}" for p in shape.problems(parsed))
     if status != 200:
         return ()
+    target = api_path(path)
+    route = target.route if target is not None else "generations"
     if endpoint == "create":
-        return tuple(_create_problems(dialect, parsed))
-    shape = dialect.videos if path.startswith(VIDEOS + "/") else dialect.poll
+        return tuple(create_answer_problems(dialect, parsed, route))
+    shape = dialect.videos if route == "videos" else dialect.poll
     return tuple(shape.problems(parsed))
-
-
-def _create_problems(dialect: Dialect, job: Any) -> list[str]:
-    problems = dialect.create.problems(job)
-    if isinstance(job, dict):
-        extra, missing = sorted(set(job) - CREATE_KEYS), sorted(CREATE_KEYS - set(job))
-        if extra or missing:
-            problems.append(f"body: keys differ from the create answer's seven (extra {extra}, missing {missing})")
-        if job.get("object") != dialect.create_object:
-            problems.append(f"object: {job.get('object')!r}, the dialect gives {dialect.create_object!r}")
-    return problems
 
 
 def _json(body: bytes) -> Any:

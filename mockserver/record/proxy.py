@@ -25,11 +25,13 @@ from urllib.parse import unquote, urlsplit
 import httpx
 from werkzeug.wsgi import get_input_stream
 
+from mockserver.contract.redaction import Redactor
 from mockserver.contract.replay.format import Exchange, exchange_file_name
-from mockserver.contract.replay.matching import created_task_id, endpoint_of, video_url_in
+from mockserver.contract.replay.matching import created_task_id, video_url_in
+from mockserver.contract.routes.paths import endpoint_of
 from mockserver.live.log_text import printable
 from mockserver.record.drift import drift_of, vidu_drift_of
-from mockserver.recordings.folder import RecordingWriter, Redactor
+from mockserver.recordings.folder import RecordingWriter
 from mockserver.verify.expectations import DIALECTS
 
 __all__ = ["DEFAULT_MAX_VIDEO_BYTES", "RecordingProxy", "Upstream"]

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 from mockserver.contract.header_fields import header_problem
 from mockserver.contract.replay.format import Exchange, RecordingFormatError
-from mockserver.contract.replay.matching import created_task_id, endpoint_of, video_url_in
+from mockserver.contract.replay.matching import created_task_id, video_url_in
+from mockserver.contract.routes.paths import endpoint_of
 
 __all__ = ["CASSETTE_SUFFIXES", "read_cassette", "read_cassettes"]
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from mockserver.contract.redaction import Redactor
 from mockserver.contract.replay.format import (
     Exchange,
     RecordingFormatError,
@@ -22,76 +22,11 @@ from mockserver.contract.replay.format import (
     exchange_from_document,
     exchange_to_document,
 )
-from mockserver.contract.state.journal import REDACTED, SECRET_HEADERS
 
-__all__ = ["RecordingWriter", "Redactor", "RecordingFormatError", "read_recordings"]
+__all__ = ["RecordingFormatError", "RecordingWriter", "read_recordings"]
 
-#: Headers that carry a secret in an answer too (a session cookie the upstream sets).
-_ANSWER_SECRET_HEADERS = frozenset({"set-cookie"})
 #: A recording folder holds at most this many exchanges; a reader refuses more (a typo'd path to `/`).
 MAX_EXCHANGES = 100_000
-
-
-class Redactor:
-    """Replaces secrets in what is written: named headers, and known keys wherever they appear."""
-
-    def __init__(self, secrets: Iterable[str] = (), headers: Iterable[str] = ()) -> None:
-        self._secrets: set[str] = {s for s in secrets if s}
-        self._headers = SECRET_HEADERS | _ANSWER_SECRET_HEADERS | {h.lower() for h in headers}
-        self._lock = threading.Lock()
-
-    def learn(self, secret: str) -> None:
-        """Also redact `secret` from now on (a key seen in a request's `Authorization`)."""
-        if secret:
-            with self._lock:
-                self._secrets.add(secret)
-
-    def learn_from(self, headers: Mapping[str, str]) -> None:
-        """Learn the credentials a request carries in its secret headers (the token after `Bearer`)."""
-        for name, value in headers.items():
-            if name.lower() in self._headers:
-                token = value.split(" ", 1)[1] if " " in value else value
-                self.learn(token.strip())
-
-    def text(self, text: str) -> str:
-        """`text` with every known secret replaced."""
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
-        return text
-
-    def body(self, body: bytes | None) -> bytes | None:
-        """`body` with every known secret replaced, where it appears as UTF-8 text."""
-        if not body or not self._secrets:
-            return body
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            body = body.replace(secret.encode("utf-8"), REDACTED.encode("utf-8"))
-        return body
-
-    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
-        """`headers` with the secret-bearing ones replaced (the scheme word kept) and known keys removed."""
-        clean: dict[str, str] = {}
-        for name, value in headers.items():
-            if name.lower() in self._headers:
-                scheme = value.split(" ", 1)[0] if " " in value and name.lower().endswith("authorization") else ""
-                clean[name] = f"{scheme} {REDACTED}".strip()
-            else:
-                clean[name] = self.text(value)
-        return clean
-
-    def exchange(self, exchange: Exchange) -> Exchange:
-        """A copy of `exchange` with nothing secret left in it."""
-        self.learn_from(exchange.request_headers)
-        return replace(
-            exchange,
-            path=self.text(exchange.path),
-            query=self.text(exchange.query),
-            request_headers=self.headers(exchange.request_headers),
-            request_body=self.body(exchange.request_body) or b"",
-            response_headers=self.headers(exchange.response_headers),
-            response_body=self.body(exchange.response_body),
-            drift=tuple(self.text(d) for d in exchange.drift),
-            notes=tuple(self.text(n) for n in exchange.notes),
-        )
 
 
 class RecordingWriter:

@@ -33,8 +33,9 @@ from mockserver.contract.injection.failures import FailureRule
 from mockserver.contract.jobs.clock import Clock
 from mockserver.contract.jobs.lifecycle import JobView, Task, final_view
 from mockserver.contract.jobs.plans import JobPlan
-from mockserver.contract.settings import DEFAULT_STATE_PREFIX, redacted_url
-from mockserver.contract.state.journal import JournalEntry, redact_headers
+from mockserver.contract.redaction import redact_headers, redacted_url
+from mockserver.contract.settings import DEFAULT_STATE_PREFIX
+from mockserver.contract.state.journal import JournalEntry
 from mockserver.contract.state.protocol import Created, JournalFields, StateUnavailable, Turn
 from mockserver.state import redis_scripts as scripts
 from mockserver.state.redis_client import connect, redis_errors

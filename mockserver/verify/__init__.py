@@ -8,7 +8,7 @@ README, "Check the mock against your gateway".
 """
 
 from mockserver.verify.cli import main
-from mockserver.verify.expectations import DIALECTS, Dialect, Shape
+from mockserver.verify.expectations import DIALECTS, DialectExpectations, Shape
 from mockserver.verify.results import CheckResult, Report
 
-__all__ = ["DIALECTS", "CheckResult", "Dialect", "Report", "Shape", "main"]
+__all__ = ["DIALECTS", "CheckResult", "DialectExpectations", "Report", "Shape", "main"]

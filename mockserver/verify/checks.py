@@ -1,7 +1,7 @@
 """The run: the free-tier probes first, then the bounded paid creates, each within the job budget.
 
 Each probe sends its request through the `PoliteClient` (if the `JobBudget` lets it), and
-its judge compares the answer with the chosen `Dialect` and adds a `CheckResult` to the
+its judge compares the answer with the chosen `DialectExpectations` and adds a `CheckResult` to the
 `Report`. A request with no answer makes its check incomplete and the run goes on; a run
 that stops early (requests unanswered, the request cap, the key refused) says why and how
 many planned checks did not run. The created tasks are handed to the `Poller`.
@@ -13,16 +13,18 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from mockserver.contract.routes.paths import endpoint_of
 from mockserver.verify.budget import JobBudget, task_id_of
 from mockserver.verify.client import RETRY_STATUSES, Answer, BudgetExhausted, KeyChoice, NoAnswer, PoliteClient, StopRun
-from mockserver.verify.expectations import CREATE_KEYS, DIALECTS, Dialect, Shape, dialect_of_error
+from mockserver.verify.create_answer import create_answer_problems
+from mockserver.verify.expectations import DIALECTS, DialectExpectations, Shape, dialect_of_error
 from mockserver.verify.options import VerifyOptions
 from mockserver.verify.plan import COLLECTION, VIDEOS
 from mockserver.verify.polling import PolledTask, Poller, problems_line
 from mockserver.verify.probes import Probe, bad_body_expected, error_expected, free_probes
 from mockserver.verify.results import CheckResult, Report, Verdict
 from mockserver.verify.samples import BadBody, PageExample, create_examples
-from mockserver.verify.videos_plan import uses_videos_route, videos_create_problems, videos_form
+from mockserver.verify.videos_plan import uses_videos_route, videos_form
 
 __all__ = ["CannotVerify", "Verifier"]
 
@@ -58,7 +60,7 @@ class Verifier:
         self.sleep = sleep
         self.clock = clock
         chosen = DIALECTS.get(options.dialect)
-        self.dialect: Dialect = chosen or DIALECTS["uniall"]
+        self.dialect: DialectExpectations = chosen or DIALECTS["uniall"]
         evidence = "chosen with --dialect" if chosen else "not detected yet"
         self.report = Report(options.base_url, self.dialect.name, evidence, on_add=on_result)
         self.budget = JobBudget(options.creates)
@@ -174,7 +176,7 @@ class Verifier:
             return
         if probe.seen_as is not None:
             self._detect(answer, probe.seen_as)
-        if probe.method == "POST" and probe.path in (COLLECTION, VIDEOS) and 200 <= answer.status < 300:
+        if endpoint_of(probe.method, probe.path)[0] == "create" and 200 <= answer.status < 300:
             # A probe the gateway should have refused was accepted: it may have started a job.
             self.budget.spend(probe.name, task_id_of(answer.json) if answer.is_json else None)
             self.budget.lenient_on = self.budget.lenient_on or probe.name
@@ -309,18 +311,7 @@ class Verifier:
             self.report.add(CheckResult(name, expected, answer.brief(), verdict, "paid"))
             return None
         job = answer.json
-        # On /v1/videos UniAll's answer is not documented: its create or its poll object will do.
-        problems = videos_create_problems(d, job) if videos else d.create.problems(job)
-        if isinstance(job, dict) and not videos:
-            extra, missing = sorted(set(job) - CREATE_KEYS), sorted(CREATE_KEYS - set(job))
-            if extra or missing:
-                problems.append(f"body: keys differ from the create answer's seven (extra {extra}, missing {missing})")
-            if job.get("object") != d.create_object:
-                problems.append(f"object: {job.get('object')!r}, the dialect gives {d.create_object!r}")
-            if job.get("id") != job.get("task_id"):
-                problems.append("id: differs from task_id")
-            if job.get("status") != "queued":  # lowercase in both dialects' create answers
-                problems.append(f"status: {job.get('status')!r} on create, the contract gives 'queued'")
+        problems = create_answer_problems(d, job, "videos" if videos else "generations")
         task_id = job.get("task_id", job.get("id") if videos else None) if isinstance(job, dict) else None
         if problems:
             self.report.add(CheckResult(name, expected, problems_line(problems), "DRIFT", "paid", problems))

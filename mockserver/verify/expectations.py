@@ -1,6 +1,6 @@
 """What each dialect's answers look like, as data the checks read (CONTRACT section 2, "Dialects").
 
-A `Dialect` names, for each kind of answer, the shape that validates it and how to read
+A `DialectExpectations` names, for each kind of answer, the shape that validates it and how to read
 the few facts the checks need (status word, progress, video URL, error code and param).
 Both dialects validate against the packaged schemas the mock itself answers by
 (`schemas/dialects/<name>/dialect.json` names each file, read through
@@ -25,7 +25,7 @@ __all__ = [
     "DIALECTS",
     "FINAL_STATES",
     "LEGAL_MOVES",
-    "Dialect",
+    "DialectExpectations",
     "Refusal",
     "Shape",
     "dialect_of_error",
@@ -107,7 +107,7 @@ def _nested(outer: str, inner: str) -> Callable[[Any], Any]:
 
 
 @dataclass(frozen=True)
-class Dialect:
+class DialectExpectations:
     """One dialect's answers: the shapes that validate them and where their facts live."""
 
     name: str
@@ -182,7 +182,7 @@ _NEW_API_STATUSES: dict[str, State] = {
 _OPENAI_STATUSES: dict[str, State] = {s: s for s in get_args(State)}
 _UNIALL_FILES, _NEW_API_FILES = _schemas("uniall"), _schemas("new-api")
 
-UNIALL = Dialect(
+UNIALL = DialectExpectations(
     name="uniall",
     create=_file(_UNIALL_FILES.created),
     create_object=UniAll.OBJECT,
@@ -201,7 +201,7 @@ UNIALL = Dialect(
     unknown_task_status=_unknown_task("uniall")[0],
     unknown_task_code=_unknown_task("uniall")[1],
 )
-NEW_API = Dialect(
+NEW_API = DialectExpectations(
     name="new-api",
     create=_file(_NEW_API_FILES.created),
     create_object=_NEW_API_DATA["object"],
@@ -221,10 +221,10 @@ NEW_API = Dialect(
     unknown_task_code=_unknown_task("new-api")[1],
     notes=("task errors carry no param in this dialect: codes and params of refused bodies are not compared",),
 )
-DIALECTS: Mapping[str, Dialect] = {d.name: d for d in (UNIALL, NEW_API)}
+DIALECTS: Mapping[str, DialectExpectations] = {d.name: d for d in (UNIALL, NEW_API)}
 
 
-def dialect_of_error(body: Any) -> Dialect | None:
+def dialect_of_error(body: Any) -> DialectExpectations | None:
     """The dialect whose auth/routing error shape `body` has, or None when it has neither."""
     for dialect in DIALECTS.values():
         if dialect.auth_error.fits(body):

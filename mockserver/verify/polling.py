@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from mockserver.verify.client import RETRY_STATUSES, Answer, NoAnswer, PoliteClient
-from mockserver.verify.expectations import FINAL_STATES, Dialect, legal_move
+from mockserver.verify.expectations import FINAL_STATES, DialectExpectations, legal_move
 from mockserver.verify.options import VerifyOptions
 from mockserver.verify.plan import COLLECTION, VIDEOS
 from mockserver.verify.results import CheckResult, Report, Verdict
@@ -58,7 +58,7 @@ class Poller:
 
     def __init__(
         self,
-        dialect: Dialect,
+        dialect: DialectExpectations,
         options: VerifyOptions,
         report: Report,
         send: Callable[..., Answer],

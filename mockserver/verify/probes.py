@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from mockserver.contract.data.catalogue import COLLECTION, TASK_ID_PREFIX, VIDEOS
 from mockserver.verify.budget import Cost
 from mockserver.verify.client import Answer, KeyChoice
-from mockserver.verify.expectations import Dialect, Shape
+from mockserver.verify.expectations import DialectExpectations, Shape
 from mockserver.verify.results import CheckResult
 from mockserver.verify.samples import INVALID_BODIES, UNKNOWN_MODEL, BadBody
 from mockserver.verify.videos_plan import VIDEOS_BAD_BODIES, VideosBadBody
@@ -44,7 +44,7 @@ class Judge(Protocol):
     """What a probe's judge reads and calls on the running verifier."""
 
     @property
-    def dialect(self) -> Dialect: ...
+    def dialect(self) -> DialectExpectations: ...
 
     def expect_error(
         self, name: str, answer: Answer, statuses: set[int], shape: Shape, shape_name: str, code: str | None = None
@@ -63,7 +63,7 @@ class Probe:
     method: str
     path: str
     #: The expected column, before any answer (for a row that is skipped or gets no answer).
-    expected: Callable[[Dialect], str]
+    expected: Callable[[DialectExpectations], str]
     judge: Callable[[Judge, Answer], CheckResult]
     cost: Cost = "free"
     key: str | KeyChoice | None = KeyChoice.OWN
@@ -82,11 +82,11 @@ class Probe:
         return f"{self.method} {self.path}{key}"
 
 
-def error_expected(dialect: Dialect, statuses: set[int], shape_name: str) -> str:
+def error_expected(dialect: DialectExpectations, statuses: set[int], shape_name: str) -> str:
     return f"{'/'.join(str(s) for s in sorted(statuses))} {dialect.name} {shape_name}"
 
 
-def bad_body_expected(dialect: Dialect, bad: BadBody) -> str:
+def bad_body_expected(dialect: DialectExpectations, bad: BadBody) -> str:
     """Any 4xx where the contract gives one (gateways differ on 400/422), with code and param where compared."""
     wanted = dialect.refusal(bad.code, bad.param)
     status_word = "4xx" if 400 <= wanted.status < 500 else str(wanted.status)

@@ -13,9 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
+from mockserver.contract.redaction import Redactor
 from mockserver.contract.replay.format import Exchange
-from mockserver.recordings.folder import RecordingWriter, Redactor
+from mockserver.contract.routes.paths import endpoint_of
+from mockserver.recordings.folder import RecordingWriter
 from mockserver.verify.budget import task_id_of
 from mockserver.verify.results import CheckResult
 
@@ -36,15 +37,13 @@ class ExchangeLog:
 
     def seen(self, exchange: Exchange) -> None:
         """Take one exchange from the client (numbered now, written once its check has a verdict)."""
-        endpoint, task_id = exchange.endpoint, None
-        path = exchange.path.removeprefix(self._prefix) if endpoint != "content" else exchange.path
-        if endpoint == "content":  # a video download (the client names it), wherever the URL points
-            task_id = self._task
-        elif exchange.method == "POST" and path in (COLLECTION, VIDEOS):
-            endpoint = "create"
+        if exchange.endpoint == "content":  # a video download (the client names it), wherever the URL points
+            endpoint, task_id = exchange.endpoint, self._task
+        else:
+            endpoint, task_id = endpoint_of(exchange.method, exchange.path.removeprefix(self._prefix))
+        if endpoint == "create":
             task_id = task_id_of(exchange.response_json()) if 200 <= exchange.status < 300 else None
-        elif exchange.method == "GET" and path.startswith((f"{COLLECTION}/", f"{VIDEOS}/")):
-            endpoint, task_id = "poll", path.rsplit("/", 1)[-1]
+        elif endpoint == "poll":
             self._task = task_id
         self._pending.append(replace(exchange, seq=self.writer.next_seq(), endpoint=endpoint, task_id=task_id))
 

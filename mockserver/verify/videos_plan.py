@@ -10,9 +10,8 @@ from typing import Any
 import httpx
 
 from mockserver.verify.budget import Cost
-from mockserver.verify.expectations import Dialect
 
-__all__ = ["VIDEOS_BAD_BODIES", "VideosBadBody", "uses_videos_route", "videos_create_problems", "videos_form"]
+__all__ = ["VIDEOS_BAD_BODIES", "VideosBadBody", "uses_videos_route", "videos_form"]
 
 _BOUNDARY = "vidu-mock-verify"
 _FORM = f"multipart/form-data; boundary={_BOUNDARY}"
@@ -71,14 +70,3 @@ def videos_form(body: dict[str, Any]) -> tuple[bytes, str]:
     parts += [("images", (None, image)) for image in images]
     request = httpx.Request("POST", "http://form.invalid/", files=parts)
     return request.read(), request.headers["content-type"]
-
-
-def videos_create_problems(dialect: Dialect, job: Any) -> list[str]:
-    """What is wrong with a `POST /v1/videos` answer: the dialect's create or poll object, `queued`, an id."""
-    problems = [] if dialect.create.fits(job) or dialect.videos.fits(job) else dialect.create.problems(job)
-    if isinstance(job, dict):
-        if job.get("status") != "queued":
-            problems.append(f"status: {job.get('status')!r} on create, the contract gives 'queued'")
-        if job.get("task_id", job.get("id")) != job.get("id"):
-            problems.append("id: differs from task_id")
-    return problems

@@ -8,27 +8,22 @@ it saw while recording, and the README's curl gets the near-miss 404.
 from __future__ import annotations
 
 import json
-import os
-import re
 import shlex
 import signal
 import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.commands import running
 from tests.support.gateway_fake import CREATE, TASK_ID, VIDEO, FakeGateway, client_run
 from tests.support.markdown_examples import ROOT, code_blocks
 
 pytestmark = pytest.mark.slow
 
 SECTION = "## Record and replay"
-BIN = Path(sys.executable).parent
 README_UPSTREAM = "https://gateway.example"
 README_REPLAY_URL = "http://127.0.0.1:8000"
 KEY = "sk-readme-record-key-2718"
@@ -42,29 +37,6 @@ def _commands() -> list[str]:
     return [shlex.join(words) for line in block.splitlines() if (words := shlex.split(line, comments=True))]
 
 
-@contextmanager
-def _running(words: list[str], cwd: Path, pattern: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """Start a `mockserver` command on a free port; yields its URL (from its first line) and the process."""
-    process = subprocess.Popen(
-        [str(BIN / words[0]), *words[1:], "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        match = re.search(pattern, first)
-        assert match, first + process.communicate(timeout=10)[1]
-        yield match.group(1), process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        process.communicate(timeout=15)
-
-
 def _replayed(answers: list[tuple[int, Any]], gateway_url: str, url: str) -> list[tuple[int, Any]]:
     text = json.dumps(answers).replace(gateway_url, url).replace(KEY, "[redacted]")
     return [(status, body) for status, body in json.loads(text)]
@@ -75,7 +47,7 @@ def test_the_readme_commands_record_then_replay_offline(tmp_path: Path) -> None:
     assert record.startswith("mockserver record") and curl.startswith("curl ")
     with FakeGateway() as gateway:
         words = shlex.split(record.replace(README_UPSTREAM, gateway.url))
-        with _running(words, tmp_path, r"recording (http://\S+)") as (url, recorder):
+        with running(words, tmp_path, r"recording (http://\S+)") as (url, recorder):
             with httpx.Client(headers={"Authorization": f"Bearer {KEY}"}) as client:
                 answers, video = client_run(client, url)
             recorder.send_signal(signal.SIGINT)
@@ -89,7 +61,7 @@ def test_the_readme_commands_record_then_replay_offline(tmp_path: Path) -> None:
     assert not any(KEY.encode() in path.read_bytes() for path in folder.iterdir())
 
     # The gateway is gone: the live server answers from the folder alone.
-    replaying = _running(shlex.split(exact), tmp_path, r"serving (http://\S+)")
+    replaying = running(shlex.split(exact), tmp_path, r"serving (http://\S+)")
     with replaying as (url, _), httpx.Client(headers={"Authorization": "Bearer sk-test"}) as client:
         replayed, replayed_video = client_run(client, url)
         assert replayed == _replayed(answers, gateway_url, url)
@@ -108,7 +80,7 @@ def test_the_readme_commands_record_then_replay_offline(tmp_path: Path) -> None:
     assert 'Closest recording: 0001-create.json (POST /v1/video/generations -> 200); body.prompt is "a cat"' in message
     assert [entry["status"] for entry in journal] == [200, 200, 200, 200, 200, 400, 404]
 
-    with _running(shlex.split(loose), tmp_path, r"serving (http://\S+)") as (url, _):
+    with running(shlex.split(loose), tmp_path, r"serving (http://\S+)") as (url, _):
         other = httpx.post(
             f"{url}/v1/video/generations",
             json={**CREATE, "prompt": "a heron"},

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mockserver.contract.redaction import Redactor
 from mockserver.contract.replay.format import (
     INLINE_BINARY_CAP,
     Exchange,
@@ -15,7 +16,7 @@ from mockserver.contract.replay.format import (
     exchange_from_document,
     exchange_to_document,
 )
-from mockserver.recordings.folder import RecordingWriter, Redactor, read_recordings
+from mockserver.recordings.folder import RecordingWriter, read_recordings
 
 KEY = "sk-live-secret-123"
 

@@ -176,7 +176,7 @@ class MockControl(ControlSurface, CallbackControl):
         """The `limit` newest tasks, oldest first, and how many the state keeps."""
         engine = self.engine
         epoch = engine.state.refresh()[0] if engine.state.shared else engine.state.epoch
-        return engine.state.newest_tasks(limit, lambda task_id: engine._lookup(task_id, epoch))
+        return engine.state.newest_tasks(limit, lambda task_id: engine.task_routes.lookup(task_id, epoch))
 
     def state(self, task_id: str) -> JobView:
         """A task's current state, without counting a poll."""

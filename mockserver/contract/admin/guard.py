@@ -19,16 +19,16 @@ Both refuse with a 403 in the §3 shape whose message says why and what to do in
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 from mockserver.contract.errors import ApiError
+from mockserver.contract.loopback import is_loopback
 from mockserver.contract.messages import JSON_TYPE, Incoming
 
-__all__ = ["LOOPBACK_NAMES", "RequestGuard", "cross_site_refusal", "host_name", "is_loopback_name"]
+__all__ = ["LOOPBACK_NAMES", "RequestGuard", "cross_site_refusal", "host_name"]
 
 #: The names every live server answers to: they can only mean this machine.
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -57,16 +57,6 @@ def host_name(host: str) -> str | None:
     return name or None
 
 
-def is_loopback_name(name: str) -> bool:
-    """Whether `name` (as `host_name` gives it) can only mean this machine: localhost or a loopback address."""
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _shown(value: str) -> str:
     printable = "".join(c if c.isprintable() else "?" for c in value[:_SHOWN])
     return printable + ("..." if len(value) > _SHOWN else "")
@@ -85,7 +75,7 @@ class RequestGuard:
     def for_server(cls, bound_host: str, allow_host: Iterable[str] = ()) -> RequestGuard:
         """The guard of a server listening on `bound_host` with the `--allow-host` names `allow_host`."""
         allowed = frozenset(name.lower().rstrip(".") for name in allow_host)
-        if "*" in allowed or (not allowed and not is_loopback_name(host_name(bound_host) or bound_host)):
+        if "*" in allowed or (not allowed and not is_loopback(host_name(bound_host) or bound_host)):
             return cls(None)
         return cls(allowed)
 
@@ -121,7 +111,7 @@ def _answers_to(names: frozenset[str], host: str) -> bool:
     than the rest of the check.
     """
     name = host_name(host)
-    return name is not None and (name in names or is_loopback_name(name))
+    return name is not None and (name in names or is_loopback(name))
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

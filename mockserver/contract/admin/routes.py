@@ -8,7 +8,6 @@ Loopback callers only, unless an admin token is configured; then the token is re
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import asdict
@@ -16,11 +15,13 @@ from typing import Any
 
 from mockserver.contract.admin.bodies import admin_body
 from mockserver.contract.admin.control import MockControl
-from mockserver.contract.data.catalogue import ADMIN_PREFIX, COLLECTION, TASK_ID_PATTERN
+from mockserver.contract.data.catalogue import ADMIN_PREFIX, TASK_ID_PATTERN
 from mockserver.contract.errors import ApiError
 from mockserver.contract.jobs.lifecycle import JobView, Task, TransitionError
+from mockserver.contract.loopback import is_loopback
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.routes.engine import ContractEngine
+from mockserver.contract.routes.paths import content_path
 from mockserver.contract.vidu.data import MEDIA, STATES
 
 _TASK = re.compile(rf"^{re.escape(ADMIN_PREFIX)}tasks/({TASK_ID_PATTERN.removeprefix('^').removesuffix('$')})$")
@@ -49,21 +50,12 @@ def is_admin_path(path: str) -> bool:
     return path.startswith(ADMIN_PREFIX) or path == ADMIN_PREFIX[:-1]
 
 
-def _is_loopback(address: str | None) -> bool:
-    if address is None:
-        return True
-    try:
-        return ipaddress.ip_address(address.split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
 def _refusal(engine: ContractEngine, request: Incoming, headers: dict[str, str]) -> ApiError | None:
     token = engine.settings.admin_token
     if token:
         if not hmac.compare_digest(headers.get(ADMIN_TOKEN_HEADER.lower(), ""), token):
             return ApiError("admin_forbidden", "The admin API needs the X-Mock-Admin-Token header.")
-    elif not _is_loopback(request.remote_addr):
+    elif request.remote_addr is not None and not is_loopback(request.remote_addr):  # None: in process
         return ApiError(
             "admin_forbidden", "The admin API answers loopback callers only; configure an admin token to allow others."
         )
@@ -91,7 +83,7 @@ def task_json(task: Task, view: JobView, dialect: str = "uniall") -> dict[str, A
         "lifecycle": task.lifecycle,
         "created_at": task.created_at,
         "completed_at": view.completed_at,
-        "video_path": f"{COLLECTION}/{task.id}/content" if view.status == "completed" else None,
+        "video_path": content_path(task.id) if view.status == "completed" else None,
     }
 
 

@@ -11,6 +11,7 @@ They come from three sources: the request's `Prefer` header, a queued failure ru
 (`MockControl.queue_failure`) and the configured random rate and latency. `decide()`
 combines them into one `Injection`; the engine acts out the error and the malformed
 body, and each face acts out delays and the connection faults (`DROPS_CONNECTION`).
+An injected error's wording (`injected_error`) names the source that asked for it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from mockserver.contract.data.catalogue import ErrorSpec, injectable_spec
+from mockserver.contract.errors import ApiError
 from mockserver.contract.settings import MAX_DELAY_MS, Settings
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "Fault",
     "Injection",
     "decide",
+    "injected_error",
 ]
 
 Fault = Literal["reset", "empty", "malformed", "timeout"]
@@ -95,3 +98,24 @@ def decide(
         if high > 0:
             delay += rng.randint(low, high)
     return Injection(error, fault, delay, source)
+
+
+# An injection's `source` (its first word) -> how the user asked for it, in an injected error's message.
+_HOW = {"prefer": "the Prefer header", "rule": "a queued failure (/__mock/failures)", "random": "the error rate"}
+
+
+def injected_error(spec: ErrorSpec, described: str | None) -> ApiError:
+    """`spec` as an `ApiError`; a client-fault status (4xx but 429) says it was injected.
+
+    A 400 injected on a valid body must not read "The request body is not valid JSON.":
+    the code stays the catalogue's (clients branch on it), the message says what happened.
+    429 and 5xx messages describe the server's state, which the injection acts out, so
+    they keep the catalogue's words.
+    """
+    if spec.status >= 500 or spec.status == 429:
+        return ApiError(spec.code)
+    how = _HOW.get((described or "").split(":")[0], "the mock")
+    return ApiError(
+        spec.code,
+        f"Injected by the mock through {how}: a {spec.status} {spec.code}; the request itself was not checked.",
+    )

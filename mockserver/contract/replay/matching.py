@@ -5,7 +5,8 @@ to `Replay`; the engine asks it for each API request (`ContractEngine._route`). 
 (docs/recordings.md, "Replay"):
 
 - a request matches a recorded one on method (HEAD as GET), path and body: the body's JSON
-  exactly, or, with `match="loose"`, a create's model and mode only;
+  exactly, a form's fields and its files' names, types and sizes (never its boundary, which
+  a client draws anew each time), or, with `match="loose"`, a create's model and mode only;
 - the matching recordings answer in their recorded order, one per request, and the last
   keeps answering: a task's polls replay its states one step per poll, then stay final;
 - a video whose bytes were not kept (over the recorder's cap) is served as the mock's
@@ -17,56 +18,35 @@ to `Replay`; the engine asks it for each API request (`ContractEngine._route`). 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
+from mockserver.contract.errors import ApiError
 from mockserver.contract.messages import Incoming, Outgoing
+from mockserver.contract.redaction import REDACTED
 from mockserver.contract.replay.format import Exchange, exchange_file_name
+from mockserver.contract.requests.multipart_form import read_form
 from mockserver.contract.requests.validation import classify_mode
+from mockserver.contract.routes.paths import endpoint_of
 from mockserver.contract.routes.steps import sample_video
-from mockserver.contract.state.journal import REDACTED
-from mockserver.contract.vidu.data import MEDIA, PREFIX, TASKS, VIDU_ROUTES
 
-__all__ = ["MATCH_MODES", "Found", "MatchMode", "Replay", "created_task_id", "endpoint_of", "video_url_in"]
+__all__ = ["MATCH_MODES", "Found", "MatchMode", "Replay", "created_task_id", "video_url_in"]
 
 MatchMode = Literal["exact", "loose"]
 MATCH_MODES: tuple[MatchMode, ...] = ("exact", "loose")
-_TASK_PATH = re.compile(rf"^(?:{re.escape(COLLECTION)}|{re.escape(VIDEOS)})/([^/]+)(/content)?/?$")
-# Vidu's own API (the `vidu` dialect): its creates, polls and media links.
-_VIDU_CREATES = frozenset(route.path for route in VIDU_ROUTES.values())
-_VIDU_POLL = re.compile(rf"^{re.escape(TASKS)}/([^/]+)/creations/?$")
-_VIDU_MEDIA = re.compile(rf"^{re.escape(MEDIA)}/([^/]+)\.(?:mp4|jpg)$")
 # How many differences a near miss names before "(+N more)", and how much of a value it shows.
 _SHOWN_DIFFERENCES = 3
 _SHOWN_VALUE = 60
 _NO_BODY = object()
+# A recorded form's part may be as large as the recorder lets a request be.
+_MAX_FORM_PART_BYTES = 16 * 1024 * 1024
 # Headers the replaying mock writes itself (its request id, which worker answered).
 _FACE_HEADERS = frozenset({"x-request-id", "x-mock-worker"})
 # Where answers put a finished job's video (uniall's `video_url`, new-api's `result_url`, OpenAI's `url`).
 _VIDEO_URL_KEYS = ("video_url", "result_url", "url")
-
-
-def endpoint_of(method: str, path: str) -> tuple[str, str | None]:
-    """`(endpoint, task_id)` for a request: `create`, `poll`, `content` or `other`."""
-    method = method.upper()
-    if path.rstrip("/") == COLLECTION and method == "POST":
-        return "create", None
-    match = _TASK_PATH.match(path)
-    if match and method in ("GET", "HEAD"):
-        return ("content" if match.group(2) else "poll"), match.group(1)
-    if path.startswith(PREFIX + "/"):
-        if path.rstrip("/") in _VIDU_CREATES and method == "POST":
-            return "create", None
-        vidu = (_VIDU_POLL.match(path), "poll"), (_VIDU_MEDIA.match(path), "content")
-        for found, endpoint in vidu:
-            if found and method in ("GET", "HEAD"):
-                return endpoint, found.group(1)
-    return "other", None
 
 
 @dataclass(frozen=True)
@@ -97,15 +77,15 @@ class Replay:
         self._routes: dict[tuple[str, str], list[Exchange]] = {}
         self._facts: dict[str, tuple[str | None, str | None]] = {}
         self._downloads: set[str] = set()
+        # Read once, not per request: each recording's body (JSON or a form's parts), and which answers
+        # hold a download's URL (keyed by the exchange object: a hand-edited folder may repeat a `seq`).
+        self._bodies = {id(e): _parsed(e.request_body, e.request_headers) for e in self.exchanges}
         for exchange in self.exchanges:
             self._routes.setdefault((_method(exchange.method), _route(exchange.path)), []).append(exchange)
             if exchange.endpoint == "create" and exchange.task_id:
-                self._facts.setdefault(exchange.task_id, _model_and_mode(exchange.request_json()))
+                self._facts.setdefault(exchange.task_id, _model_and_mode(self._bodies[id(exchange)]))
             if exchange.endpoint == "content":
                 self._downloads.add(exchange.path)
-        # Read once, not per request: each recording's body as JSON, and which answers hold a download's URL
-        # (keyed by the exchange object: a hand-edited folder may repeat a `seq`).
-        self._bodies = {id(e): _parsed(e.request_body) for e in self.exchanges}
         self._linking = {
             id(e)
             for e in self.exchanges
@@ -125,7 +105,7 @@ class Replay:
         """The recordings that match `request`, or the near miss; no sequence moves yet."""
         method = _method(request.method)
         endpoint, task_id = endpoint_of(method, request.path)
-        body = _parsed(request.body)
+        body = _parsed(request.body, request.headers)
         model, mode = _model_and_mode(body) if endpoint == "create" else self._facts.get(task_id or "", (None, None))
         matching = [
             e
@@ -230,7 +210,7 @@ class Replay:
         return found + self._body_differences(recorded, raw, body, endpoint)
 
     def _body_differences(self, recorded: Exchange, raw: bytes, body: Any, endpoint: str) -> list[str]:
-        theirs = recorded.request_json()
+        theirs = self._bodies.get(id(recorded))
         if self.match == "loose" and endpoint == "create":
             asked, kept = _model_and_mode(body), _model_and_mode(theirs)
             return [
@@ -262,13 +242,31 @@ def _route(path: str) -> str:
     return path.rstrip("/") or "/"
 
 
-def _parsed(body: bytes) -> Any:
+def _parsed(body: bytes, headers: Mapping[str, str]) -> Any:
+    """What a request body is compared on: its JSON, or a form's parts (`_NO_BODY`: neither, compare bytes)."""
     if not body:
         return _NO_BODY
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if content_type.split(";")[0].strip().lower() == "multipart/form-data":
+        return _form_parts(body, content_type)
     try:
         return json.loads(body)
     except ValueError:
         return _NO_BODY
+
+
+def _form_parts(body: bytes, content_type: str) -> Any:
+    """A form as its text fields (one value, or every value in order) and its files' names, types and sizes.
+
+    The boundary is left out: a client draws a new one for every request (the OpenAI SDK does).
+    """
+    try:
+        form = read_form(body, content_type, _MAX_FORM_PART_BYTES)
+    except ApiError:
+        return _NO_BODY
+    parts: dict[str, Any] = {name: values[0] if len(values) == 1 else values for name, values in form.fields.items()}
+    parts.update((name, upload.described()) for name, upload in form.files.items())
+    return parts
 
 
 def _model_and_mode(body: Any) -> tuple[str | None, str | None]:

@@ -26,10 +26,14 @@ from mockserver.contract.routes.steps import QUEUED, EngineSteps
 from mockserver.contract.state.protocol import Created, JournalFields, Turn
 
 
-class CreateRoute(EngineSteps):
+class CreateRoute:
     """Creates a task from a validated body, with injection, the journal and job plans."""
 
-    def _create(
+    def __init__(self, steps: EngineSteps) -> None:
+        """A create route over `steps`: the engine's state, clock, settings and shared steps."""
+        self.steps = steps
+
+    def handle(
         self,
         request: Incoming,
         headers: dict[str, str],
@@ -37,7 +41,7 @@ class CreateRoute(EngineSteps):
         request_id: str,
         route: Route = "generations",
     ) -> Outgoing:
-        state = self.state
+        state = self.steps.state
         guess = state.guess()
         if guess is not None:
             # Shared state in one round trip: answer on the state last seen, then journal the
@@ -50,11 +54,11 @@ class CreateRoute(EngineSteps):
                 return guess
 
             reply, fields, created = self._create_reply(request, headers, prefs, request_id, assume, route)
-            if state.commit(guess, asked[0] if asked else None, self.clock.now(), fields, created):
+            if state.commit(guess, asked[0] if asked else None, self.steps.clock.now(), fields, created):
                 return reply
-        take_turn = partial(self._begin, "create")
+        take_turn = partial(self.steps.begin, "create")
         reply, fields, created = self._create_reply(request, headers, prefs, request_id, take_turn, route)
-        state.record(self.clock.now(), fields, created)
+        state.record(self.steps.clock.now(), fields, created)
         return reply
 
     def _create_reply(
@@ -75,34 +79,34 @@ class CreateRoute(EngineSteps):
         injected: str | None = None
         created: Created | None = None
         try:
-            if request.size > self.settings.max_body_bytes:
+            if request.size > self.steps.settings.max_body_bytes:
                 raise ApiError(
                     "payload_too_large",
-                    f"The body is {request.size} bytes; the limit is {self.settings.max_body_bytes}.",
+                    f"The body is {request.size} bytes; the limit is {self.steps.settings.max_body_bytes}.",
                 )
-            owner = self._authenticate(headers)
+            owner = self.steps.authenticate(headers)
             # Read once: the result classifies the request for failure rules; what is wrong
             # with it (Content-Type, an unreadable body, the rules) is reported after injection.
-            read = read_create(request, headers, route, self.settings.max_body_bytes)
+            read = read_create(request, headers, route, self.steps.settings.max_body_bytes)
             parsed, model, mode = read.journal, read.model, read.mode
             turn = take_turn(model, mode)
-            injection = self._injection(turn.rule, prefs)
+            injection = self.steps.injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                reply, message = self._injected_error(injection.error, injected, request_id)
+                reply, message = self.steps.injected_reply(injection.error, injected, request_id)
             else:
-                model, mode = read.check(strict=self.settings.strict)
+                model, mode = read.check(strict=self.steps.settings.strict)
                 job = self._new_task(model, mode, owner, prefs.job, turn, read.prompt, route)
                 reply = json_reply(200, job)
                 task_id = job["id"]
                 created = Created(task_id, read.prompt, prefs.job is not None)
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
-            reply = self._refusal(api_error, request_id)
+            reply = self.steps.refusal(api_error, request_id)
             injected = task_id = created = None
             message = api_error.message
         reply.task_id = task_id
-        fields = self._journal_fields(
+        fields = self.steps.journal_fields(
             request,
             headers,
             reply,
@@ -127,11 +131,11 @@ class CreateRoute(EngineSteps):
         prompt: str | None,
         route: Route = "generations",
     ) -> dict[str, Any]:
-        task = self._make_task(model, mode, owner, job, turn, prompt)
+        task = self.make_task(model, mode, owner, job, turn, prompt)
         # CONTRACT §1: the create response is always `queued`, even with zero job timings.
-        return self.dialect.created_on(route, JobFacts.of(task, QUEUED))
+        return self.steps.dialect.created_on(route, JobFacts.of(task, QUEUED))
 
-    def _make_task(
+    def make_task(
         self,
         model: str,
         mode: Mode,
@@ -142,17 +146,17 @@ class CreateRoute(EngineSteps):
         off_peak: bool = False,
     ) -> Task:
         """A new task, its outcome from `Prefer: job=` or the next queued plan, added to the state."""
-        now = self.clock.now() + turn.clock_offset
+        now = self.steps.clock.now() + turn.clock_offset
         # The next queued plan belongs to this job, used up even when `Prefer: job=` overrides it.
-        plan = self.state.take_job_plan()
+        plan = self.steps.state.take_job_plan()
         outcome: Outcome = job or (plan.outcome if plan is not None else "succeed")
         task_id = encode_task_id(
-            self._signing_key(turn.epoch), created_at=now, model=model, mode=mode, outcome=outcome, owner=owner
+            self.steps.signing_key(turn.epoch), created_at=now, model=model, mode=mode, outcome=outcome, owner=owner
         )
-        task = self._task_from_facts(task_id, now, model, mode, outcome, owner, off_peak)
+        task = self.steps.task_from_facts(task_id, now, model, mode, outcome, owner, off_peak)
         task.prompt = prompt
         if plan is not None:
             task.steps = plan.polls
             task.reason = plan.reason
-        self.state.add_task(task)
+        self.steps.state.add_task(task)
         return task

@@ -3,40 +3,67 @@
 Both faces call `handle()` (through `Router`): the Flask app turns WSGI into `Incoming`,
 the respx fake turns an httpx request into it. What tests steer (tasks, journal, queued
 failures, clock offset, reset epoch) lives behind `MockState`: in memory by default, or
-shared (Redis). The routes live in `create_route` and `task_routes`, their shared steps
-in `engine_steps`.
+shared (Redis). The routes are objects the engine holds: `CreateRoute` (routes/create.py),
+`TaskRoutes` (routes/tasks.py) and `ReplayRoute` (routes/replay.py), over the steps they
+share (`EngineSteps`, routes/steps.py); `_route` picks one with the path classifier
+(routes/paths.py).
 """
 
 from __future__ import annotations
 
 import random
-import re
+from typing import Any
 
+from mockserver.contract.callbacks.outbox import Outbound
 from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
-from mockserver.contract.dialects import Route
 from mockserver.contract.errors import ApiError
 from mockserver.contract.injection.failures import FailureQueue
 from mockserver.contract.injection.prefer import Preferences, parse_prefer
+from mockserver.contract.jobs.clock import Clock
+from mockserver.contract.jobs.lifecycle import Task
 from mockserver.contract.jobs.plans import JobPlanQueue
 from mockserver.contract.messages import Incoming, Outgoing, malformed_reply, new_request_id
+from mockserver.contract.replay.matching import Replay
+from mockserver.contract.routes.callback_steps import calls_back
 from mockserver.contract.routes.create import CreateRoute
+from mockserver.contract.routes.paths import api_path
 from mockserver.contract.routes.replay import ReplayRoute
-from mockserver.contract.routes.steps import sample_video
+from mockserver.contract.routes.steps import EngineSteps, sample_video
 from mockserver.contract.routes.tasks import TaskRoutes, video_url
+from mockserver.contract.settings import Settings
 from mockserver.contract.state.journal import Journal
 from mockserver.contract.state.memory import MemoryState
+from mockserver.contract.state.protocol import MockState
 from mockserver.contract.state.store import TaskStore
+from mockserver.contract.vidu.records import ViduRecords
 from mockserver.contract.vidu.routes import ViduRoutes
+from mockserver.contract.vidu.watch import StateWatch
 
 __all__ = ["ContractEngine", "sample_video", "video_url"]
 
-# A task under either poll route: the collection's (group 1 set) or the compatibility one.
-_TASK_PATH = re.compile(rf"^(?:({re.escape(COLLECTION)})|{re.escape(VIDEOS)})/([^/]+)(/content)?/?$")
 _NO_PREFERENCES = Preferences()
 
 
-class ContractEngine(ViduRoutes, CreateRoute, TaskRoutes, ReplayRoute):
-    """The fake API: routes, validation, auth, injection, lifecycle and bounded state."""
+class ContractEngine(EngineSteps):
+    """The fake API: routes, validation, auth, injection, lifecycle and bounded state.
+
+    The engine holds what every route shares (`EngineSteps`); `_route` picks the route object
+    that answers: `create_route`, `task_routes` (polls and downloads) or, while a recording
+    is replayed, `replay_route`.
+    """
+
+    #: The recording that answers instead of the contract (a face sets it:
+    #: `mockserver.recordings.replaying.attach_replay`; docs/recordings.md).
+    replay: Replay | None = None
+
+    def __init__(
+        self, settings: Settings | None = None, clock: Clock | None = None, *, state: MockState | None = None
+    ) -> None:
+        super().__init__(settings, clock, state=state)
+        self.create_route = CreateRoute(self)
+        self.task_routes = TaskRoutes(self)
+        self.replay_route = ReplayRoute(self)
+        self.vidu_routes = ViduRoutes(self, self.create_route, self.task_routes)
 
     # -- entry point -------------------------------------------------------------------
     def handle(self, request: Incoming) -> Outgoing:
@@ -49,7 +76,7 @@ class ContractEngine(ViduRoutes, CreateRoute, TaskRoutes, ReplayRoute):
             prefs = parse_prefer(prefer) if prefer else _NO_PREFERENCES
             reply = self._route(request, headers, prefs, request_id)
         except ApiError as error:
-            reply = self._refusal(error, request_id)
+            reply = self.refusal(error, request_id)
         reply.headers["x-request-id"] = request_id
         if prefs.applied:
             reply.headers["Preference-Applied"] = ", ".join(prefs.applied)
@@ -67,7 +94,40 @@ class ContractEngine(ViduRoutes, CreateRoute, TaskRoutes, ReplayRoute):
             self._rng = random.Random(self.settings.seed)
             if self.replay is not None:
                 self.replay.reset()
-            self._vidu_reset()
+            self.vidu_routes.reset()
+
+    def find_task(self, task_id: str) -> Task | None:
+        """The task with this id as it stands now (on shared state: the current epoch and record)."""
+        return self.task_routes.find_task(task_id)
+
+    # -- Vidu's own API: the hooks its callbacks build on (contract/vidu/routes.py) ------
+    @property
+    def vidu_watch(self) -> StateWatch:
+        """Where each Vidu state change an answer shows is reported (add listeners to `.listeners`)."""
+        return self.vidu_routes.watch
+
+    @property
+    def vidu_records(self) -> ViduRecords:
+        """What each Vidu task's answers echo (its request, credits, `callback_url`)."""
+        return self.vidu_routes.records
+
+    def vidu_poll_body(self, task_id: str, base_url: str) -> dict[str, Any] | None:
+        """The poll body of `task_id` now, as `GET /ent/v2/tasks/{id}/creations` answers it (no poll counted)."""
+        return self.vidu_routes.poll_body(task_id, base_url)
+
+    # -- callbacks (docs/callbacks.md) -------------------------------------------------------
+    @property
+    def calls_back(self) -> bool:
+        """Whether this engine's dialect calls a create's `callback_url` back (`vidu`)."""
+        return calls_back(self.settings)
+
+    def callbacks_due(self) -> list[Outbound]:
+        """Note watched tasks' state changes since the last look, then take every delivery due now
+        (mock clock), each signed now with a fresh nonce and Date."""
+        outbox = self.callbacks
+        now = self.now()
+        outbox.observe(now, self.vidu_routes.callback_body)
+        return outbox.due(now)
 
     # -- the in-memory state's parts, for tests and benchmarks that look inside -----------
     def _memory(self) -> MemoryState:
@@ -98,30 +158,24 @@ class ContractEngine(ViduRoutes, CreateRoute, TaskRoutes, ReplayRoute):
     # -- routing -----------------------------------------------------------------------
     def _route(self, request: Incoming, headers: dict[str, str], prefs: Preferences, request_id: str) -> Outgoing:
         if self.replay is not None:  # a recording answers instead of the contract (docs/recordings.md)
-            return self._replayed(self.replay, request, headers, prefs, request_id)
+            return self.replay_route.answer(self.replay, request, headers, prefs, request_id)
         if self.settings.dialect == "vidu":  # Vidu's own API: its routes only (contract/vidu/)
-            return self._vidu_route(request, headers, prefs, request_id)
+            return self.vidu_routes.handle(request, headers, prefs, request_id)
         method = request.method.upper()
-        path = request.path
-        if path.rstrip("/") == COLLECTION:
+        target = api_path(request.path)
+        if target is None:
+            raise ApiError(
+                "not_found",
+                f"No endpoint at {request.path[:200]!r}. The API serves POST {COLLECTION}, "
+                f"GET {COLLECTION}/{{task_id}}, POST {VIDEOS} and GET {VIDEOS}/{{task_id}}.",
+            )
+        if target.task_id is None:
             if method != "POST":
-                raise ApiError("method_not_allowed", f"{method} is not allowed on {COLLECTION}; use POST.", "POST")
-            return self._create(request, headers, prefs, request_id)
-        if path.rstrip("/") == VIDEOS:
-            if method != "POST":
-                raise ApiError("method_not_allowed", f"{method} is not allowed on {VIDEOS}; use POST.", "POST")
-            return self._create(request, headers, prefs, request_id, "videos")
-        match = _TASK_PATH.match(path)
-        if match:
-            if method not in ("GET", "HEAD"):
-                raise ApiError("method_not_allowed", f"{method} is not allowed here; use GET.", "GET, HEAD")
-            generations, task_id, content = match.groups()
-            if content:
-                return self._video(request, headers, prefs, task_id, request_id)
-            route: Route = "generations" if generations else "videos"
-            return self._poll(request, headers, prefs, task_id, route, request_id)
-        raise ApiError(
-            "not_found",
-            f"No endpoint at {path[:200]!r}. The API serves POST {COLLECTION}, GET {COLLECTION}/{{task_id}}, "
-            f"POST {VIDEOS} and GET {VIDEOS}/{{task_id}}.",
-        )
+                where = target.collection
+                raise ApiError("method_not_allowed", f"{method} is not allowed on {where}; use POST.", "POST")
+            return self.create_route.handle(request, headers, prefs, request_id, target.route)
+        if not target.allows(method):
+            raise ApiError("method_not_allowed", f"{method} is not allowed here; use GET.", "GET, HEAD")
+        if target.content:
+            return self.task_routes.video(request, headers, prefs, target.task_id, request_id)
+        return self.task_routes.poll(request, headers, prefs, target.task_id, target.route, request_id)

@@ -1,6 +1,6 @@
 """`ReplayRoute`: while a recording is replayed, every API request is answered from it.
 
-The one hook: `ContractEngine._route` sends requests here when `replay` is set. What a
+The one hook: `ContractEngine._route` sends requests here when its `replay` is set. What a
 replayed request gets is `Replay`'s; what stays the mock's: injection (the `Prefer` header,
 queued failures, random errors and latency apply on top), the journal, and the refusal
 shape of the dialect (a near miss is the dialect's 404 `not_found`).
@@ -20,24 +20,26 @@ from mockserver.contract.routes.steps import EngineSteps
 __all__ = ["ReplayRoute"]
 
 
-class ReplayRoute(EngineSteps):
-    """Answers from `replay` (a face sets it: `mockserver.recordings.replaying.attach_replay`)."""
+class ReplayRoute:
+    """Answers from the engine's `replay` (a face sets it: `mockserver.recordings.replaying.attach_replay`)."""
 
-    replay: Replay | None = None
+    def __init__(self, steps: EngineSteps) -> None:
+        """The replay route over `steps`: the engine's state, clock, settings and shared steps."""
+        self.steps = steps
 
-    def _replayed(
+    def answer(
         self, replay: Replay, request: Incoming, headers: dict[str, str], prefs: Preferences, request_id: str
     ) -> Outgoing:
         started = perf_counter()
         found = replay.find(request)
-        turn = self._begin(found.endpoint, found.model, found.mode)
-        injection = self._injection(turn.rule, prefs)
+        turn = self.steps.begin(found.endpoint, found.model, found.mode)
+        injection = self.steps.injection(turn.rule, prefs)
         message = None
         if injection.error is not None:
-            reply, message = self._injected_error(injection.error, injection.source, request_id)
+            reply, message = self.steps.injected_reply(injection.error, injection.source, request_id)
         elif not found.matching:
             message = found.miss
-            reply = self._refusal(ApiError("not_found", message), request_id)
+            reply = self.steps.refusal(ApiError("not_found", message), request_id)
         else:  # only a replayed answer moves the sequence on, as only a real poll moves a mock's task
             reply = replay.reply(replay.take(found), request.base_url)
         reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
@@ -46,7 +48,7 @@ class ReplayRoute(EngineSteps):
             body = parse_json_body(request.body) if found.endpoint == "create" else None
         except ApiError:
             body = None
-        fields = self._journal_fields(
+        fields = self.steps.journal_fields(
             request,
             headers,
             reply,
@@ -59,5 +61,5 @@ class ReplayRoute(EngineSteps):
             started=started,
             message=message,
         )
-        self.state.record(self.clock.now(), fields)
+        self.steps.state.record(self.steps.clock.now(), fields)
         return reply

@@ -2,7 +2,8 @@
 
 The state, the clock and the dialect; authentication, the state read a request takes,
 injection, refusals in the dialect's shape, the journal entry, and building a task
-from its facts. `CreateRoute` and `TaskRoutes` build on it; `ContractEngine` joins them.
+from its facts. `ContractEngine` is one; each route object (`CreateRoute`, `TaskRoutes`,
+`ReplayRoute`) is given it.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from mockserver.contract.callbacks.outbox import CallbackOutbox
 from mockserver.contract.data.catalogue import ErrorSpec, is_offpeak_model
 from mockserver.contract.dialects import Dialect, dialect_named
 from mockserver.contract.errors import ApiError
-from mockserver.contract.injection.decision import Injection, decide
+from mockserver.contract.injection.decision import Injection, decide, injected_error
 from mockserver.contract.injection.failures import FailureRule
 from mockserver.contract.injection.prefer import Preferences
-from mockserver.contract.injection.wording import injected_error
 from mockserver.contract.jobs.clock import Clock, SystemClock
 from mockserver.contract.jobs.ids import owner_fingerprint
 from mockserver.contract.jobs.lifecycle import JobView, LifecycleMode, Outcome, Task
@@ -72,7 +72,7 @@ class EngineSteps:
         return self.clock.now() + self.state.refresh()[1]
 
     # -- shared steps ------------------------------------------------------------------
-    def _authenticate(self, headers: dict[str, str], expected: str = "bearer") -> str:
+    def authenticate(self, headers: dict[str, str], expected: str = "bearer") -> str:
         """The owner fingerprint of the request's `Authorization: <expected> <token>` (Vidu's scheme is `Token`)."""
         scheme, _, token = headers.get("authorization", "").strip().partition(" ")
         token = token.strip()
@@ -91,7 +91,7 @@ class EngineSteps:
                 return fingerprint
         raise ApiError("invalid_api_key")
 
-    def _begin(self, endpoint: str, model: str | None, mode: str | None) -> Turn:
+    def begin(self, endpoint: str, model: str | None, mode: str | None) -> Turn:
         """Read the state for a request without a task (a create), under the current epoch."""
         epoch = self.state.epoch
         while True:
@@ -100,20 +100,20 @@ class EngineSteps:
                 return turn
             epoch = turn.epoch  # a reset elsewhere: start again under the new epoch
 
-    def _injection(self, rule: FailureRule | None, prefs: Preferences) -> Injection:
+    def injection(self, rule: FailureRule | None, prefs: Preferences) -> Injection:
         """What to inject into this request (see `injection.decide`), given the queued rule it used up."""
         return decide(prefs.injection, None if rule is None else rule.injection, self.settings, self._rng, self.lock)
 
-    def _refusal(self, error: ApiError, request_id: str) -> Outgoing:
+    def refusal(self, error: ApiError, request_id: str) -> Outgoing:
         """A refused request's answer in the dialect's shape (a state outage asks for a longer wait)."""
         return self.dialect.error(error, retry_after_ms(error, self.settings.retry_after_ms), request_id)
 
-    def _injected_error(self, spec: ErrorSpec, source: str | None, request_id: str) -> tuple[Outgoing, str]:
+    def injected_reply(self, spec: ErrorSpec, source: str | None, request_id: str) -> tuple[Outgoing, str]:
         """An injected error's answer, worded to say it was injected, and its message for the journal."""
         refused = injected_error(spec, source)
         return self.dialect.error(refused, self.settings.retry_after_ms, request_id), refused.message
 
-    def _journaled(
+    def journaled(
         self,
         request: Incoming,
         headers: dict[str, str],
@@ -128,7 +128,7 @@ class EngineSteps:
     ) -> Outgoing:
         """Journal a poll or download of `task_id` (cut to its longest valid form) and return `reply`."""
         reply.task_id = task_id[:130]
-        fields = self._journal_fields(
+        fields = self.journal_fields(
             request,
             headers,
             reply,
@@ -143,7 +143,7 @@ class EngineSteps:
         self.state.record(self.clock.now(), fields)
         return reply
 
-    def _journal_fields(
+    def journal_fields(
         self,
         request: Incoming,
         headers: dict[str, str],
@@ -166,7 +166,7 @@ class EngineSteps:
         latency = round((perf_counter() - started) * 1000 + reply.delay_ms, 3)
         return (method, path, headers, body, reply.status, endpoint, task_id, model, mode, injected, latency, message)
 
-    def _task_from_facts(
+    def task_from_facts(
         self, task_id: str, created: float, model: str, mode: Any, outcome: Outcome, owner: str, off_peak: bool = False
     ) -> Task:
         settings = self.settings
@@ -177,6 +177,6 @@ class EngineSteps:
         lifecycle: LifecycleMode = "step" if settings.lifecycle == "step" else "time"
         return Task(task_id, owner, model, mode, created, outcome, queued, running, lifecycle)
 
-    def _signing_key(self, epoch: int) -> str:
+    def signing_key(self, epoch: int) -> str:
         # The reset epoch is part of the key: ids issued before a reset no longer resolve.
         return f"{self.settings.secret}:{epoch}"

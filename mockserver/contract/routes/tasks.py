@@ -6,53 +6,58 @@ import hmac
 import re
 from time import perf_counter
 
-from mockserver.contract.data.catalogue import COLLECTION, TASK_ID_PATTERN
+from mockserver.contract.data.catalogue import TASK_ID_PATTERN
 from mockserver.contract.dialects import JobFacts, Route
 from mockserver.contract.errors import ApiError
 from mockserver.contract.injection.prefer import Preferences
 from mockserver.contract.jobs.ids import decode_task_id
 from mockserver.contract.jobs.lifecycle import Task
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
+from mockserver.contract.routes.paths import content_path
 from mockserver.contract.routes.steps import EngineSteps, sample_video
 from mockserver.contract.state.protocol import Turn
 
 _TASK_ID = re.compile(TASK_ID_PATTERN)
 
 
-class TaskRoutes(EngineSteps):
+class TaskRoutes:
     """Finds a task by its id (held here or derived from the signed id) and answers its reads."""
+
+    def __init__(self, steps: EngineSteps) -> None:
+        """The task routes over `steps`: the engine's state, clock, settings and shared steps."""
+        self.steps = steps
 
     def find_task(self, task_id: str) -> Task | None:
         """The task with this id as it stands now (on shared state: the current epoch and record)."""
         if not _TASK_ID.match(task_id):
             return None
-        state = self.state
-        task = self._lookup(task_id, state.refresh()[0] if state.shared else state.epoch)
+        state = self.steps.state
+        task = self.lookup(task_id, state.refresh()[0] if state.shared else state.epoch)
         if task is not None and state.shared:
             state.load_task(task)
         return task
 
-    def _lookup(self, task_id: str, epoch: int) -> Task | None:
+    def lookup(self, task_id: str, epoch: int) -> Task | None:
         """The task this process holds, or one derived from its signed id (another worker issued it)."""
-        state = self.state
+        state = self.steps.state
         task = state.local_task(task_id)
         if task is not None:
             return task
-        if not state.shared and self.settings.lifecycle != "time":
+        if not state.shared and self.steps.settings.lifecycle != "time":
             return None  # a step task's poll count lives with the process that created it
-        facts = decode_task_id(self._signing_key(epoch), task_id)
+        facts = decode_task_id(self.steps.signing_key(epoch), task_id)
         if facts is None:
             return None
-        task = self._task_from_facts(task_id, *facts)
+        task = self.steps.task_from_facts(task_id, *facts)
         state.add_task(task)
         return task
 
     def _poll_turn(self, task_id: str, owner: str) -> tuple[Task, Turn]:
         """The polled task (404 unless `owner`'s) and the state read for its poll, under one epoch."""
-        state = self.state
+        state = self.steps.state
         epoch = state.epoch
         while True:
-            task = self._lookup(task_id, epoch) if _TASK_ID.match(task_id) else None
+            task = self.lookup(task_id, epoch) if _TASK_ID.match(task_id) else None
             if task is None and state.shared and _TASK_ID.match(task_id):
                 current = state.refresh()[0]  # an id from after a reset this process has not seen yet?
                 if current != epoch:
@@ -65,7 +70,7 @@ class TaskRoutes(EngineSteps):
                 return task, turn
             epoch = turn.epoch
 
-    def _poll(
+    def poll(
         self,
         request: Incoming,
         headers: dict[str, str],
@@ -74,7 +79,7 @@ class TaskRoutes(EngineSteps):
         route: Route,
         request_id: str,
     ) -> Outgoing:
-        guess = self.state.guess()
+        guess = self.steps.state.guess()
         if guess is not None:
             # Shared state in one round trip: answer on the state last seen; one script checks it
             # still holds and no poll rule matches, counts the poll and journals it. Otherwise
@@ -86,23 +91,23 @@ class TaskRoutes(EngineSteps):
         model = mode = message = None
         injected = None
         try:
-            owner = self._authenticate(headers)
+            owner = self.steps.authenticate(headers)
             task, turn = self._poll_turn(task_id, owner)
             model, mode = task.model, task.mode
-            injection = self._injection(turn.rule, prefs)
+            injection = self.steps.injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                reply, message = self._injected_error(injection.error, injected, request_id)
+                reply, message = self.steps.injected_reply(injection.error, injected, request_id)
             else:
-                now = self.clock.now() + turn.clock_offset
-                view = self.state.change_task(task, lambda polled: polled.poll(now))
+                now = self.steps.clock.now() + turn.clock_offset
+                view = self.steps.state.change_task(task, lambda polled: polled.poll(now))
                 facts = JobFacts.of(task, view, video_url(request.base_url, task.id))
-                reply = json_reply(200, self.dialect.job(route, facts))
+                reply = json_reply(200, self.steps.dialect.job(route, facts))
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
-            reply = self._refusal(api_error, request_id)
+            reply = self.steps.refusal(api_error, request_id)
             message = api_error.message
-        return self._journaled(request, headers, reply, "poll", task_id, model, mode, injected, started, message)
+        return self.steps.journaled(request, headers, reply, "poll", task_id, model, mode, injected, started, message)
 
     def _poll_on_guess(
         self,
@@ -117,21 +122,21 @@ class TaskRoutes(EngineSteps):
         """A poll answered on `guess` in one round trip; None when the careful way must answer."""
         started = perf_counter()
         try:
-            owner = self._authenticate(headers)
+            owner = self.steps.authenticate(headers)
         except ApiError:
             return None
-        task = self._lookup(task_id, guess.epoch) if _TASK_ID.match(task_id) else None
+        task = self.lookup(task_id, guess.epoch) if _TASK_ID.match(task_id) else None
         if task is None or not hmac.compare_digest(task.owner, owner):
             return None
-        state, model, mode = self.state, task.model, task.mode
-        injection = self._injection(None, prefs)
+        state, model, mode = self.steps.state, task.model, task.mode
+        injection = self.steps.injection(None, prefs)
         message = None
         if injection.error is not None:
-            reply, message = self._injected_error(injection.error, injection.source, request_id)
+            reply, message = self.steps.injected_reply(injection.error, injection.source, request_id)
         else:
             reply = Outgoing(200, {}, b"")  # its status and delay are all the journal entry needs yet
         reply.fault, reply.delay_ms, reply.task_id = injection.fault, injection.delay_ms, task_id
-        fields = self._journal_fields(
+        fields = self.steps.journal_fields(
             request,
             headers,
             reply,
@@ -143,18 +148,18 @@ class TaskRoutes(EngineSteps):
             started=started,
             message=message,
         )
-        clock_now = self.clock.now()
+        clock_now = self.steps.clock.now()
         if injection.error is not None:
             return reply if state.commit(guess, ("poll", model, mode), clock_now, fields) else None
         now = clock_now + guess.clock_offset
         if not state.poll(guess, task, now, clock_now, fields):
             return None
         facts = JobFacts.of(task, task.view(now), video_url(request.base_url, task.id))
-        answer = json_reply(200, self.dialect.job(route, facts))
+        answer = json_reply(200, self.steps.dialect.job(route, facts))
         answer.fault, answer.delay_ms, answer.task_id = reply.fault, reply.delay_ms, task_id
         return answer
 
-    def _video(
+    def video(
         self, request: Incoming, headers: dict[str, str], prefs: Preferences, task_id: str, request_id: str
     ) -> Outgoing:
         started = perf_counter()
@@ -162,26 +167,28 @@ class TaskRoutes(EngineSteps):
         injected = None
         try:
             task = self.find_task(task_id)
-            status = None if task is None else task.view(self.now()).status
+            status = None if task is None else task.view(self.steps.now()).status
             if task is None or status != "completed":
                 # Not yet there: the dialect's 404, and no failure rule is used up.
-                reply = self.dialect.video_unavailable(status, request_id)
+                reply = self.steps.dialect.video_unavailable(status, request_id)
             else:
                 model, mode = task.model, task.mode
-                injection = self._injection(self._begin("content", model, mode).rule, prefs)
+                injection = self.steps.injection(self.steps.begin("content", model, mode).rule, prefs)
                 injected = injection.source
                 if injection.error is not None:
-                    reply, message = self._injected_error(injection.error, injected, request_id)
+                    reply, message = self.steps.injected_reply(injection.error, injected, request_id)
                 else:
                     # No Content-Length: framing is each face's to write, once.
                     reply = Outgoing(200, {"Content-Type": "video/mp4"}, sample_video())
                 reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
-            reply = self._refusal(api_error, request_id)
+            reply = self.steps.refusal(api_error, request_id)
             message = api_error.message
-        return self._journaled(request, headers, reply, "content", task_id, model, mode, injected, started, message)
+        return self.steps.journaled(
+            request, headers, reply, "content", task_id, model, mode, injected, started, message
+        )
 
 
 def video_url(base_url: str, task_id: str) -> str:
     """Where the mock serves a completed task's video (like a signed CDN link, no token needed)."""
-    return f"{base_url.rstrip('/')}{COLLECTION}/{task_id}/content"
+    return base_url.rstrip("/") + content_path(task_id)

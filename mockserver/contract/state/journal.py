@@ -8,24 +8,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-SECRET_HEADERS = frozenset(
-    {"authorization", "x-mock-admin-token", "cookie", "api-key", "x-api-key", "proxy-authorization"}
-)
-REDACTED = "[redacted]"
+from mockserver.contract.redaction import redact_headers
+
 # The largest request body the mock keeps (journal) or reads for itself (admin API).
 MAX_STORED_BODY = 64 * 1024
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Copy `headers` with every secret-bearing value replaced (the scheme word is kept)."""
-    clean: dict[str, str] = {}
-    for name, value in headers.items():
-        if name.lower() in SECRET_HEADERS:
-            scheme = value.split(" ", 1)[0] if " " in value else ""
-            clean[name] = f"{scheme} {REDACTED}".strip()
-        else:
-            clean[name] = value
-    return clean
 
 
 @dataclass(frozen=True, slots=True)

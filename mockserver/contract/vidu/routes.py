@@ -25,9 +25,9 @@ from mockserver.contract.injection.prefer import Preferences
 from mockserver.contract.jobs.lifecycle import JobView, Task
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.requests.json_body import parse_json_body
-from mockserver.contract.routes.callback_steps import CallbackSteps
+from mockserver.contract.routes.callback_steps import watch_callback
 from mockserver.contract.routes.create import CreateRoute
-from mockserver.contract.routes.steps import QUEUED, sample_video
+from mockserver.contract.routes.steps import QUEUED, EngineSteps, sample_video
 from mockserver.contract.routes.tasks import TaskRoutes
 from mockserver.contract.state.protocol import Created
 from mockserver.contract.vidu.body import check_body
@@ -73,44 +73,39 @@ def _check_cancel_body(raw: bytes) -> None:
         raise ApiError("FieldInvalid", "invalid field: id", "id")
 
 
-class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
-    """Vidu's routes, over the engine's state, lifecycle and injection."""
+class ViduRoutes:
+    """Vidu's routes, over the engine's shared steps (state, lifecycle, injection), its creates and task lookup."""
+
+    def __init__(self, steps: EngineSteps, creates: CreateRoute, tasks: TaskRoutes) -> None:
+        self.steps = steps
+        self.creates = creates
+        self.tasks = tasks
+        #: What each Vidu task's answers echo (its request), bounded like the task store.
+        self.records = ViduRecords(steps.settings.max_tasks)
+        #: Where each state change an answer shows is reported (add listeners to `watch.listeners`).
+        self.watch = StateWatch(steps.settings.max_tasks)
 
     # -- the hooks ---------------------------------------------------------------------
-    @property
-    def vidu_records(self) -> ViduRecords:
-        """What each Vidu task's answers echo (its request), bounded like the task store."""
-        records: ViduRecords | None = self.__dict__.get("_vidu_records")
-        if records is None:
-            records = self.__dict__["_vidu_records"] = ViduRecords(self.settings.max_tasks)
-        return records
-
-    @property
-    def vidu_watch(self) -> StateWatch:
-        """Where each state change an answer shows is reported (add listeners to `vidu_watch.listeners`)."""
-        watch: StateWatch | None = self.__dict__.get("_vidu_watch")
-        if watch is None:
-            watch = self.__dict__["_vidu_watch"] = StateWatch(self.settings.max_tasks)
-        return watch
-
-    def vidu_poll_body(self, task_id: str, base_url: str) -> dict[str, Any] | None:
+    def poll_body(self, task_id: str, base_url: str) -> dict[str, Any] | None:
         """The poll body of `task_id` now (what `GET .../creations` answers), without counting a poll."""
-        task = self.find_task(task_id)
+        task = self.tasks.find_task(task_id)
         if task is None:
             return None
-        view = self._vidu_view(task, self.now(), poll=False)
-        return render_task(self._vidu_facts(task, view), self.vidu_records.get(task.id), base_url)
+        view = self._vidu_view(task, self.steps.now(), poll=False)
+        return render_task(self._vidu_facts(task, view), self.records.get(task.id), base_url)
 
-    def _callback_body(self, task: Task, view: JobView, base_url: str) -> dict[str, Any]:
-        """A callback carries the poll body (`GET .../creations`) of the task in `view`."""
-        return render_task(self._vidu_facts(task, view), self.vidu_records.get(task.id), base_url)
+    def callback_body(self, task: Task, view: JobView, base_url: str) -> dict[str, Any]:
+        """What a callback carries: the poll body (`GET .../creations`) of the task in `view` (docs/callbacks.md)."""
+        return render_task(self._vidu_facts(task, view), self.records.get(task.id), base_url)
 
-    def _vidu_reset(self) -> None:
-        self.vidu_records.clear()
-        self.vidu_watch.clear()
+    def reset(self) -> None:
+        """Forget the records and the states seen (the engine's reset)."""
+        self.records.clear()
+        self.watch.clear()
 
     # -- routing -----------------------------------------------------------------------
-    def _vidu_route(self, request: Incoming, headers: dict[str, str], prefs: Preferences, request_id: str) -> Outgoing:
+    def handle(self, request: Incoming, headers: dict[str, str], prefs: Preferences, request_id: str) -> Outgoing:
+        """Answer a request in the `vidu` dialect (every path: Vidu's 404 when it is none of its routes)."""
         method = request.method.upper()
         path = request.path.rstrip("/") or "/"
         if path.startswith(PREFIX + "/") and path[len(PREFIX) + 1 :] in VIDU_ROUTES:
@@ -141,7 +136,7 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
     # -- the task's view and facts -----------------------------------------------------
     def _vidu_view(self, task: Task, now: float, *, poll: bool) -> JobView:
         """The task's state now (counting a poll if `poll`); an off-peak task past its window is cancelled."""
-        record = self.vidu_records.get(task.id)
+        record = self.records.get(task.id)
         off_peak = record is not None and record.off_peak
 
         def look(current: Task) -> JobView:
@@ -151,8 +146,8 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
                 view = current.pin("failed", now)
             return view
 
-        view = self.state.change_task(task, look)
-        self.vidu_watch.seen(task.id, DATA["states"][view.status])
+        view = self.steps.state.change_task(task, look)
+        self.watch.seen(task.id, DATA["states"][view.status])
         return view
 
     @staticmethod
@@ -171,7 +166,7 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
     def _vidu_owner(self, headers: dict[str, str]) -> str:
         """The caller's fingerprint; anything but `Authorization: Token <key>` is Vidu's 401 `Unauthorized`."""
         try:
-            return self._authenticate(headers, _SCHEME)
+            return self.steps.authenticate(headers, _SCHEME)
         except ApiError as refused:
             if refused.status != 401:
                 raise
@@ -180,7 +175,7 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
             ) from None
 
     def _owned(self, task_id: str, owner: str) -> Task:
-        task = self.find_task(task_id)
+        task = self.tasks.find_task(task_id)
         if task is None or not hmac.compare_digest(task.owner, owner):
             raise _not_found(task_id)
         return task
@@ -196,10 +191,10 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
         task_id = message = injected = None
         created: Created | None = None
         try:
-            if request.size > self.settings.max_body_bytes:
+            if request.size > self.steps.settings.max_body_bytes:
                 raise ApiError(
                     "payload_too_large",
-                    f"The body is {request.size} bytes; the limit is {self.settings.max_body_bytes}.",
+                    f"The body is {request.size} bytes; the limit is {self.steps.settings.max_body_bytes}.",
                 )
             owner = self._vidu_owner(headers)
             unreadable: ApiError | None = None
@@ -209,29 +204,31 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
                 unreadable = bad_json
             if isinstance(parsed, dict) and isinstance(parsed.get("model"), str):
                 model = parsed["model"]
-            turn = self._begin("create", model, mode)
-            injection = self._injection(turn.rule, prefs)
+            turn = self.steps.begin("create", model, mode)
+            injection = self.steps.injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                reply, message = self._injected_error(injection.error, injected, request_id)
+                reply, message = self.steps.injected_reply(injection.error, injected, request_id)
             else:
                 if unreadable is not None:
                     raise ApiError("BadRequest", f"the body is not valid JSON: {unreadable.message}", None)
-                body = check_body(parsed, route, strict=self.settings.strict)
-                record = ViduRecord.of(body, seed=self._rng.randrange(1, 2**31))
-                task = self._make_task(body["model"], mode, owner, prefs.job, turn, record.prompt, record.off_peak)
-                self.vidu_records.put(task.id, record)
+                body = check_body(parsed, route, strict=self.steps.settings.strict)
+                record = ViduRecord.of(body, seed=self.steps._rng.randrange(1, 2**31))
+                task = self.creates.make_task(
+                    body["model"], mode, owner, prefs.job, turn, record.prompt, record.off_peak
+                )
+                self.records.put(task.id, record)
                 reply = json_reply(200, render_created(self._vidu_facts(task, QUEUED), record))
                 task_id = task.id
                 created = Created(task.id, record.prompt, prefs.job is not None)
-                self._watch_callback(task.id, body, headers, request.base_url, prefs)  # docs/callbacks.md
+                watch_callback(self.steps, task.id, body, headers, request.base_url, prefs)  # docs/callbacks.md
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
-            reply = self._refusal(api_error, request_id)
+            reply = self.steps.refusal(api_error, request_id)
             task_id = created = injected = None
             message = api_error.message
         reply.task_id = task_id
-        fields = self._journal_fields(
+        fields = self.steps.journal_fields(
             request,
             headers,
             reply,
@@ -244,7 +241,7 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
             started=started,
             message=message,
         )
-        self.state.record(self.clock.now(), fields, created)
+        self.steps.state.record(self.steps.clock.now(), fields, created)
         return reply
 
     # -- poll --------------------------------------------------------------------------
@@ -256,23 +253,23 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
         try:
             owner = self._vidu_owner(headers)
             try:
-                task, turn = self._poll_turn(task_id, owner)
+                task, turn = self.tasks._poll_turn(task_id, owner)
             except ApiError:
                 raise _not_found(task_id) from None
             model, mode = task.model, task.mode
-            injection = self._injection(turn.rule, prefs)
+            injection = self.steps.injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                reply, message = self._injected_error(injection.error, injected, request_id)
+                reply, message = self.steps.injected_reply(injection.error, injected, request_id)
             else:
-                view = self._vidu_view(task, self.clock.now() + turn.clock_offset, poll=True)
-                body = render_task(self._vidu_facts(task, view), self.vidu_records.get(task.id), request.base_url)
+                view = self._vidu_view(task, self.steps.clock.now() + turn.clock_offset, poll=True)
+                body = render_task(self._vidu_facts(task, view), self.records.get(task.id), request.base_url)
                 reply = json_reply(200, body)
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
-            reply = self._refusal(api_error, request_id)
+            reply = self.steps.refusal(api_error, request_id)
             message = api_error.message
-        return self._journaled(request, headers, reply, "poll", task_id, model, mode, injected, started, message)
+        return self.steps.journaled(request, headers, reply, "poll", task_id, model, mode, injected, started, message)
 
     # -- cancel ------------------------------------------------------------------------
     def _vidu_cancel(self, request: Incoming, headers: dict[str, str], task_id: str, request_id: str) -> Outgoing:
@@ -283,7 +280,7 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
             task = self._owned(task_id, self._vidu_owner(headers))
             model, mode = task.model, task.mode
             _check_cancel_body(request.body)
-            now = self.now()
+            now = self.steps.now()
 
             def cancel(current: Task) -> JobView:
                 view = current.view(now)
@@ -293,16 +290,16 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
                 return current.pin("failed", now)
 
             before = task.view(now)
-            view = self.state.change_task(task, cancel)
+            view = self.steps.state.change_task(task, cancel)
             if before.status not in CANCELLABLE:
                 state = DATA["states"][view.status]
                 raise ApiError("BadRequest", f"task state is {state}, can not cancel", "id")
-            self.vidu_watch.seen(task.id, DATA["states"][view.status])
+            self.watch.seen(task.id, DATA["states"][view.status])
             reply = json_reply(200, {})
         except ApiError as api_error:
-            reply = self._refusal(api_error, request_id)
+            reply = self.steps.refusal(api_error, request_id)
             message = api_error.message
-        return self._journaled(request, headers, reply, "cancel", task_id, model, mode, None, started, message)
+        return self.steps.journaled(request, headers, reply, "cancel", task_id, model, mode, None, started, message)
 
     # -- the task list -----------------------------------------------------------------
     def _vidu_list(self, request: Incoming, headers: dict[str, str], request_id: str) -> Outgoing:
@@ -311,9 +308,9 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
         message = None
         try:
             owner = self._vidu_owner(headers)
-            now = self.now()
+            now = self.steps.now()
             query = read_list_query(request.query, now)
-            tasks, _ = self.state.newest_tasks(_SCAN_LIMIT, self.find_task)
+            tasks, _ = self.steps.state.newest_tasks(_SCAN_LIMIT, self.tasks.find_task)
             listed: list[dict[str, Any]] = []
             # Newest first; tasks created at one instant keep the reverse of their stored order.
             for task in sorted(reversed(tasks), key=lambda t: -t.created_at):
@@ -326,7 +323,7 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
                 if query.task_ids and task.id not in query.task_ids:
                     continue
                 view = self._vidu_view(task, now, poll=False)
-                item = render_listed(self._vidu_facts(task, view), self.vidu_records.get(task.id), request.base_url)
+                item = render_listed(self._vidu_facts(task, view), self.records.get(task.id), request.base_url)
                 if query.states and item["state"] not in query.states:
                     continue
                 listed.append(item)
@@ -335,10 +332,10 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
             more = first + query.page_size < len(listed)
             reply = json_reply(200, {"tasks": page, "next_page_token": page_token(query.page + 1) if more else ""})
         except ApiError as api_error:
-            reply = self._refusal(api_error, request_id)
+            reply = self.steps.refusal(api_error, request_id)
             message = api_error.message
-        fields = self._journal_fields(request, headers, reply, "list", started=started, message=message)
-        self.state.record(self.clock.now(), fields)
+        fields = self.steps.journal_fields(request, headers, reply, "list", started=started, message=message)
+        self.steps.state.record(self.steps.clock.now(), fields)
         return reply
 
     # -- media -------------------------------------------------------------------------
@@ -349,21 +346,23 @@ class ViduRoutes(CreateRoute, TaskRoutes, CallbackSteps):
         started = perf_counter()
         model = mode = message = injected = None
         try:
-            task = self.find_task(task_id)
-            status = None if task is None else task.view(self.now()).status
+            task = self.tasks.find_task(task_id)
+            status = None if task is None else task.view(self.steps.now()).status
             if task is None or status != "completed":
-                reply = self.dialect.video_unavailable(status, request_id)
+                reply = self.steps.dialect.video_unavailable(status, request_id)
             else:
                 model, mode = task.model, task.mode
-                injection = self._injection(self._begin("content", model, mode).rule, prefs)
+                injection = self.steps.injection(self.steps.begin("content", model, mode).rule, prefs)
                 injected = injection.source
                 if injection.error is not None:
-                    reply, message = self._injected_error(injection.error, injected, request_id)
+                    reply, message = self.steps.injected_reply(injection.error, injected, request_id)
                 else:
                     content = sample_video() if kind == "mp4" else sample_cover()
                     reply = Outgoing(200, {"Content-Type": _MEDIA_TYPES[kind]}, content)
                 reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
-            reply = self._refusal(api_error, request_id)
+            reply = self.steps.refusal(api_error, request_id)
             message = api_error.message
-        return self._journaled(request, headers, reply, "content", task_id, model, mode, injected, started, message)
+        return self.steps.journaled(
+            request, headers, reply, "content", task_id, model, mode, injected, started, message
+        )

@@ -8,8 +8,6 @@ Werkzeug gave, so both live servers answer alike (`tests/live/test_faces_parity.
 from __future__ import annotations
 
 import json
-import logging
-import os
 import re
 import sys
 import time
@@ -19,10 +17,9 @@ from urllib.parse import quote, unquote, urlsplit
 
 from mockserver.contract.data.catalogue import error_spec
 from mockserver.contract.errors import ApiError
-from mockserver.contract.header_fields import sendable_headers
-from mockserver.contract.messages import Incoming, Outgoing, new_request_id
-from mockserver.live.log_text import printable
+from mockserver.contract.messages import Incoming, Outgoing
 from mockserver.live.loop.request_reader import Head, HeadError
+from mockserver.live.output import REQUEST_LOG, base_url, log_reply, reply_body, reply_headers
 
 __all__ = [
     "HTTP_LAYER_ERRORS",
@@ -35,18 +32,12 @@ __all__ = [
     "response_bytes",
 ]
 
-REQUEST_LOG = logging.getLogger("mockserver.requests")
 #: The `Server` header: the mock's name and the Python serving it, as Werkzeug's server sent.
 SERVER_HEADER = f"vidu-mock Python/{sys.version.split()[0]}"
 #: Status the HTTP layer chose -> catalogue code; anything else is a 400 `bad_request`.
 HTTP_LAYER_ERRORS: dict[int, str] = {400: "bad_request", 414: "uri_too_long", 431: "header_too_large"}
-# Framing, hop-by-hop and server headers: this face writes them itself, once each; never taken from a reply.
-_OWN_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"})
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 _SIMPLE_HOST = re.compile(r"[A-Za-z0-9.\-]*")
-# This process's id as text, renewed in a forked child (see `mockserver.live.app`).
-_WORKER = [str(os.getpid())]
-os.register_at_fork(after_in_child=lambda: _WORKER.__setitem__(0, str(os.getpid())))
 
 
 class HostUrls:
@@ -82,8 +73,7 @@ class HostUrls:
             return None  # an unusable Host header: the bound address instead
         if not _SIMPLE_HOST.fullmatch(hostname) and ":" not in hostname:
             hostname = quote(hostname, safe="")  # echoed into video URLs: never raw odd characters
-        netloc = f"[{hostname}]" if ":" in hostname else hostname
-        return f"http://{netloc}{'' if port in (None, 80) else f':{port}'}/"
+        return base_url("http", hostname, port)
 
 
 def _path_and_host(target: str) -> tuple[str, str | None]:
@@ -136,20 +126,10 @@ def response_bytes(reply: Outgoing, *, head_only: bool, close: bool) -> bytes:
     """
     status = reply.status
     lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}\r\nServer: {SERVER_HEADER}\r\nDate: {_date()}\r\n"]
-    has_id = False
-    for name, value in sendable_headers(reply.headers):
-        lowered = name.lower()
-        if lowered in _OWN_HEADERS:
-            continue
-        if lowered == "x-request-id":
-            has_id = True
-        lines.append(f"{name}: {value}\r\n")
-    if not has_id:  # CONTRACT §3: every response has one, including those the engine never saw
-        lines.append(f"x-request-id: {new_request_id()}\r\n")
-    lines.append(f"x-mock-worker: {_WORKER[0]}\r\n")
-    body = reply.body
-    if status in (204, 304) or status < 200:
-        body = b""  # these never carry a body, nor a length (RFC 9110 8.6)
+    lines += [f"{name}: {value}\r\n" for name, value in reply_headers(reply)]
+    body = reply_body(reply)
+    if body is None:
+        body = b""
     else:
         lines.append(f"Content-Length: {len(body)}\r\n")
     if close:
@@ -166,22 +146,3 @@ def refusal(error: HeadError) -> tuple[Outgoing, str]:
     detail = f"{spec.message.rstrip('.')} ({error.reason[:120]})." if error.reason else spec.message
     body = json.dumps(ApiError(code, detail).body(), separators=(",", ":")).encode()
     return Outgoing(spec.status, {"Content-Type": "application/json"}, body), code
-
-
-def log_reply(method: str, path: str, reply: Outgoing, started: float) -> None:
-    """One console line per request: method, path, status, time, task and fault; never a header."""
-    if not REQUEST_LOG.isEnabledFor(logging.INFO):
-        return
-    # The dashboard reads the admin API every second; those reads would bury the API's lines.
-    if method in ("GET", "HEAD") and path.startswith("/__mock"):
-        return
-    millis = (time.perf_counter() - started) * 1000
-    REQUEST_LOG.info(
-        "%s %s -> %d %.1fms%s%s",
-        printable(method, 20),
-        printable(path),
-        reply.status,
-        millis,
-        f" task={printable(reply.task_id)}" if reply.task_id else "",
-        f" fault={reply.fault}" if reply.fault else "",
-    )

@@ -1,0 +1,89 @@
+"""Which API call a request is: the one path classifier (create, poll, content, or other).
+
+The API's paths are the catalogue's (`COLLECTION`, `VIDEOS`; never written here): each
+route family takes a create (`POST {route}`), a poll (`GET {route}/{task_id}`) and a video
+download (`GET {route}/{task_id}/content`), a trailing slash allowed. The engine routes
+with `api_path`; replay, the recorder, `verify --record` and cassettes name exchanges
+with `endpoint_of`; the in-process fake finds API paths under any prefix with `API_PATH`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
+from mockserver.contract.dialects import Route
+from mockserver.contract.vidu.paths import vidu_endpoint_of
+
+__all__ = ["API_PATH", "ENDPOINTS", "ApiPath", "Endpoint", "api_path", "content_path", "endpoint_of"]
+
+Endpoint = Literal["create", "poll", "content", "other"]
+"""What an exchange is called in the journal and in recordings."""
+ENDPOINTS: tuple[Endpoint, ...] = get_args(Endpoint)
+
+_FAMILY = rf"(?:(?P<generations>{re.escape(COLLECTION)})|{re.escape(VIDEOS)})"
+API_PATH = rf"{_FAMILY}(?:/(?P<task_id>[^/]+)(?P<content>/content)?)?/?"
+"""A regular expression (unanchored) for every API path; groups `generations`, `task_id`, `content`."""
+_API_PATH = re.compile(rf"^{API_PATH}$")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiPath:
+    """An API path: its route family, and the task (and whether its video) it names, if any."""
+
+    route: Route
+    task_id: str | None = None
+    content: bool = False
+
+    @property
+    def collection(self) -> str:
+        """The family's collection path (`POST` creates there)."""
+        return COLLECTION if self.route == "generations" else VIDEOS
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """The call this path takes with its method allowed: `create`, `poll` or `content`."""
+        return "create" if self.task_id is None else "content" if self.content else "poll"
+
+    def allows(self, method: str) -> bool:
+        """Whether `method` is this path's (`POST` a create, `GET` or `HEAD` a task's)."""
+        method = method.upper()
+        return method == "POST" if self.task_id is None else method in ("GET", "HEAD")
+
+
+def api_path(path: str) -> ApiPath | None:
+    """The API path `path` is, or None for any other path."""
+    collection = path.rstrip("/")  # a create route with any trailing slashes, as the engine has always taken it
+    if collection in (COLLECTION, VIDEOS):
+        return ApiPath("generations" if collection == COLLECTION else "videos")
+    match = _API_PATH.match(path)
+    if match is None:
+        return None
+    route: Route = "generations" if match.group("generations") else "videos"
+    return ApiPath(route, match.group("task_id"), bool(match.group("content")))
+
+
+def endpoint_of(method: str, path: str) -> tuple[Endpoint, str | None]:
+    """`(endpoint, task_id)` for a request: `create`, `poll`, `content`, or `other` (a path or method off the API)."""
+    target = api_path(path)
+    if target is None:
+        endpoint, task_id = vidu_endpoint_of(method, path)  # Vidu's own API (the `vidu` dialect)
+        return (
+            "create"
+            if endpoint == "create"
+            else "poll"
+            if endpoint == "poll"
+            else "content"
+            if endpoint == "content"
+            else "other"
+        ), task_id
+    if not target.allows(method):
+        return "other", None
+    return target.endpoint, target.task_id
+
+
+def content_path(task_id: str) -> str:
+    """Where the mock serves a task's video: `GET {COLLECTION}/{task_id}/content`."""
+    return f"{COLLECTION}/{task_id}/content"
