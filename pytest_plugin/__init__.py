@@ -16,6 +16,7 @@ if _typing.TYPE_CHECKING:
     from mockserver.contract.settings import Settings
     from pytest_plugin.admin_client import AdminClient
     from pytest_plugin.callback_receiver import CallbackReceiver, ReceivedCallback
+    from pytest_plugin.client_seam import HangsForeverError
     from pytest_plugin.options import DEFAULT_SETTINGS, FakeOptions
     from pytest_plugin.url_scope import DEFAULT_URL, ApiScope
     from pytest_plugin.video_api import RecordedDelay, VideoAPI
@@ -28,6 +29,7 @@ __all__ = [
     "ApiScope",
     "CallbackReceiver",
     "FakeOptions",
+    "HangsForeverError",
     "MockControl",
     "ReceivedCallback",
     "RecordedDelay",
@@ -44,6 +46,7 @@ _HOMES = {
     "ApiScope": "pytest_plugin.url_scope",
     "CallbackReceiver": "pytest_plugin.callback_receiver",
     "FakeOptions": "pytest_plugin.options",
+    "HangsForeverError": "pytest_plugin.client_seam",
     "MockControl": "mockserver.contract.admin.control",
     "ReceivedCallback": "pytest_plugin.callback_receiver",
     "RecordedDelay": "pytest_plugin.video_api",

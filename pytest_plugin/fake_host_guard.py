@@ -1,8 +1,9 @@
 """While `video_api` runs, a client it cannot intercept that looks up its fake host is told which fixture to use.
 
-`video_api` patches httpx and httpx2 only. requests, urllib, aiohttp and subprocesses
-resolve the host themselves, and `vidu-mock.test` (reserved, never resolvable) used to
-fail with a bare DNS error. The lookup now fails with a message naming `video_server`.
+`video_api` patches httpx and httpx2, and requests and aiohttp when their extras are
+installed. urllib, subprocesses (and requests or aiohttp without their extras) resolve the
+host themselves, and `vidu-mock.test` (reserved, never resolvable) used to fail with a bare
+DNS error. The lookup now fails with a message naming `video_server` and the extras.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ def _guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
         raise NotInterceptedError(
             socket.EAI_NONAME,
             f"{FAKE_HOST} is video_api's in-process fake: it answers httpx and httpx2 clients (and the "
-            "OpenAI SDK) only. For requests, urllib, aiohttp or a subprocess, use the video_server fixture "
-            "and send to video_server.url.",
+            "OpenAI SDK), requests with vidu-mock[requests] installed and aiohttp with vidu-mock[aiohttp]. "
+            "For urllib or a subprocess, use the video_server fixture and send to video_server.url.",
         )
     return _ORIGINAL(host, *args, **kwargs)
 

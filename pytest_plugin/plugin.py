@@ -69,7 +69,7 @@ def video_mock_settings() -> Settings:
 
 @pytest.fixture
 def video_api(request: pytest.FixtureRequest, video_mock_settings: Settings) -> Iterator[VideoAPI]:
-    """The fake video API in process, for httpx and httpx2 clients (and the OpenAI SDK); no server.
+    """The fake video API in process, for httpx, httpx2 (the OpenAI SDK), requests and aiohttp; no server.
 
     Answers POST/GET /v1/video/generations… on any host (or only under the marker's
     `base_url` / the `video_api_base_url` ini option). It is a MockControl: journal,

@@ -179,6 +179,13 @@ def test_idle_spin_probe_prints_both_sides() -> None:
         assert min(fast_p50, fast_cpu, paced_p50, paced_cpu) > 0, output
 
 
+def test_client_bridges_bench_prints_each_client_and_the_headline() -> None:
+    output = run_quick("bench_client_bridges.py")
+    assert "load average" in output
+    assert "requests: video_api / responses static:" in output
+    assert "aiohttp   video_api" in output
+
+
 @needs_podman
 def test_bench_container_reports_the_size_and_both_start_times() -> None:
     built_image()

@@ -1,12 +1,15 @@
 """`video_api` and `video_server` in one test each answer their own requests; clients video_api cannot
-intercept are told to use `video_server`."""
+intercept (urllib, or requests without vidu-mock[requests]) are told to use `video_server`."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import sys
 import urllib.error
 import urllib.request
 
+import aiohttp
 import httpx
 import pytest
 import requests
@@ -35,9 +38,25 @@ def test_the_order_of_the_fixtures_does_not_matter(video_server: VideoServer, vi
     assert (len(video_server.journal), len(video_api.journal)) == (1, 0)
 
 
-def test_requests_to_the_fake_host_name_video_server(video_api: VideoAPI) -> None:
-    with pytest.raises(requests.ConnectionError, match="use the video_server fixture"):
-        requests.post(video_api.url + CREATE, json=TEXT, headers=AUTH, timeout=5)
+def test_requests_and_aiohttp_to_the_fake_host_are_answered_in_process(video_api: VideoAPI) -> None:
+    assert requests.post(video_api.url + CREATE, json=TEXT, headers=AUTH, timeout=5).status_code == 200
+
+    async def aiohttp_post() -> int:
+        async with aiohttp.ClientSession(video_api.url) as session, session.post(CREATE, json=TEXT, headers=AUTH) as r:
+            return r.status
+
+    assert asyncio.run(aiohttp_post()) == 200
+    assert len(video_api.journal) == 2
+
+
+def test_requests_without_its_extra_is_not_intercepted_and_told_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `responses` missing (vidu-mock[requests] not installed): the bridge is skipped, nothing else breaks.
+    monkeypatch.setitem(sys.modules, "responses", None)
+    monkeypatch.delitem(sys.modules, "pytest_plugin.requests_bridge", raising=False)
+    with VideoAPI() as api:
+        with pytest.raises(requests.ConnectionError, match="vidu-mock\\[requests\\]"):
+            requests.post(api.url + CREATE, json=TEXT, headers=AUTH, timeout=5)
+        assert httpx.post(api.url + CREATE, json=TEXT, headers=AUTH).status_code == 200
 
 
 def test_urllib_to_the_fake_host_names_video_server(video_api: VideoAPI) -> None:

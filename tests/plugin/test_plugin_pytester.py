@@ -201,3 +201,79 @@ class TestMerged:
 """
     )
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_consumers_requests_and_aiohttp_code_runs_under_video_api_with_no_server(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+import asyncio, socket
+import aiohttp, pytest, requests
+
+AUTH = {"Authorization": "Bearer sk-test"}
+TEXT = {"model": "viduq3p-720p", "prompt": "a fox"}
+BASE = "https://videos.my-company.example"
+
+
+@pytest.fixture(autouse=True)
+def no_sockets(monkeypatch):
+    def refuse(*args):
+        raise AssertionError("a socket was connected")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+
+
+# -- the application's code ------------------------------------------------------------------
+def make_video_with_requests(session):
+    job = session.post(f"{BASE}/v1/video/generations", json=TEXT, timeout=10).json()
+    while job["status"] not in ("completed", "failed"):
+        job = session.get(f"{BASE}/v1/video/generations/{job['id']}", timeout=10).json()
+    with session.get(job["video_url"], stream=True, timeout=10) as video:
+        return b"".join(video.iter_content(4096))
+
+
+async def make_video_with_aiohttp():
+    async with aiohttp.ClientSession(BASE, headers=AUTH) as session:
+        async with session.post("/v1/video/generations", json=TEXT) as response:
+            job = await response.json()
+        while job["status"] not in ("completed", "failed"):
+            async with session.get(f"/v1/video/generations/{job['id']}") as response:
+                job = await response.json()
+        async with session.get(job["video_url"]) as video:
+            return await video.content.read()
+
+
+# -- its tests ------------------------------------------------------------------------------
+def test_requests_code(video_api):
+    session = requests.Session()
+    session.headers.update(AUTH)
+    assert make_video_with_requests(session)[4:8] == b"ftyp"
+    video_api.assert_requested(1, mode="text-to-video")
+    video_api.assert_requested(2, endpoint="poll")
+    video_api.assert_requested(1, endpoint="content")
+
+
+def test_aiohttp_code(video_api):
+    assert asyncio.run(make_video_with_aiohttp())[4:8] == b"ftyp"
+    video_api.assert_requested(1, mode="text-to-video")
+    video_api.assert_requested(2, endpoint="poll")
+
+
+def test_a_429_reaches_requests_with_retry_after(video_api):
+    video_api.queue_failure("429")
+    response = requests.post(f"{BASE}/v1/video/generations", json=TEXT, headers=AUTH, timeout=10)
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 0
+    assert requests.post(f"{BASE}/v1/video/generations", json=TEXT, headers=AUTH, timeout=10).status_code == 200
+
+
+def test_a_reset_is_each_clients_connection_error_and_the_next_call_succeeds(video_api):
+    video_api.inject_fault("reset")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.post(f"{BASE}/v1/video/generations", json=TEXT, headers=AUTH, timeout=10)
+    assert requests.post(f"{BASE}/v1/video/generations", json=TEXT, headers=AUTH, timeout=10).status_code == 200
+    video_api.inject_fault("reset")
+    with pytest.raises(aiohttp.ClientError):
+        asyncio.run(make_video_with_aiohttp())
+    assert asyncio.run(make_video_with_aiohttp())[4:8] == b"ftyp"
+    video_api.assert_requested(4)
+"""
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=4)

@@ -17,7 +17,9 @@ from mockserver.live.app import EXTENSION, create_app
 from mockserver.live.loop.exchange import response_bytes
 from mockserver.recordings.folder import read_recordings
 from mockserver.recordings.replaying import load_replay
+from pytest_plugin.client_seam import Where, framed
 from pytest_plugin.httpx_bridge import to_response
+from pytest_plugin.requests_bridge import to_urllib3_response
 
 SPLIT = "ok\r\nX-Injected: yes\r\nSet-Cookie: pwned=1"
 BAD_VALUES = {"CR and LF": SPLIT, "LF": "ok\nX-Injected: yes", "CR": "ok\rX", "NUL": "a\x00b"}
@@ -104,7 +106,13 @@ def test_the_flask_face_never_writes_an_unchecked_header(monkeypatch: pytest.Mon
 
 
 def test_the_in_process_face_never_hands_over_an_unchecked_header() -> None:
+    where = Where("https://api.example", "/v1/video/generations/task_x")
     for method in ("GET", "HEAD"):
-        response = to_response(BAD_REPLY, httpx.Request(method, "https://api.example/v1/video/generations/task_x"))
+        response = to_response(BAD_REPLY, httpx.Request(method, where.base_url + where.path), where)
         assert "x-note" not in response.headers and "bad name" not in response.headers
         assert response.headers["Content-Type"] == "application/json"
+        # requests' and aiohttp's bridges frame their replies through the same `framed`.
+        raw = to_urllib3_response(BAD_REPLY, method)
+        assert "x-note" not in raw.headers and raw.headers["Content-Type"] == "application/json"
+        names = [name for name, _ in framed(BAD_REPLY, method)[0]]
+        assert "x-note" not in names and "bad name" not in names and "X-Injected" not in names
