@@ -219,11 +219,13 @@ class VideoAPI(MockControl):
         if any(scope.split(url) is not None for scope in self._let_through):
             return LET_THROUGH
         split = self.scope.split(url)
-        return None if split is None else Where(*split)
+        return None if split is None else Where(*split, query=url.query.decode("ascii", "replace"))
 
     def exchange(self, method: str, where: Where, headers: Mapping[str, str], body: bytes) -> Outgoing:
         """The engine's answer to one request (journalled); its delay is recorded in `delays`, never slept."""
-        incoming = Incoming(method, where.path, headers, body, base_url=where.base_url, remote_addr=None)
+        incoming = Incoming(
+            method, where.path, headers, body, base_url=where.base_url, remote_addr=None, query=where.query
+        )
         if self.engine.callbacks.watched or self.engine.callbacks.pending:
             self.deliver_callbacks()  # what earlier answers and the admin calls made due, before this answer
         reply = self.routes.handle(incoming)
