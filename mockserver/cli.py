@@ -65,11 +65,13 @@ _HELP = {
     "(default: none besides those)",
     "replay": "answer from the recordings in this folder (written by 'vidu-mock record'; docs/recordings.md; "
     "default: none, answer from the contract)",
+    "callback_allow": "a host besides loopback that Vidu-dialect callbacks may be delivered to (callback_url); "
+    "repeat it or separate names with commas; a callback to any other host is journalled as blocked, never sent",
     "replay_match": "how a create matches a recording: 'exact' (the whole JSON body, default) or 'loose' "
     "(model and mode)",
 }
 # Flags that may be given more than once (their values add up).
-_REPEATABLE = frozenset({"allow_host"})
+_REPEATABLE = frozenset({"allow_host", "callback_allow"})
 #: The words the command takes first, each with its own options (`vidu-mock verify --help`).
 COMMANDS = {
     "verify": "check a real gateway against the contract (docs/verify.md)",

@@ -3,11 +3,14 @@
 A scenario says, for each endpoint (`create`, `poll`, `content`), how the fake answers its
 1st, 2nd, … request (`Step`: normal, a catalogue error, a network fault or a delay; after
 the script, every request is answered normally), and how the 1st, 2nd, … created job ends
-(`JobEnd`; later jobs complete after two polls). Playing it queues failure rules by position
-(`after=`) and job plans on a `MockControl`: the same core mechanisms as `queue_failure` and
-`plan_job`, so the journal shows each scripted answer (`injected="rule:503"`).
+(`JobEnd`; later jobs complete after two polls), and what the jobs' callbacks do wrong
+(`CallbackStep`, Vidu's dialect). Playing it queues failure rules by position (`after=`),
+job plans and callback faults on a `MockControl`: the same core mechanisms as
+`queue_failure`, `plan_job` and `plan_callback`, so the journal shows each scripted answer
+(`injected="rule:503"`) and the delivery journal each faulted callback.
 
     Scenario.parse("create: 503 then ok; poll: ok, reset then ok; job 1: fails generation_failed")
+    Scenario.parse("job 1: success delivered twice")
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from mockserver.contract.admin.control import MockControl
+from mockserver.contract.callbacks.faults import CALLBACK_STATES
 from mockserver.contract.data.catalogue import injectable_spec
 from mockserver.contract.injection.failures import FailureRule
 from mockserver.contract.injection.prefer import FAULTS, MAX_DELAY_MS, Fault
 from mockserver.contract.jobs.lifecycle import DEFAULT_STEPS, FAILURE_CODE, Outcome
 from mockserver.contract.jobs.plans import JobPlan
+from pytest_plugin.callback_step import CallbackStep
 
-__all__ = ["ENDPOINTS", "OK", "JobEnd", "Scenario", "ScriptedEndpoint", "Step", "playing"]
+__all__ = ["ENDPOINTS", "OK", "CallbackStep", "JobEnd", "Scenario", "ScriptedEndpoint", "Step", "playing"]
 
 ScriptedEndpoint = Literal["create", "poll", "content"]
 ENDPOINTS: tuple[ScriptedEndpoint, ...] = get_args(ScriptedEndpoint)
@@ -175,6 +180,7 @@ class Scenario:
     poll: tuple[Step, ...] = ()
     content: tuple[Step, ...] = ()
     jobs: tuple[JobEnd, ...] = field(default=())
+    callbacks: tuple[CallbackStep, ...] = field(default=())
 
     def __post_init__(self) -> None:
         for endpoint in ENDPOINTS:
@@ -187,6 +193,13 @@ class Scenario:
         while jobs and jobs[-1].normal:
             jobs = jobs[:-1]
         object.__setattr__(self, "jobs", jobs)
+        callbacks = tuple(self.callbacks)
+        if not all(isinstance(c, CallbackStep) for c in callbacks):
+            raise TypeError("callbacks holds CallbackStep values")
+        if len(callbacks) > MAX_SCRIPT:
+            raise ValueError(f"at most {MAX_SCRIPT} callback steps may be planned")
+        # Told job by job, in the order given: equal scenarios tell the same story.
+        object.__setattr__(self, "callbacks", tuple(sorted(callbacks, key=lambda c: c.job)))
 
     def script(self, endpoint: ScriptedEndpoint) -> tuple[Step, ...]:
         """The steps for `endpoint`'s requests, first request first."""
@@ -200,8 +213,9 @@ class Scenario:
 
     @property
     def normal(self) -> bool:
-        """Whether nothing is scripted: every request normal, every job completes after the default polls."""
-        return not self.misbehaving and not self.jobs
+        """Whether nothing is scripted: every request normal, every job completes after the default polls,
+        every callback delivered once, signed, in order."""
+        return not self.misbehaving and not self.jobs and not self.callbacks
 
     def rules(self) -> list[FailureRule]:
         """The failure rules that play the scripts: a run of normal steps becomes the next rule's `after`."""
@@ -232,6 +246,8 @@ class Scenario:
             control.engine.state.add_failure(rule)
         for plan in self.plans():
             control.engine.state.add_job_plan(plan)
+        for step in self.callbacks:
+            control.engine.callbacks.plan(step.rule(), step.job)
 
     @classmethod
     def parse(cls, story: str) -> Scenario:
@@ -241,6 +257,7 @@ class Scenario:
             text = text[len("Scenario(") : -1]
         scripts: dict[str, tuple[Step, ...]] = {}
         jobs: dict[int, JobEnd] = {}
+        callbacks: list[CallbackStep] = []
         for part in filter(None, (p.strip() for p in text.split(";"))):
             if part == "all ok":
                 continue
@@ -254,13 +271,19 @@ class Scenario:
                     raise ValueError(f"a script ends with 'then ok': {part[:80]!r}")
                 scripts[head] = tuple(Step.parse(w) for w in words.split(","))
             elif re.fullmatch(r"job \d+", head):
-                jobs[int(head.split()[1])] = JobEnd.parse(tail)
+                number = int(head.split()[1])
+                if tail.split(maxsplit=1)[:1] and tail.split()[0] in CALLBACK_STATES:
+                    callbacks.append(CallbackStep.parse(number, tail))  # "job 1: success delivered twice"
+                else:
+                    jobs[number] = JobEnd.parse(tail)
             else:
                 raise ValueError(f"unknown part {head[:40]!r}; expected one of {', '.join(ENDPOINTS)} or 'job N'")
         if jobs and (min(jobs) < 1 or max(jobs) > MAX_SCRIPT):
             raise ValueError(f"jobs are numbered from 1 to {MAX_SCRIPT}")
         ends = tuple(jobs.get(n, JobEnd()) for n in range(1, max(jobs, default=0) + 1))
-        return cls(scripts.get("create", ()), scripts.get("poll", ()), scripts.get("content", ()), ends)
+        return cls(
+            scripts.get("create", ()), scripts.get("poll", ()), scripts.get("content", ()), ends, tuple(callbacks)
+        )
 
     def story(self) -> str:
         """One line: `create: 503 then ok; poll: ok, reset then ok; job 1: fails generation_failed`."""
@@ -270,6 +293,7 @@ class Scenario:
             if self.script(endpoint)
         ]
         parts += [f"job {n}: {end}" for n, end in enumerate(self.jobs, 1)]
+        parts += [str(step) for step in self.callbacks]
         return "; ".join(parts) or "all ok"
 
     def __repr__(self) -> str:
@@ -298,3 +322,5 @@ def playing(control: MockControl, scenario: Scenario) -> Iterator[Scenario]:
     finally:
         control.engine.state.clear_failures()
         control.engine.state.clear_job_plans()
+        control.engine.callbacks.clear_plans()
+        control.engine.callbacks.rules.clear()
