@@ -70,11 +70,13 @@ _HELP = {
     "token_concurrency": "tasks one bearer token may have in flight before creates get new-api's 429 "
     "token_concurrency_limit_reached (default 0: no cap)",
     "task_timeout_minutes": "the N in a timed-out job's timeout reason (new-api's TASK_TIMEOUT_MINUTES; default 1440)",
+    "callback_allow": "a host besides loopback that Vidu-dialect callbacks may be delivered to (callback_url); "
+    "repeat it or separate names with commas; a callback to any other host is journalled as blocked, never sent",
     "replay_match": "how a create matches a recording: 'exact' (the whole JSON body, default) or 'loose' "
     "(model and mode)",
 }
 # Flags that may be given more than once (their values add up).
-_REPEATABLE = frozenset({"allow_host"})
+_REPEATABLE = frozenset({"allow_host", "callback_allow"})
 #: The words the command takes first, each with its own options (`vidu-mock verify --help`).
 COMMANDS = {
     "verify": "check a real gateway against the contract (docs/verify.md)",

@@ -15,6 +15,7 @@ if _typing.TYPE_CHECKING:
     from mockserver.contract.admin.control import MockControl
     from mockserver.contract.settings import Settings
     from pytest_plugin.admin_client import AdminClient
+    from pytest_plugin.callback_receiver import CallbackReceiver, ReceivedCallback
     from pytest_plugin.client_seam import HangsForeverError
     from pytest_plugin.options import DEFAULT_SETTINGS, FakeOptions
     from pytest_plugin.url_scope import DEFAULT_URL, ApiScope
@@ -26,9 +27,11 @@ __all__ = [
     "DEFAULT_SETTINGS",
     "DEFAULT_URL",
     "ApiScope",
+    "CallbackReceiver",
     "FakeOptions",
     "HangsForeverError",
     "MockControl",
+    "ReceivedCallback",
     "RecordedDelay",
     "Settings",
     "VideoAPI",
@@ -41,9 +44,11 @@ _HOMES = {
     "DEFAULT_SETTINGS": "pytest_plugin.options",
     "DEFAULT_URL": "pytest_plugin.url_scope",
     "ApiScope": "pytest_plugin.url_scope",
+    "CallbackReceiver": "pytest_plugin.callback_receiver",
     "FakeOptions": "pytest_plugin.options",
     "HangsForeverError": "pytest_plugin.client_seam",
     "MockControl": "mockserver.contract.admin.control",
+    "ReceivedCallback": "pytest_plugin.callback_receiver",
     "RecordedDelay": "pytest_plugin.video_api",
     "Settings": "mockserver.contract.settings",
     "VideoAPI": "pytest_plugin.video_api",

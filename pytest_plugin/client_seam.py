@@ -33,7 +33,7 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Where:
-    """A request the fake answers: its base URL and its API path below it."""
+    """A request the fake answers: its base URL, its API path below it, and its query string."""
 
     base_url: str
     path: str

@@ -212,7 +212,7 @@ _STRUCTURE_RULES: tuple[tuple[str, st.SearchStrategy[InvalidRequest]], ...] = (
 )
 
 _UNKNOWN_FIELDS = st.one_of(
-    st.sampled_from(["seed", "Model", "negative_prompt", "resolution", "callback_url"]),
+    st.sampled_from(["seed", "Model", "negative_prompt", "resolution"]),
     st.text(min_size=1, max_size=15),
 ).filter(lambda name: name not in FIELDS)
 _STRICT_RULE = st.builds(

@@ -16,6 +16,7 @@ import pytest
 if TYPE_CHECKING:
     from mockserver.contract.admin.control import MockControl
     from mockserver.contract.settings import Settings
+    from pytest_plugin.callback_receiver import CallbackReceiver
     from pytest_plugin.options import FakeOptions
     from pytest_plugin.video_api import VideoAPI
     from pytest_plugin.video_server import VideoServer, VideoServerPool
@@ -150,3 +151,24 @@ def video_server(
     server.reset(clock=new_clock(options.clock))
     _check_rules_used(request, server, options.assert_all_used)
     return server
+
+
+@pytest.fixture
+def video_callbacks(request: pytest.FixtureRequest) -> Iterator[CallbackReceiver]:
+    """A receiver for Vidu's task callbacks: give `.url` as callback_url; `.deliveries`, `.wait_for`, `.assert_delivered`.
+
+    With video_server (or nothing: a subprocess) it listens on loopback; with video_api only,
+    its URL is faked and deliveries arrive without a socket. Signatures are checked with
+    `.token` (send it as `Authorization: Token ...`); `.fail_next(n)` answers 500 to the next n.
+    """
+    from pytest_plugin.callback_receiver import CallbackReceiver
+
+    receiver = CallbackReceiver()
+    if "video_server" in request.fixturenames:
+        request.getfixturevalue("video_server").receive_callbacks(receiver)
+    elif "video_api" in request.fixturenames:
+        request.getfixturevalue("video_api").receive_callbacks(receiver)
+    else:
+        receiver.serve()
+    with receiver:
+        yield receiver

@@ -3,13 +3,17 @@
 A scenario says, for each endpoint (`create`, `poll`, `content`), how the fake answers its
 1st, 2nd, … request (`Step`: normal, a catalogue error, a network fault or a delay; after
 the script, every request is answered normally), and how the 1st, 2nd, … created job ends
-(`JobEnd`; later jobs complete after two polls), and optionally a per-token concurrency cap
-(new-api's 429 `token_concurrency_limit_reached` while a token has that many tasks in flight).
-Playing it queues failure rules by position (`after=`) and job plans on a `MockControl`: the
-same core mechanisms as `queue_failure` and `plan_job`, so the journal shows each scripted
-answer (`injected="rule:503"`); a cap is set with `set_token_concurrency` for the block.
+(`JobEnd`; later jobs complete after two polls), what the jobs' callbacks do wrong
+(`CallbackStep`, Vidu's dialect), and optionally a per-token concurrency cap (new-api's 429
+`token_concurrency_limit_reached` while a token has that many tasks in flight). Playing it
+queues failure rules by position (`after=`), job plans and callback faults on a `MockControl`:
+the same core mechanisms as `queue_failure`, `plan_job` and `plan_callback`, so the journal
+shows each scripted answer (`injected="rule:503"`) and the delivery journal each faulted
+callback; a cap is set with `set_token_concurrency` for the block.
 
-    Scenario.parse("create: 503 then ok; poll: ok, reset then ok; job 1: fails generation_failed; cap: 1 per token")
+    Scenario.parse("create: 503 then ok; poll: ok, reset then ok; job 1: fails generation_failed")
+    Scenario.parse("job 1: success delivered twice")
+    Scenario.parse("create: 429 then ok; cap: 1 per token")
 """
 
 from __future__ import annotations
@@ -21,13 +25,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from mockserver.contract.admin.control import MockControl
+from mockserver.contract.callbacks.faults import CALLBACK_STATES
 from mockserver.contract.data.catalogue import injectable_spec
 from mockserver.contract.injection.failures import FailureRule
 from mockserver.contract.injection.prefer import FAULTS, MAX_DELAY_MS, Fault
 from mockserver.contract.jobs.lifecycle import DEFAULT_STEPS, FAILURE_CODE, Outcome
 from mockserver.contract.jobs.plans import JobPlan
+from pytest_plugin.callback_step import CallbackStep
 
-__all__ = ["ENDPOINTS", "OK", "JobEnd", "Scenario", "ScriptedEndpoint", "Step", "playing"]
+__all__ = ["ENDPOINTS", "OK", "CallbackStep", "JobEnd", "Scenario", "ScriptedEndpoint", "Step", "playing"]
 
 ScriptedEndpoint = Literal["create", "poll", "content"]
 ENDPOINTS: tuple[ScriptedEndpoint, ...] = get_args(ScriptedEndpoint)
@@ -186,6 +192,7 @@ class Scenario:
     poll: tuple[Step, ...] = ()
     content: tuple[Step, ...] = ()
     jobs: tuple[JobEnd, ...] = field(default=())
+    callbacks: tuple[CallbackStep, ...] = field(default=())
     token_concurrency: int = 0
 
     def __post_init__(self) -> None:
@@ -202,6 +209,13 @@ class Scenario:
         cap = self.token_concurrency
         if not isinstance(cap, int) or isinstance(cap, bool) or not 0 <= cap <= MAX_SCRIPT:
             raise ValueError(f"token_concurrency must be an integer from 0 (no cap) to {MAX_SCRIPT}")
+        callbacks = tuple(self.callbacks)
+        if not all(isinstance(c, CallbackStep) for c in callbacks):
+            raise TypeError("callbacks holds CallbackStep values")
+        if len(callbacks) > MAX_SCRIPT:
+            raise ValueError(f"at most {MAX_SCRIPT} callback steps may be planned")
+        # Told job by job, in the order given: equal scenarios tell the same story.
+        object.__setattr__(self, "callbacks", tuple(sorted(callbacks, key=lambda c: c.job)))
 
     def script(self, endpoint: ScriptedEndpoint) -> tuple[Step, ...]:
         """The steps for `endpoint`'s requests, first request first."""
@@ -215,8 +229,9 @@ class Scenario:
 
     @property
     def normal(self) -> bool:
-        """Whether nothing is scripted: every request normal, every job completes after the default polls, no cap."""
-        return not self.misbehaving and not self.jobs and not self.token_concurrency
+        """Whether nothing is scripted: every request normal, every job completes after the default polls,
+        every callback delivered once, signed, in order, and no cap."""
+        return not self.misbehaving and not self.jobs and not self.callbacks and not self.token_concurrency
 
     def rules(self) -> list[FailureRule]:
         """The failure rules that play the scripts: a run of normal steps becomes the next rule's `after`."""
@@ -249,6 +264,8 @@ class Scenario:
             control.engine.state.add_job_plan(plan)
         if self.token_concurrency:
             control.set_token_concurrency(self.token_concurrency)
+        for step in self.callbacks:
+            control.engine.callbacks.plan(step.rule(), step.job)
 
     @classmethod
     def parse(cls, story: str) -> Scenario:
@@ -259,6 +276,7 @@ class Scenario:
         scripts: dict[str, tuple[Step, ...]] = {}
         jobs: dict[int, JobEnd] = {}
         cap = 0
+        callbacks: list[CallbackStep] = []
         for part in filter(None, (p.strip() for p in text.split(";"))):
             if part == "all ok":
                 continue
@@ -272,7 +290,11 @@ class Scenario:
                     raise ValueError(f"a script ends with 'then ok': {part[:80]!r}")
                 scripts[head] = tuple(Step.parse(w) for w in words.split(","))
             elif re.fullmatch(r"job \d+", head):
-                jobs[int(head.split()[1])] = JobEnd.parse(tail)
+                number = int(head.split()[1])
+                if tail.split(maxsplit=1)[:1] and tail.split()[0] in CALLBACK_STATES:
+                    callbacks.append(CallbackStep.parse(number, tail))  # "job 1: success delivered twice"
+                else:
+                    jobs[number] = JobEnd.parse(tail)
             elif head == "cap":
                 per_token = _CAP.match(tail.strip())
                 if per_token is None:
@@ -285,7 +307,14 @@ class Scenario:
         if jobs and (min(jobs) < 1 or max(jobs) > MAX_SCRIPT):
             raise ValueError(f"jobs are numbered from 1 to {MAX_SCRIPT}")
         ends = tuple(jobs.get(n, JobEnd()) for n in range(1, max(jobs, default=0) + 1))
-        return cls(scripts.get("create", ()), scripts.get("poll", ()), scripts.get("content", ()), ends, cap)
+        return cls(
+            scripts.get("create", ()),
+            scripts.get("poll", ()),
+            scripts.get("content", ()),
+            ends,
+            tuple(callbacks),
+            token_concurrency=cap,
+        )
 
     def story(self) -> str:
         """One line: `create: 503 then ok; poll: ok, reset then ok; job 1: fails generation_failed`."""
@@ -295,6 +324,7 @@ class Scenario:
             if self.script(endpoint)
         ]
         parts += [f"job {n}: {end}" for n, end in enumerate(self.jobs, 1)]
+        parts += [str(step) for step in self.callbacks]
         parts += [f"cap: {self.token_concurrency} per token"] if self.token_concurrency else []
         return "; ".join(parts) or "all ok"
 
@@ -327,5 +357,7 @@ def playing(control: MockControl, scenario: Scenario) -> Iterator[Scenario]:
     finally:
         control.engine.state.clear_failures()
         control.engine.state.clear_job_plans()
+        control.engine.callbacks.clear_plans()
+        control.engine.callbacks.rules.clear()
         if scenario.token_concurrency:
             control.set_token_concurrency(cap_before)

@@ -14,12 +14,14 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from mockserver.contract.callbacks.faults import CALLBACK_FAULTS, CALLBACK_STATES, CallbackFault
 from mockserver.contract.data.catalogue import injectable_spec
 from mockserver.contract.injection.prefer import FAULTS, MAX_DELAY_MS
 from mockserver.contract.jobs.lifecycle import DEFAULT_STEPS, MAX_STEPS, Outcome
+from pytest_plugin.callback_step import CallbackStep
 from pytest_plugin.scenario import ENDPOINTS, MAX_SCRIPT, OK, JobEnd, Scenario, ScriptedEndpoint, Step
 
-__all__ = ["DEFAULT_ERRORS", "OUTCOMES", "job_ends", "scenarios", "steps"]
+__all__ = ["DEFAULT_ERRORS", "OUTCOMES", "callback_steps", "job_ends", "scenarios", "steps"]
 
 # The errors a client of a job API meets in the wild: rate limits, quota, and the 5xx family.
 DEFAULT_ERRORS: tuple[str, ...] = ("429", "500", "502", "503", "504", "insufficient_quota")
@@ -102,6 +104,28 @@ def job_ends(
     return st.sampled_from(ends)
 
 
+def callback_steps(
+    *, faults: Iterable[str] | str = CALLBACK_FAULTS, max_job: int = 1, max_delay_ms: int = 10_000
+) -> st.SearchStrategy[CallbackStep]:
+    """One thing a job's callbacks do wrong: a fault among `faults` on a state's delivery of job 1..`max_job`.
+
+    Simplest first: job 1, `success`, the first fault named (a `delay` of 1 s or less shrinks toward 1 ms).
+    """
+    chosen = _one_of_each("faults", _names("faults", faults), CALLBACK_FAULTS)
+    if not chosen:
+        raise InvalidArgument(f"faults must name at least one of {', '.join(CALLBACK_FAULTS)}")
+    jobs = st.integers(1, _bounded("max_job", max_job, 1, MAX_SCRIPT))
+    delays = st.integers(1, _bounded("max_delay_ms", max_delay_ms, 1, 3_600_000))
+    states = sorted(CALLBACK_STATES, key=lambda state: state != "success")  # success first: the one clients wait for
+
+    def step(job: int, fault: CallbackFault, state: str, delay_ms: int) -> CallbackStep:
+        if fault == "out_of_order":
+            state = "processing"  # the late one is always processing
+        return CallbackStep(job, state, fault, delay_ms if fault == "delay" else 0)  # type: ignore[arg-type]
+
+    return st.builds(step, jobs, st.sampled_from(chosen), st.sampled_from(states), delays)
+
+
 def scenarios(
     *,
     endpoints: Iterable[str] | str = ENDPOINTS,
@@ -112,6 +136,8 @@ def scenarios(
     max_steps: int = 3,
     max_jobs: int = 2,
     max_polls: int = 4,
+    callback_faults: Iterable[str] | str = (),
+    max_callback_steps: int = 0,
     max_token_concurrency: int = 0,
 ) -> st.SearchStrategy[Scenario]:
     """Scenarios for a client of the job API, narrowed by the keyword arguments.
@@ -141,6 +167,15 @@ def scenarios(
     # budget is room enough, and nothing is drawn once it is spent (fewer draws, faster).
     scripts = [st.lists(step, max_size=2 * left) for left in range(budget + 1)]
     ends = st.lists(end, max_size=jobs_limit) if completes else st.lists(end, min_size=jobs_limit, max_size=jobs_limit)
+    callback_limit = _bounded("max_callback_steps", max_callback_steps, 0, MAX_SCRIPT)
+    callback_names = _names("callback_faults", callback_faults)
+    if callback_limit and not callback_names:
+        raise InvalidArgument("max_callback_steps needs callback_faults to choose from")
+    calls = (
+        st.lists(callback_steps(faults=callback_names, max_job=max(jobs_limit, 1)), max_size=callback_limit)
+        if callback_limit
+        else st.just([])
+    )
 
     @st.composite
     def draw_scenario(draw: st.DrawFn) -> Scenario:
@@ -163,7 +198,8 @@ def scenarios(
             tuple(drawn.get("poll", ())),
             tuple(drawn.get("content", ())),
             tuple(draw(ends)),
-            draw(caps) if cap_limit else 0,
+            tuple(draw(calls)),
+            token_concurrency=draw(caps) if cap_limit else 0,
         )
 
     return draw_scenario()

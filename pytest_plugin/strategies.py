@@ -15,13 +15,25 @@ aspect ratios, limits and the error catalogue are never restated here.
 - `scenarios()`: scripts of server behaviour (errors, faults, delays, job ends) to play
   with `video_api.play(...)` / `video_server.play(...)`; `steps()` and `job_ends()` are
   their parts, for stateful tests (`pytest_plugin.scenario_machine.ScenarioMachine`). See docs/scenarios.md.
+  `scenarios(callback_faults=..., max_callback_steps=N)` adds what Vidu's callbacks do wrong
+  (`callback_steps()`, `CallbackStep`).
+- `callback_deliveries()`, `callback_bodies()`, `callback_urls()`: Vidu's callbacks as a
+  receiver gets them, signed or tampered (docs/callbacks.md).
 """
 
+from pytest_plugin.callback_step import CallbackStep
+from pytest_plugin.callback_strategies import (
+    TAMPERINGS,
+    CallbackDelivery,
+    callback_bodies,
+    callback_deliveries,
+    callback_urls,
+)
 from pytest_plugin.catalogue_examples import catalogue_bodies, every_model_and_mode
 from pytest_plugin.invalid_bodies import InvalidRequest, invalid_create_requests
 from pytest_plugin.response_bodies import error_bodies, jobs
 from pytest_plugin.scenario import JobEnd, Scenario, Step
-from pytest_plugin.scenario_strategy import job_ends, scenarios, steps
+from pytest_plugin.scenario_strategy import callback_steps, job_ends, scenarios, steps
 from pytest_plugin.valid_bodies import create_requests
 from pytest_plugin.video_requests import (
     InvalidVideoRequest,
@@ -38,6 +50,9 @@ from pytest_plugin.vidu_bodies import (
 )
 
 __all__ = [
+    "TAMPERINGS",
+    "CallbackDelivery",
+    "CallbackStep",
     "InvalidRequest",
     "InvalidVideoRequest",
     "InvalidViduRequest",
@@ -46,6 +61,10 @@ __all__ = [
     "Step",
     "VideoRequest",
     "ViduRequest",
+    "callback_bodies",
+    "callback_deliveries",
+    "callback_steps",
+    "callback_urls",
     "catalogue_bodies",
     "create_requests",
     "error_bodies",

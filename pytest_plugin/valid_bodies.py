@@ -100,7 +100,7 @@ def _option_values(name: str, schema: dict[str, Any]) -> st.SearchStrategy[Any]:
 
 
 _UNKNOWN_OPTIONS = st.one_of(
-    st.sampled_from(["movement_amplitude", "callback_url", "watermark", "style"]), st.text(min_size=1, max_size=12)
+    st.sampled_from(["movement_amplitude", "watermark", "style"]), st.text(min_size=1, max_size=12)
 ).filter(lambda key: key not in EXTRA_BODY_OPTIONS)
 #: `extra_body` objects: known options (each present or absent) plus unknown pass-through keys.
 extra_bodies = st.builds(

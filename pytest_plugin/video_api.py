@@ -26,6 +26,8 @@ from mockserver.contract.messages import Incoming, Outgoing
 from mockserver.contract.routes.engine import ContractEngine
 from mockserver.contract.routes.router import Router
 from mockserver.contract.settings import Settings
+from pytest_plugin.callback_delivery import CallbackDriver, deliver_in_process
+from pytest_plugin.callback_receiver import CallbackReceiver
 from pytest_plugin.client_bridges import ClientBridge, installed_bridges
 from pytest_plugin.client_seam import LET_THROUGH, Where
 from pytest_plugin.fake_host_guard import guard_fake_host, release_fake_host
@@ -87,6 +89,7 @@ class VideoAPI(MockControl):
         self._bridges: list[ClientBridge] = []
         self._active = False
         self._let_through: list[ApiScope] = []
+        self.callback_receivers: list[CallbackReceiver] = []
         self._where_by_text: dict[
             str, tuple[Where | str | None]
         ] = {}  # `where` of URLs given as text, at most _WHERE_CACHE
@@ -113,6 +116,20 @@ class VideoAPI(MockControl):
         """
         self._let_through.append(ApiScope(base_url))
         self._where_by_text.clear()
+
+    def receive_callbacks(self, receiver: CallbackReceiver) -> CallbackReceiver:
+        """Deliver callbacks to `receiver.fake_url` straight into `receiver` (no socket); returns it."""
+        self.callback_receivers.append(receiver)
+        receiver.driver = CallbackDriver(self, self.deliver_callbacks)
+        return receiver
+
+    def deliver_callbacks(self) -> int:
+        """Deliver the callbacks due now (on this fake's clock); how many were taken (docs/callbacks.md).
+
+        Called before each request this fake answers and whenever a receiver is read, so a
+        delivery never holds up an answer.
+        """
+        return deliver_in_process(self.engine, self.callback_receivers)
 
     def start(self) -> VideoAPI:
         """Start intercepting httpx (and httpx2, requests, aiohttp when installed) clients; returns self."""
@@ -209,6 +226,8 @@ class VideoAPI(MockControl):
         incoming = Incoming(
             method, where.path, headers, body, base_url=where.base_url, remote_addr=None, query=where.query
         )
+        if self.engine.callbacks.watched or self.engine.callbacks.pending:
+            self.deliver_callbacks()  # what earlier answers and the admin calls made due, before this answer
         reply = self.routes.handle(incoming)
         if reply.delay_ms:
             self.delays.append(RecordedDelay(method, where.path, reply.delay_ms))

@@ -21,11 +21,14 @@ from pytest_plugin.options import DEFAULT_SETTINGS, new_clock
 
 if TYPE_CHECKING:
     from mockserver.live import LiveServer
+    from pytest_plugin.callback_receiver import CallbackReceiver
     from pytest_plugin.scenario import Scenario
 
 __all__ = ["VideoServer", "VideoServerPool"]
 
 LOOPBACK = "127.0.0.1"
+#: How long (real time) a receiver waits for a delivery the server's sender thread has in flight.
+IN_FLIGHT_SECONDS = 5.0
 
 
 class VideoServer(MockControl):
@@ -52,6 +55,20 @@ class VideoServer(MockControl):
     def url(self) -> str:
         """The base URL, e.g. `http://127.0.0.1:54321` (valid once started)."""
         return self.server.url
+
+    def receive_callbacks(self, receiver: CallbackReceiver) -> CallbackReceiver:
+        """Serve `receiver` on loopback and let it wait on this server's clock; returns it."""
+        from pytest_plugin.callback_delivery import CallbackDriver
+
+        receiver.serve()
+        receiver.driver = CallbackDriver(self, self.deliver_callbacks, in_flight_seconds=IN_FLIGHT_SECONDS)
+        return receiver
+
+    def deliver_callbacks(self) -> int:
+        """Deliver over HTTP, from this thread, the callbacks due now (the server's own thread does so too)."""
+        from pytest_plugin.callback_delivery import deliver_in_process
+
+        return deliver_in_process(self.engine, ())
 
     @property
     def running(self) -> bool:

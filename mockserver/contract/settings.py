@@ -82,6 +82,8 @@ class Settings:
     token_concurrency: int = 0
     # new-api's TASK_TIMEOUT_MINUTES: the minutes a timed-out job's reason names.
     task_timeout_minutes: int = 1440
+    # Hosts besides loopback that Vidu-dialect callbacks may be delivered to (docs/callbacks.md).
+    callback_allow: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:
@@ -132,6 +134,12 @@ class Settings:
                     f"allow_host: {name[:80]!r} is not a host name (give names like mock or ci-mock.internal, "
                     "IPv6 in brackets, without a port; * for any name)"
                 )
+        for name in self.callback_allow:
+            if name == "*" or not _HOST_NAME.match(name):
+                raise ValueError(
+                    f"callback_allow: {name[:80]!r} is not a host name (give one host per name, like "
+                    "hooks.example.com or 10.0.0.7, without a port or a wildcard)"
+                )
 
     def with_updates(self, **changes: Any) -> Settings:
         """A copy with `changes` applied, each coerced from text or JSON-like values."""
@@ -181,7 +189,7 @@ def _coerce(name: str, value: Any) -> Any:
     try:
         if name in ("error_codes", "tokens"):
             return tuple(_split(value))
-        if name == "allow_host":  # repeated flags arrive as a list, each item maybe "a,b"
+        if name in ("allow_host", "callback_allow"):  # repeated flags arrive as a list, each item maybe "a,b"
             return tuple(dict.fromkeys(_host(part) for item in _split(value) for part in _split(item)))
         if name == "latency_ms":
             parts = [_number(int, p, "MIN,MAX in whole milliseconds") for p in _split(value)]

@@ -63,18 +63,31 @@ def _template() -> Template:
     return Template(Template(_asset("page.html").decode("utf-8")).safe_substitute(options))
 
 
+#: Columns of the callback table (page.html, dashboard.js).
+CALLBACK_COLUMNS = 10
+
+
 def snapshot(control: MockControl, per_worker: bool = False) -> dict[str, Any]:
     """What the page shows, in the admin endpoints' JSON shapes (the script polls the same);
     `per_worker`: the settings and clock only, with the reason."""
     if per_worker:
         settings = control.engine.settings.public()
-        return {"entries": [], "tasks": [], "rules": [], "settings": settings, "now": control.now(), "notice": True}
+        return {
+            "entries": [],
+            "tasks": [],
+            "rules": [],
+            "deliveries": [],
+            "settings": settings,
+            "now": control.now(),
+            "notice": True,
+        }
     return {
         "entries": [entry.to_json() for entry in control.journal],
         "tasks": [
             task_json(task, view, control.engine.settings.dialect) for task, view in control.tasks(TASK_LIST_LIMIT)
         ],
         "rules": [rule.to_json() for rule in control.pending_failures],
+        "deliveries": [record.to_json() for record in control.callback_deliveries()],
         "settings": control.engine.settings.public(),
         "now": control.now(),
     }
@@ -105,6 +118,7 @@ def render_page(state: dict[str, Any] | None) -> str:
             task_rows=locked[1],
             rule_rows=locked[2],
             settings_rows=locked[3],
+            callback_rows=_empty(CALLBACK_COLUMNS, _LOCKED_ROW),
         )
     entries = state["entries"][-JOURNAL_ROWS:][::-1]
     notice = state.get("notice")
@@ -117,6 +131,8 @@ def render_page(state: dict[str, Any] | None) -> str:
         or _empty(8, PER_WORKER_ROW if notice else "No tasks yet."),
         rule_rows="".join(map(_rule_row, state["rules"]))
         or _empty(7, PER_WORKER_ROW if notice else "No failures queued."),
+        callback_rows="".join(map(_delivery_row, state.get("deliveries", [])[-JOURNAL_ROWS:][::-1]))
+        or _empty(CALLBACK_COLUMNS, PER_WORKER_ROW if notice else "No callbacks yet."),
         settings_rows="".join(_row(_cell(key), _cell(setting_text(value))) for key, value in state["settings"].items()),
     )
 
@@ -191,6 +207,23 @@ def _task_row(task: dict[str, Any]) -> str:
         f"{_cell(task.get('state', task['status']), 'status ' + task['status'])}"
         f'<td><progress max="100" value="{progress}"></progress> {progress}%</td>'
         f"{_cell(task['outcome'])}<td>{video}</td><td></td></tr>"
+    )
+
+
+def _delivery_row(record: dict[str, Any]) -> str:
+    """One callback attempt (Vidu's dialect): what became of it, the receiver's status or the error."""
+    answer = record["status"] if record["status"] is not None else record.get("error")
+    return _row(
+        _cell(record["seq"], "num"),
+        _cell(time_text(record["time"])),
+        _cell(record["task_id"], "id"),
+        _cell(record["state"]),
+        _cell(record["attempt"], "num"),
+        _cell(record["outcome"], f"outcome {record['outcome']}"),
+        _cell(answer, "message"),
+        _cell(latency_text(record.get("latency_ms")), "num"),
+        _cell(record.get("fault"), "injected" if record.get("fault") else ""),
+        _cell(record["url"], "path"),
     )
 
 

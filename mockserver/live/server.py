@@ -12,6 +12,7 @@ from mockserver.contract.routes.engine import ContractEngine
 from mockserver.contract.routes.router import Router
 from mockserver.contract.settings import Settings
 from mockserver.dashboard import dashboard_reply
+from mockserver.live.callback_sender import CallbackSender
 from mockserver.live.loop.idle_spin import IdleSpin
 from mockserver.live.loop.server import EventLoopServer
 from mockserver.recordings.replaying import attach_replay
@@ -48,6 +49,7 @@ class LiveServer:
         self._port = settings.port if port is None else port
         self._server: EventLoopServer | None = None
         self._thread: threading.Thread | None = None
+        self._callbacks: CallbackSender | None = None
         self.control = MockControl(self.engine)
 
     @property
@@ -99,6 +101,8 @@ class LiveServer:
         assert server is not None
         try:
             self._thread = server.serve_in_thread(f"vidu-mock:{self.port}", spin_seconds=spin_us / 1e6)
+            if self.engine.calls_back:  # Vidu's dialect: its callbacks go out from a thread of their own
+                self._callbacks = CallbackSender(self.engine).start()
         except BaseException:
             self.stop()
             raise
@@ -124,6 +128,9 @@ class LiveServer:
     def stop(self) -> None:
         """Stop serving: a delayed answer goes out at once, held (timed-out) connections close; joins the thread."""
         server, self._server, self._thread = self._server, None, None
+        sender, self._callbacks = self._callbacks, None
+        if sender is not None:
+            sender.stop()
         if server is not None:
             server.shutdown()
 

@@ -12,6 +12,7 @@ from typing import Any
 from mockserver.contract.data.schemas import load_json
 from mockserver.contract.vidu.data import DATA, MEDIA, PREFIX, TASKS, VIDU_ROUTES, ViduRoute
 from mockserver.contract.vidu.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PAGE_TOKEN_PATTERN, TIME_PATTERN
+from mockserver.openapi.callbacks import create_callbacks
 
 __all__ = ["vidu_document"]
 
@@ -80,6 +81,8 @@ def _create(route: ViduRoute) -> dict[str, Any]:
             "operationId": route.name.replace("-", "_"),
             "summary": _ROUTE_SUMMARIES[route.name],
             "requestBody": {"required": True, "content": _json(_route_body(route))},
+            # With `callback_url`, each state change is POSTed there, signed (docs/callbacks.md).
+            "callbacks": create_callbacks(f"{_REF}ViduTask"),
             "responses": {
                 "200": {
                     "description": "The task, `created`, with the request echoed and its credits.",

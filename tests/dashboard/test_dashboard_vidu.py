@@ -1,4 +1,4 @@
-"""The dashboard in the `vidu` dialect: Vidu's state names, and the video played from Vidu's media link."""
+"""The dashboard in the `vidu` dialect: Vidu's state names, Vidu's media link listed, the video previewed by the admin API."""
 
 from __future__ import annotations
 
@@ -29,4 +29,9 @@ def test_the_page_and_the_task_list_speak_vidus_states() -> None:
     assert (done["state"], done["video_path"]) == ("success", f"/ent/v2/media/{task_id}.mp4")
     video = client.get(done["video_path"])
     assert video.status_code == 200 and video.content_type == "video/mp4"
-    assert f'src="/ent/v2/media/{task_id}.mp4"' in client.get("/__mock/", environ_base=LOCAL).get_data(as_text=True)
+    # The page previews through the admin API (never the API's own media link, which a test's
+    # rules and journal would see): issue 33's "the dashboard observes, never takes part".
+    assert done["preview_path"] == f"/__mock/tasks/{task_id}/video"
+    assert f'src="{done["preview_path"]}"' in client.get("/__mock/", environ_base=LOCAL).get_data(as_text=True)
+    preview = client.get(done["preview_path"], environ_base=LOCAL)
+    assert preview.status_code == 200 and preview.content_type == "video/mp4"

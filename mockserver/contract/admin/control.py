@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
+from mockserver.contract.admin.callback_control import CallbackControl
 from mockserver.contract.admin.journal_filters import check_journal_filters
 from mockserver.contract.data.catalogue import Status
 from mockserver.contract.injection.failures import Endpoint, FailureRule
@@ -121,7 +122,7 @@ class ControlSurface(ABC):
         return self.force(task_id, "in_progress")
 
 
-class MockControl(ControlSurface):
+class MockControl(ControlSurface, CallbackControl):
     """Inspect and steer a running fake: journal, queued failures, task states and the clock."""
 
     def __init__(self, engine: ContractEngine) -> None:

@@ -203,6 +203,8 @@ def handle_admin(
             seconds = admin_body(request, "clock")["advance"]
             return json_reply(200, {"now": control.advance_clock(float(seconds))})
         raise _not_allowed(asked, "GET, POST")
+    if path.startswith(f"{ADMIN_PREFIX}callbacks"):
+        return _callbacks(engine, control, asked, method, path, request)
     if path == f"{ADMIN_PREFIX}tasks":
         if method != "GET":
             raise _not_allowed(asked, "GET")
@@ -231,6 +233,40 @@ def _preview(control: MockControl, task_id: str) -> Outgoing:
     if view.status != "completed":
         raise ApiError("not_found", f"Task {task_id!r} is {view.status}: no video yet.", "task_id")
     return Outgoing(200, {"Content-Type": "video/mp4", "Cache-Control": "no-store"}, sample_video())
+
+
+def _callbacks(
+    engine: ContractEngine, control: MockControl, asked: str, method: str, path: str, request: Incoming
+) -> Outgoing:
+    """`/__mock/callbacks` (the delivery journal; DELETE clears it) and `/__mock/callbacks/faults`."""
+    outbox = engine.callbacks
+    if path == f"{ADMIN_PREFIX}callbacks":
+        if method == "GET":
+            return json_reply(200, control.callbacks_json())
+        if method == "DELETE":
+            admin_body(request, "no-fields")
+            outbox.clear_journal()
+            return json_reply(200, control.callbacks_json())
+        raise _not_allowed(asked, "GET, DELETE")
+    if path == f"{ADMIN_PREFIX}callbacks/faults":
+        if method == "GET":
+            return json_reply(
+                200, {"faults": control.callbacks_json()["faults"], "planned": control.callbacks_json()["planned"]}
+            )
+        if method == "POST":
+            body = admin_body(request, "callback-fault")
+            try:
+                rule = control.queue_callback_fault(**body)
+            except ValueError as exc:
+                raise ApiError("invalid_value", f"Bad callback fault: {exc}") from None
+            return json_reply(201, {**rule.to_json(), "job": body.get("job")})
+        if method == "DELETE":
+            admin_body(request, "no-fields")
+            outbox.rules.clear()
+            outbox.clear_plans()
+            return json_reply(200, {"faults": [], "planned": []})
+        raise _not_allowed(asked, "GET, POST, DELETE")
+    raise ApiError("not_found", f"No admin endpoint at {path[:200]!r}.")
 
 
 def _health(engine: ContractEngine, method: str) -> Outgoing:

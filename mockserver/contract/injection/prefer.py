@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from mockserver.contract.callbacks.faults import CALLBACK_FAULTS, CALLBACK_STATES, CallbackRule
 from mockserver.contract.data.catalogue import ErrorSpec, injectable_spec
 from mockserver.contract.errors import ApiError
 from mockserver.contract.injection.decision import FAULTS, MAX_DELAY_MS, Fault, Injection
@@ -25,6 +26,8 @@ class Preferences:
     job: JobPreference | None = None
     retry: bool | None = None
     applied: tuple[str, ...] = field(default=())
+    #: What the created task's callbacks do wrong (`callback=`, `callback-state=`, `callback-delay=`).
+    callbacks: tuple[CallbackRule, ...] = field(default=())
 
     @property
     def injection(self) -> Injection:
@@ -79,4 +82,27 @@ def parse_prefer(header: str | None) -> Preferences:
             raise _bad(f"retry must be true or false, got {values['retry'][:20]!r}")
         retry = values["retry"] == "true"
         applied.append(f"retry={values['retry']}")
-    return Preferences(error, delay, fault, job, retry, tuple(applied))
+    callbacks = _callback_rules(values, applied)
+    return Preferences(error, delay, fault, job, retry, tuple(applied), callbacks)
+
+
+def _callback_rules(values: dict[str, str], applied: list[str]) -> tuple[CallbackRule, ...]:
+    """`callback=<fault>` with `callback-state=<state>` and `callback-delay=<ms>`: one rule for the created task."""
+    if "callback" not in values:
+        if "callback-state" in values or "callback-delay" in values:
+            raise _bad("callback-state and callback-delay go with callback=<fault>")
+        return ()
+    fault, state = values["callback"], values.get("callback-state") or None
+    if fault not in CALLBACK_FAULTS:
+        raise _bad(f"callback must be one of {', '.join(CALLBACK_FAULTS)}, got {fault[:20]!r}")
+    if state is not None and state not in CALLBACK_STATES:
+        raise _bad(f"callback-state must be one of {', '.join(CALLBACK_STATES)}, got {state[:20]!r}")
+    delay = values.get("callback-delay", "0")
+    if not delay.isdigit() or len(delay) > 8:
+        raise _bad(f"callback-delay must be whole milliseconds, got {delay[:20]!r}")
+    try:
+        rule = CallbackRule(fault, state, 1, None, int(delay))
+    except ValueError as exc:
+        raise _bad(str(exc)) from None
+    applied.append(f"callback={fault}")
+    return (rule,)

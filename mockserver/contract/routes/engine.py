@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from mockserver.contract.callbacks.outbox import Outbound
 from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
 from mockserver.contract.errors import ApiError
 from mockserver.contract.injection.failures import FailureQueue
@@ -24,6 +25,7 @@ from mockserver.contract.jobs.lifecycle import Task
 from mockserver.contract.jobs.plans import JobPlanQueue
 from mockserver.contract.messages import Incoming, Outgoing, malformed_reply, new_request_id
 from mockserver.contract.replay.matching import Replay
+from mockserver.contract.routes.callback_steps import calls_back
 from mockserver.contract.routes.concurrency import ConcurrencyGate
 from mockserver.contract.routes.create import CreateRoute
 from mockserver.contract.routes.paths import api_path
@@ -93,6 +95,7 @@ class ContractEngine(EngineSteps):
         """Forget tasks, journal and queued failures, rewind the clock offset; ids issued before no longer resolve."""
         with self.lock:
             self.state.reset(self.clock)
+            self.callbacks.reset()
             self._rng = random.Random(self.settings.seed)
             if self.replay is not None:
                 self.replay.reset()
@@ -116,6 +119,20 @@ class ContractEngine(EngineSteps):
     def vidu_poll_body(self, task_id: str, base_url: str) -> dict[str, Any] | None:
         """The poll body of `task_id` now, as `GET /ent/v2/tasks/{id}/creations` answers it (no poll counted)."""
         return self.vidu_routes.poll_body(task_id, base_url)
+
+    # -- callbacks (docs/callbacks.md) -------------------------------------------------------
+    @property
+    def calls_back(self) -> bool:
+        """Whether this engine's dialect calls a create's `callback_url` back (`vidu`)."""
+        return calls_back(self.settings)
+
+    def callbacks_due(self) -> list[Outbound]:
+        """Note watched tasks' state changes since the last look, then take every delivery due now
+        (mock clock), each signed now with a fresh nonce and Date."""
+        outbox = self.callbacks
+        now = self.now()
+        outbox.observe(now, self.vidu_routes.callback_body)
+        return outbox.due(now)
 
     # -- the in-memory state's parts, for tests and benchmarks that look inside -----------
     def _memory(self) -> MemoryState:

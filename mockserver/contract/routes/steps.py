@@ -16,6 +16,7 @@ from importlib.resources import files
 from time import perf_counter
 from typing import Any
 
+from mockserver.contract.callbacks.outbox import CallbackOutbox
 from mockserver.contract.data.catalogue import ErrorSpec, is_offpeak_model
 from mockserver.contract.dialects import Dialect, dialect_named
 from mockserver.contract.errors import ApiError
@@ -56,6 +57,8 @@ class EngineSteps:
         self._rng = random.Random(self.settings.seed)
         # Configured tokens with their fingerprints, for the settings they were computed from.
         self._known_tokens: tuple[Settings, tuple[tuple[str, str], ...]] | None = None
+        # Tasks created with a `callback_url`, their deliveries and the delivery journal (docs/callbacks.md).
+        self.callbacks = CallbackOutbox(self.settings.max_journal, self.settings.max_tasks)
 
     @property
     def dialect(self) -> Dialect:

@@ -25,6 +25,7 @@ from mockserver.contract.injection.prefer import Preferences
 from mockserver.contract.jobs.lifecycle import JobView, Task
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.requests.json_body import parse_json_body
+from mockserver.contract.routes.callback_steps import watch_callback
 from mockserver.contract.routes.create import CreateRoute
 from mockserver.contract.routes.steps import QUEUED, EngineSteps, sample_video
 from mockserver.contract.routes.tasks import TaskRoutes
@@ -91,6 +92,10 @@ class ViduRoutes:
         if task is None:
             return None
         view = self._vidu_view(task, self.steps.now(), poll=False)
+        return render_task(self._vidu_facts(task, view), self.records.get(task.id), base_url)
+
+    def callback_body(self, task: Task, view: JobView, base_url: str) -> dict[str, Any]:
+        """What a callback carries: the poll body (`GET .../creations`) of the task in `view` (docs/callbacks.md)."""
         return render_task(self._vidu_facts(task, view), self.records.get(task.id), base_url)
 
     def reset(self) -> None:
@@ -216,6 +221,7 @@ class ViduRoutes:
                 reply = json_reply(200, render_created(self._vidu_facts(task, QUEUED), record))
                 task_id = task.id
                 created = Created(task.id, record.prompt, prefs.job is not None)
+                watch_callback(self.steps, task.id, body, headers, request.base_url, prefs)  # docs/callbacks.md
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
             reply = self.steps.refusal(api_error, request_id)

@@ -236,6 +236,27 @@
     sync(byId("rule-rows"), rows, 7, "No failures queued.");
   }
 
+  function drawCallbacks(deliveries) {
+    if (!changed("callbacks", deliveries)) return;
+    const rows = deliveries.slice(-JOURNAL_ROWS).reverse().map((record) => {
+      const tr = el("tr");
+      tr.append(
+        el("td", record.seq, "num"),
+        el("td", timeText(record.time)),
+        el("td", record.task_id, "id"),
+        el("td", record.state),
+        el("td", record.attempt, "num"),
+        el("td", record.outcome, "outcome " + record.outcome),
+        el("td", record.status !== null ? record.status : record.error, "message"),
+        el("td", latencyText(record.latency_ms), "num"),
+        el("td", record.fault, record.fault ? "injected" : ""),
+        el("td", record.url, "path"),
+      );
+      return tr;
+    });
+    sync(byId("callback-rows"), rows, 10, "No callbacks yet.");
+  }
+
   function drawSettings(settings) {
     if (!changed("settings", settings)) return;
     const rows = Object.entries(settings).map(([key, value]) => {
@@ -259,6 +280,7 @@
     sync(byId("journal-rows"), [], 11, text);
     sync(byId("task-rows"), [], 8, text);
     sync(byId("rule-rows"), [], 7, text);
+    sync(byId("callback-rows"), [], 10, text);
     sync(byId("settings-rows"), [], 2, text);
     setText(byId("clock"), "");
     byId("controls").hidden = true;
@@ -276,6 +298,7 @@
     sync(byId("journal-rows"), [], 11, PER_WORKER_ROW);
     sync(byId("task-rows"), [], 8, PER_WORKER_ROW);
     sync(byId("rule-rows"), [], 7, PER_WORKER_ROW);
+    sync(byId("callback-rows"), [], 10, PER_WORKER_ROW);
     byId("controls").hidden = true;
     setText(byId("live"), "Per-worker state: start the mock with --state redis://host:port/db to see it");
   }
@@ -294,13 +317,14 @@
     }
     busy = true;
     try {
-      const [journal, tasks, failures, config, clock] = await Promise.all(
-        ["journal", "tasks", "failures", "config", "clock"].map((path) => api("GET", path)),
+      const [journal, tasks, failures, config, clock, callbacks] = await Promise.all(
+        ["journal", "tasks", "failures", "config", "clock", "callbacks"].map((path) => api("GET", path)),
       );
       unlock();
       drawJournal(journal.entries);
       drawTasks(tasks.tasks);
       drawRules(failures.rules);
+      drawCallbacks(callbacks.deliveries);
       drawSettings(config);
       setText(byId("clock"), clockText(clock.now));
       const now = new Date();
