@@ -65,6 +65,11 @@ _HELP = {
     "(default: none besides those)",
     "replay": "answer from the recordings in this folder (written by 'vidu-mock record'; docs/recordings.md; "
     "default: none, answer from the contract)",
+    "poll_after_ms": "send openai-poll-after-ms with every poll answer, so the OpenAI SDK's poll() waits this "
+    "long instead of a second (default: not sent, as the gateway sends none)",
+    "token_concurrency": "tasks one bearer token may have in flight before creates get new-api's 429 "
+    "token_concurrency_limit_reached (default 0: no cap)",
+    "task_timeout_minutes": "the N in a timed-out job's timeout reason (new-api's TASK_TIMEOUT_MINUTES; default 1440)",
     "callback_allow": "a host besides loopback that Vidu-dialect callbacks may be delivered to (callback_url); "
     "repeat it or separate names with commas; a callback to any other host is journalled as blocked, never sent",
     "replay_match": "how a create matches a recording: 'exact' (the whole JSON body, default) or 'loose' "

@@ -1,8 +1,8 @@
 """`AdminClient`: the `video_server` fixture's control surface over a running mock's admin API.
 
 For a mock in another process, container or host (`mockserver`, the image, the GitHub
-Action): the journal, queued failures, job plans, task states and the clock, each a call
-to `/__mock/…`. The rules stay on the server; `assert_requested` and the other helpers
+Action): the journal, queued failures, job plans, task states, the clock and the per-token
+concurrency cap, each a call to `/__mock/…`. The rules stay on the server; `assert_requested` and the other helpers
 come from `ControlSurface`, shared with the in-process `MockControl`.
 """
 
@@ -142,6 +142,16 @@ class AdminClient(ControlSurface):
     def now(self) -> float:
         """The fake's current time (Unix seconds)."""
         return float(self._call("GET", "clock")["now"])
+
+    # -- the per-token concurrency cap ------------------------------------------------
+    @property
+    def token_concurrency(self) -> int:
+        """How many tasks one bearer token may have in flight before a create gets new-api's 429 (0: no cap)."""
+        return int(self._call("GET", "concurrency")["per_token"])
+
+    def set_token_concurrency(self, per_token: int) -> int:
+        """Cap the tasks each token may have in flight (0: no cap); returns the cap (refused on shared state)."""
+        return int(self._call("PUT", "concurrency", {"per_token": per_token})["per_token"])
 
     def reset(self) -> None:
         """Forget tasks, journal, queued failures and job plans; rewind the clock offset."""

@@ -11,8 +11,9 @@ from mockserver.contract.settings import Settings
 
 __all__ = ["DEFAULT_SETTINGS", "ClockChoice", "FakeOptions", "new_clock"]
 
-# Step lifecycle: a client polling until done finishes after two polls, with no waiting.
-DEFAULT_SETTINGS = Settings(lifecycle="step")
+# Step lifecycle: a client polling until done finishes after two polls, with no waiting; and
+# `openai-poll-after-ms: 1` on polls, so the OpenAI SDK's poll() waits a millisecond, not a second.
+DEFAULT_SETTINGS = Settings(lifecycle="step", poll_after_ms=1)
 
 ClockChoice = Literal["manual", "system"] | Clock
 

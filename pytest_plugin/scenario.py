@@ -3,14 +3,17 @@
 A scenario says, for each endpoint (`create`, `poll`, `content`), how the fake answers its
 1st, 2nd, … request (`Step`: normal, a catalogue error, a network fault or a delay; after
 the script, every request is answered normally), and how the 1st, 2nd, … created job ends
-(`JobEnd`; later jobs complete after two polls), and what the jobs' callbacks do wrong
-(`CallbackStep`, Vidu's dialect). Playing it queues failure rules by position (`after=`),
-job plans and callback faults on a `MockControl`: the same core mechanisms as
-`queue_failure`, `plan_job` and `plan_callback`, so the journal shows each scripted answer
-(`injected="rule:503"`) and the delivery journal each faulted callback.
+(`JobEnd`; later jobs complete after two polls), what the jobs' callbacks do wrong
+(`CallbackStep`, Vidu's dialect), and optionally a per-token concurrency cap (new-api's 429
+`token_concurrency_limit_reached` while a token has that many tasks in flight). Playing it
+queues failure rules by position (`after=`), job plans and callback faults on a `MockControl`:
+the same core mechanisms as `queue_failure`, `plan_job` and `plan_callback`, so the journal
+shows each scripted answer (`injected="rule:503"`) and the delivery journal each faulted
+callback; a cap is set with `set_token_concurrency` for the block.
 
     Scenario.parse("create: 503 then ok; poll: ok, reset then ok; job 1: fails generation_failed")
     Scenario.parse("job 1: success delivered twice")
+    Scenario.parse("create: 429 then ok; cap: 1 per token")
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ MAX_SCRIPT = 100  # steps per endpoint, and planned jobs: a script, not a load t
 _DELAY = re.compile(r"^delay (\d+)ms$")
 _COMPLETES = re.compile(r"^completes after (\d+) polls?$")
 _FAILS = re.compile(rf"^fails {re.escape(FAILURE_CODE)}(?: after (\d+) polls?)?$")
+_TIMES_OUT = re.compile(r"^times out(?: after (\d+) polls?)?$")
+_CAP = re.compile(r"^(\d+) per token$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +135,12 @@ class JobEnd:
         fails = _FAILS.match(text)
         if fails:
             return cls("fail", int(fails.group(1) or DEFAULT_STEPS))
+        times_out = _TIMES_OUT.match(text)
+        if times_out:  # new-api's timeout sweep: failed with its reason
+            return cls("timeout", int(times_out.group(1) or DEFAULT_STEPS))
         raise ValueError(
-            f"not a job end: {text[:80]!r}; say 'completes after N polls', 'fails {FAILURE_CODE}' or 'stalls'"
+            f"not a job end: {text[:80]!r}; say 'completes after N polls', 'fails {FAILURE_CODE}', 'times out' "
+            "or 'stalls'"
         )
 
     @property
@@ -149,6 +158,8 @@ class JobEnd:
             return "stalls"
         if self.outcome == "fail":
             return f"fails {FAILURE_CODE}" + ("" if self.polls == DEFAULT_STEPS else f" {after}")
+        if self.outcome == "timeout":
+            return "times out" + ("" if self.polls == DEFAULT_STEPS else f" {after}")
         return f"completes {after}"
 
     def __repr__(self) -> str:
@@ -171,7 +182,8 @@ def _steps(value: Iterable[Step]) -> tuple[Step, ...]:
 
 @dataclass(frozen=True)
 class Scenario:
-    """The script for each endpoint's 1st, 2nd, … request, and the ends of the 1st, 2nd, … created job.
+    """The script for each endpoint's 1st, 2nd, … request, the ends of the 1st, 2nd, … created job,
+    and the tasks one token may have in flight (`token_concurrency`; 0, the normal: no cap).
 
     Equal scenarios play the same: trailing normal steps and jobs are dropped when built.
     """
@@ -181,6 +193,7 @@ class Scenario:
     content: tuple[Step, ...] = ()
     jobs: tuple[JobEnd, ...] = field(default=())
     callbacks: tuple[CallbackStep, ...] = field(default=())
+    token_concurrency: int = 0
 
     def __post_init__(self) -> None:
         for endpoint in ENDPOINTS:
@@ -193,6 +206,9 @@ class Scenario:
         while jobs and jobs[-1].normal:
             jobs = jobs[:-1]
         object.__setattr__(self, "jobs", jobs)
+        cap = self.token_concurrency
+        if not isinstance(cap, int) or isinstance(cap, bool) or not 0 <= cap <= MAX_SCRIPT:
+            raise ValueError(f"token_concurrency must be an integer from 0 (no cap) to {MAX_SCRIPT}")
         callbacks = tuple(self.callbacks)
         if not all(isinstance(c, CallbackStep) for c in callbacks):
             raise TypeError("callbacks holds CallbackStep values")
@@ -214,8 +230,8 @@ class Scenario:
     @property
     def normal(self) -> bool:
         """Whether nothing is scripted: every request normal, every job completes after the default polls,
-        every callback delivered once, signed, in order."""
-        return not self.misbehaving and not self.jobs and not self.callbacks
+        every callback delivered once, signed, in order, and no cap."""
+        return not self.misbehaving and not self.jobs and not self.callbacks and not self.token_concurrency
 
     def rules(self) -> list[FailureRule]:
         """The failure rules that play the scripts: a run of normal steps becomes the next rule's `after`."""
@@ -239,13 +255,15 @@ class Scenario:
         return [end.plan() for end in self.jobs]
 
     def apply(self, control: MockControl) -> None:
-        """Queue this scenario's rules and plans on `control` behind whatever is queued already."""
+        """Queue this scenario's rules and plans on `control` behind whatever is queued already; set its cap."""
         if control.engine.settings.lifecycle != "step" and any(end.polls != DEFAULT_STEPS for end in self.jobs):
             raise ValueError("a job's poll count needs the step lifecycle (lifecycle='step', the fixtures' default)")
         for rule in self.rules():
             control.engine.state.add_failure(rule)
         for plan in self.plans():
             control.engine.state.add_job_plan(plan)
+        if self.token_concurrency:
+            control.set_token_concurrency(self.token_concurrency)
         for step in self.callbacks:
             control.engine.callbacks.plan(step.rule(), step.job)
 
@@ -257,6 +275,7 @@ class Scenario:
             text = text[len("Scenario(") : -1]
         scripts: dict[str, tuple[Step, ...]] = {}
         jobs: dict[int, JobEnd] = {}
+        cap = 0
         callbacks: list[CallbackStep] = []
         for part in filter(None, (p.strip() for p in text.split(";"))):
             if part == "all ok":
@@ -276,13 +295,25 @@ class Scenario:
                     callbacks.append(CallbackStep.parse(number, tail))  # "job 1: success delivered twice"
                 else:
                     jobs[number] = JobEnd.parse(tail)
+            elif head == "cap":
+                per_token = _CAP.match(tail.strip())
+                if per_token is None:
+                    raise ValueError(f"not a cap: {tail.strip()[:80]!r}; say 'cap: N per token'")
+                cap = int(per_token.group(1))
             else:
-                raise ValueError(f"unknown part {head[:40]!r}; expected one of {', '.join(ENDPOINTS)} or 'job N'")
+                raise ValueError(
+                    f"unknown part {head[:40]!r}; expected one of {', '.join(ENDPOINTS)}, 'job N' or 'cap'"
+                )
         if jobs and (min(jobs) < 1 or max(jobs) > MAX_SCRIPT):
             raise ValueError(f"jobs are numbered from 1 to {MAX_SCRIPT}")
         ends = tuple(jobs.get(n, JobEnd()) for n in range(1, max(jobs, default=0) + 1))
         return cls(
-            scripts.get("create", ()), scripts.get("poll", ()), scripts.get("content", ()), ends, tuple(callbacks)
+            scripts.get("create", ()),
+            scripts.get("poll", ()),
+            scripts.get("content", ()),
+            ends,
+            tuple(callbacks),
+            token_concurrency=cap,
         )
 
     def story(self) -> str:
@@ -294,6 +325,7 @@ class Scenario:
         ]
         parts += [f"job {n}: {end}" for n, end in enumerate(self.jobs, 1)]
         parts += [str(step) for step in self.callbacks]
+        parts += [f"cap: {self.token_concurrency} per token"] if self.token_concurrency else []
         return "; ".join(parts) or "all ok"
 
     def __repr__(self) -> str:
@@ -307,12 +339,15 @@ class Scenario:
 def playing(control: MockControl, scenario: Scenario) -> Iterator[Scenario]:
     """Reset the fake (`control.reset()`), queue `scenario`, and drop what is left of it on exit.
 
+    A scenario's cap holds for the block; the cap set before it is back afterwards.
+
     Tasks and the journal outlive the block, for inspection. An exception leaving the block
     gets a note naming the scenario.
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"play() takes a Scenario, got {type(scenario).__name__}")
     control.reset()
+    cap_before = control.token_concurrency
     scenario.apply(control)
     try:
         yield scenario
@@ -324,3 +359,5 @@ def playing(control: MockControl, scenario: Scenario) -> Iterator[Scenario]:
         control.engine.state.clear_job_plans()
         control.engine.callbacks.clear_plans()
         control.engine.callbacks.rules.clear()
+        if scenario.token_concurrency:
+            control.set_token_concurrency(cap_before)

@@ -33,6 +33,8 @@ OUTCOMES: dict[str, Outcome] = {
     "succeed": "succeed",
     "fail": "fail",
     "stall": "stall",
+    "times out": "timeout",
+    "timeout": "timeout",
 }
 
 
@@ -95,7 +97,7 @@ def job_ends(
     limit = _bounded("max_polls", max_polls, 1, MAX_STEPS)
     polls = sorted(range(1, limit + 1), key=lambda n: (n != DEFAULT_STEPS, n))
     ends: list[JobEnd] = []
-    for outcome in ("succeed", "fail", "stall"):
+    for outcome in ("succeed", "fail", "stall", "timeout"):
         if outcome in chosen:
             ends += [JobEnd("stall")] if outcome == "stall" else [JobEnd(outcome, n) for n in polls]
     # One choice among them all, simplest first: a shorter draw would otherwise count as simpler.
@@ -136,6 +138,7 @@ def scenarios(
     max_polls: int = 4,
     callback_faults: Iterable[str] | str = (),
     max_callback_steps: int = 0,
+    max_token_concurrency: int = 0,
 ) -> st.SearchStrategy[Scenario]:
     """Scenarios for a client of the job API, narrowed by the keyword arguments.
 
@@ -146,6 +149,9 @@ def scenarios(
     - `outcomes`: of `completes`, `fails`, `stalls`, for each of the first `max_jobs` jobs, with
       `max_polls` the most polls a job may take (without `completes`, every one of those
       jobs ends another way; jobs after them complete after two polls).
+    - `max_token_concurrency`: a per-token concurrency cap from 1 to this is drawn too, or none
+      (the simplest; 0, the default: never a cap). Under a cap a create gets new-api's 429
+      `token_concurrency_limit_reached` while the token has that many tasks in flight.
 
     Bad arguments raise `hypothesis.errors.InvalidArgument` here, not at the first draw.
     """
@@ -154,6 +160,8 @@ def scenarios(
     end = job_ends(outcomes=outcomes, max_polls=max_polls)
     budget = _bounded("max_steps", max_steps, 0, MAX_SCRIPT // 2)
     jobs_limit = _bounded("max_jobs", max_jobs, 0, MAX_SCRIPT)
+    cap_limit = _bounded("max_token_concurrency", max_token_concurrency, 0, MAX_SCRIPT)
+    caps = st.integers(0, cap_limit)  # 0 (no cap) first: it shrinks there
     completes = "succeed" in {OUTCOMES[o] for o in _names("outcomes", outcomes)}
     # A script can hold normal steps between misbehaving ones: twice what is left of the
     # budget is room enough, and nothing is drawn once it is spent (fewer draws, faster).
@@ -191,6 +199,7 @@ def scenarios(
             tuple(drawn.get("content", ())),
             tuple(draw(ends)),
             tuple(draw(calls)),
+            token_concurrency=draw(caps) if cap_limit else 0,
         )
 
     return draw_scenario()

@@ -16,7 +16,7 @@ __all__ = ["DEFAULT_URL", "ApiScope"]
 DEFAULT_URL = "https://vidu-mock.test"
 
 # Any prefix (a gateway's `/vidu`), then the API paths: create, poll and video download, on
-# `/v1/video/generations` and on the OpenAI-style family (`POST /v1/videos`, `/v1/videos/{task_id}`),
+# `/v1/video/generations` and on the OpenAI-style family (`POST /v1/videos`, `/v1/videos/{task_id}`, its remix),
 # and Vidu's own `/ent/v2/...` (the `vidu` dialect).
 _API_PATH = re.compile(rf"^(?P<prefix>(?:/[^/]+)*?)(?P<api>{API_PATH}|{VIDU_API_PATH})$")
 

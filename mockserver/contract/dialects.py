@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, Literal, get_args
 
@@ -54,12 +54,18 @@ class JobFacts:
     video_url: str | None = None
     error_code: str = FAILURE_CODE
     error_message: str = FAILURE_MESSAGE
+    # new-api's timeout sweep ended it (service/task_polling.go): its reason ("task timed out (N minutes)").
+    timeout_reason: str | None = None
 
     @classmethod
-    def of(cls, task: Task, view: JobView, video_url: str | None = None) -> JobFacts:
+    def of(cls, task: Task, view: JobView, video_url: str | None = None, timeout_minutes: int = 1440) -> JobFacts:
         """The facts of `task` as seen in `view`; `video_url` is shown only when completed."""
         url = video_url if view.status == "completed" else None
-        return cls(task.id, task.model, task.mode, int(task.created_at), view, task.prompt, task.owner, url)
+        facts = cls(task.id, task.model, task.mode, int(task.created_at), view, task.prompt, task.owner, url)
+        if task.outcome == "timeout" and view.status == "failed":
+            reason = timeout_reason(timeout_minutes)
+            return replace(facts, timeout_reason=reason, error_code=TIMEOUT_CODE, error_message=reason)
+        return facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +121,19 @@ class Dialect(ABC):
     def video_unavailable(self, status: Status | None, request_id: str) -> Outgoing:
         """The answer of a video (content) route for an unknown task (`status` None) or one not yet completed."""
 
+    @abstractmethod
+    def range_not_satisfiable(self, content_range: str, request_id: str) -> Outgoing:
+        """The answer of a video route to a `Range` that selects none of the video (`Content-Range: bytes */size`)."""
+
+
+#: The `error.code` of a timed-out job in the uniall dialect (inferred: new-api's sweep sets only a reason).
+TIMEOUT_CODE = "task_timeout"
+
+
+def timeout_reason(minutes: int) -> str:
+    """new-api's reason for a task its sweep timed out (service/task_polling.go, sweepTimedOutTasks)."""
+    return f"\u4efb\u52a1\u8d85\u65f6\uff08{minutes}\u5206\u949f\uff09"  # "task timed out (N minutes)"
+
 
 def _seven(facts: JobFacts, object_name: str, status: str, progress: int) -> dict[str, Any]:
     return {
@@ -151,6 +170,7 @@ class UniAll(Dialect):
         body["prompt"] = facts.prompt
         body["video_url"] = url
         body["thumbnail_url"] = None
+        # A timeout (inferred: UniAll documents no failure body): code `task_timeout`, new-api's reason.
         body["error"] = {"code": facts.error_code, "message": facts.error_message} if failed else None
         body["result"] = {"outputs": [url], "video_url": url} if url is not None else None
         body["metadata"] = {}
@@ -164,6 +184,10 @@ class UniAll(Dialect):
     def video_unavailable(self, status: Status | None, request_id: str) -> Outgoing:
         """The §3 404 `task_not_found`, whether the task is unknown or not completed yet."""
         return error_reply(ApiError("task_not_found", "No completed video for this task.", "task_id"))
+
+    def range_not_satisfiable(self, content_range: str, request_id: str) -> Outgoing:
+        """The storage's own 416 (RFC 9110 §15.5.17), passed on as it is: no body, the size in `Content-Range`."""
+        return Outgoing(416, {"Content-Range": content_range}, b"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,8 +257,9 @@ class NewApi(Dialect):
             "created_at": facts.created_at,
             "completed_at": self._times(facts)[2],
         }
-        if view.status == "failed":
-            # The Vidu converter puts the upstream err_code in both fields.
+        if view.status == "failed" and facts.timeout_reason is None:
+            # The Vidu converter puts the upstream err_code in both fields. A timed-out task has none:
+            # the sweep writes only the task's status and fail_reason, not the upstream data it reads.
             body["error"] = {"message": facts.error_code, "code": facts.error_code}
         if facts.video_url is not None and view.status == "completed":
             body["metadata"] = {"url": facts.video_url}
@@ -244,6 +269,8 @@ class NewApi(Dialect):
         view = facts.view
         start, finish, updated = self._times(facts)
         fail_reason = facts.error_code if view.status == "failed" else ""
+        if facts.timeout_reason is not None:
+            fail_reason = facts.timeout_reason
         url = facts.video_url if view.status == "completed" else None
         record: dict[str, Any] = {
             "id": _row_number(facts.task_id, 4),
@@ -274,8 +301,9 @@ class NewApi(Dialect):
                 "origin_model_name": facts.model,
             },
             "data": {
-                "state": self.upstream_states[view.status],
-                "err_code": fail_reason,
+                # A timed-out task keeps the upstream answer last read: still processing, no err_code.
+                "state": self.upstream_states["in_progress" if facts.timeout_reason else view.status],
+                "err_code": "" if facts.timeout_reason else fail_reason,
                 "creations": [{"id": facts.task_id, "url": url, "cover_url": ""}] if url else [],
             },
         }
@@ -306,6 +334,12 @@ class NewApi(Dialect):
         """controller/video_proxy.go: 404 "Task not found", or 400 naming the task's current status."""
         entry = self.proxy["not_found" if status is None else "not_completed"]
         message = str(entry["message"]).format(status=self.task_statuses.get(status or "", ""))
+        return json_reply(int(entry["status"]), {"error": {"message": message, "type": entry["type"]}})
+
+    def range_not_satisfiable(self, content_range: str, request_id: str) -> Outgoing:
+        """controller/video_proxy.go relays only a 200 or a 206: the storage's 416 becomes its 502."""
+        entry = self.proxy["upstream_status"]
+        message = str(entry["message"]).format(status=416)
         return json_reply(int(entry["status"]), {"error": {"message": message, "type": entry["type"]}})
 
 

@@ -75,6 +75,13 @@ class Settings:
     # how a create matches one: its whole JSON body ("exact") or its model and mode ("loose").
     replay: str | None = None
     replay_match: str = "exact"
+    # `openai-poll-after-ms` on every poll answer (None: not sent, as new-api sends none); the
+    # fixtures set it so the OpenAI SDK's `poll()` does not sleep its default second.
+    poll_after_ms: int | None = None
+    # Tasks one bearer token may have in flight (new-api's TokenConcurrencyGate); 0: no cap.
+    token_concurrency: int = 0
+    # new-api's TASK_TIMEOUT_MINUTES: the minutes a timed-out job's reason names.
+    task_timeout_minutes: int = 1440
     # Hosts besides loopback that Vidu-dialect callbacks may be delivered to (docs/callbacks.md).
     callback_allow: tuple[str, ...] = ()
 
@@ -107,6 +114,12 @@ class Settings:
             raise ValueError(f"idle_spin_us must be 0 to {MAX_IDLE_SPIN_US}")
         if not 0 <= self.retry_after_ms <= MAX_DELAY_MS:
             raise ValueError(f"retry_after_ms must be 0 to {MAX_DELAY_MS}")
+        if self.poll_after_ms is not None and not 0 <= self.poll_after_ms <= MAX_DELAY_MS:
+            raise ValueError(f"poll_after_ms must be 0 to {MAX_DELAY_MS}")
+        if self.token_concurrency < 0:
+            raise ValueError("token_concurrency must be at least 0 (0: no cap)")
+        if not 1 <= self.task_timeout_minutes <= 525_600:
+            raise ValueError("task_timeout_minutes must be 1 to 525600")
         if self.dialect not in DIALECT_NAMES:
             raise ValueError(f"dialect must be one of {', '.join(DIALECT_NAMES)}, got {self.dialect!r}")
         if self.replay_match not in ("exact", "loose"):
@@ -188,7 +201,7 @@ def _coerce(name: str, value: Any) -> Any:
             if text not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
                 raise ValueError(f"expected a boolean, got {value!r}")
             return text in ("1", "true", "yes", "on")
-        if name == "seed":
+        if name in ("seed", "poll_after_ms"):
             return None if value in (None, "") else _number(int, value, "a whole number")
         if name in ("admin_token", "replay"):
             return str(value) if value else None

@@ -30,7 +30,12 @@ from mockserver.contract.injection.prefer import JobPreference
 from mockserver.contract.jobs.lifecycle import JobView
 from mockserver.contract.messages import error_reply
 from mockserver.contract.requests.readers import videos_request_schema
-from mockserver.openapi.videos import CREATE_VIDEO_ID, videos_create_description, videos_form_schema
+from mockserver.openapi.videos import (
+    CREATE_VIDEO_ID,
+    remix_request_schema,
+    videos_create_description,
+    videos_form_schema,
+)
 from mockserver.openapi.vidu import vidu_document
 
 __all__ = [
@@ -117,7 +122,8 @@ def _component_files(dialect: Dialect) -> tuple[str, ...]:
 
 def _schemas(files: tuple[str, ...]) -> dict[str, Any]:
     components: dict[str, Any] = {}
-    built = (videos_request_schema(), videos_form_schema())  # POST /v1/videos: built from the request schema
+    # POST /v1/videos and its remix: built from the request schema
+    built = (videos_request_schema(), videos_form_schema(), remix_request_schema())
     for title, schema in [
         *((title, load_json(name)) for title, name in _component_names(files).items()),
         *((str(part["title"]), part) for part in built),
@@ -335,20 +341,23 @@ def _poll_operations(dialect: Dialect, route: Route, prefer: dict[str, str]) -> 
         "summary": "Download a completed task's video",
         "description": "Like a signed CDN link it needs no token; an error until the task is `completed`.",
         "security": [],
-        "parameters": [_ref("parameters", "TaskId")],
+        "parameters": [_ref("parameters", "TaskId"), _range_parameter()],
         "responses": {
             "200": {
                 "description": "A small, playable H.264 MP4.",
-                "headers": {"x-request-id": _ref("headers", "XRequestId")},
-                "content": {
-                    "video/mp4": {
-                        "schema": {"type": "string", "format": "binary"},
-                        # A document cannot hold the bytes; a mock built from it sends this text.
-                        "example": MP4_EXAMPLE,
-                    }
+                "headers": _video_headers(),
+                "content": _mp4(),
+            },
+            "206": {
+                "description": "The byte range `Range` asked for (controller/video_proxy.go passes it on).",
+                "headers": {
+                    **_video_headers(),
+                    "Content-Range": _plain_header("`bytes first-last/size`", "bytes 0-99/1000"),
                 },
+                "content": _mp4(),
             },
             **_errors(*_statuses_of(dialect, "content")),
+            **_range_not_satisfiable(dialect),
         },
     }
     other_methods = "Any other method is a 405 with `Allow` (`#/components/responses/Error405`)."
@@ -356,6 +365,81 @@ def _poll_operations(dialect: Dialect, route: Route, prefer: dict[str, str]) -> 
     return {
         task: {"description": other_methods, "get": poll},
         task + "/content": {"description": other_methods, "get": content},
+    }
+
+
+def _mp4() -> dict[str, Any]:
+    # A document cannot hold the bytes; a mock built from it sends this text.
+    return {"video/mp4": {"schema": {"type": "string", "format": "binary"}, "example": MP4_EXAMPLE}}
+
+
+def _plain_header(description: str, example: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string"}, "example": example}
+
+
+def _video_headers() -> dict[str, Any]:
+    return {
+        "x-request-id": _ref("headers", "XRequestId"),
+        "Accept-Ranges": _plain_header("The storage honours `Range`.", "bytes"),
+        "Cache-Control": _plain_header("As new-api's video proxy sets it.", "public, max-age=86400"),
+    }
+
+
+def _range_parameter() -> dict[str, Any]:
+    return {
+        "name": "Range",
+        "in": "header",
+        "required": False,
+        "description": "One byte range (`bytes=0-99`, `bytes=-10`, `bytes=100-`); anything else is ignored.",
+        "schema": {"type": "string"},
+    }
+
+
+def _range_not_satisfiable(dialect: Dialect) -> dict[str, Any]:
+    """The answer to a `Range` past the end: the storage's 416, or what the dialect's proxy makes of it."""
+    reply = dialect.range_not_satisfiable("bytes */1000", _EXAMPLE_REQUEST_ID)
+    response: dict[str, Any] = {
+        "description": "A `Range` that selects none of the video.",
+        "headers": {"x-request-id": _ref("headers", "XRequestId")},
+    }
+    if reply.body:
+        response["content"] = _json(_schema_ref("dialects/new-api/proxy-error.schema.json"), example=reply.json())
+    else:
+        response["headers"]["Content-Range"] = _plain_header("The size, no range.", "bytes */1000")
+    return {str(reply.status): response}
+
+
+def _remix_operation(dialect: Dialect) -> dict[str, Any]:
+    """`POST /v1/videos/{video_id}/remix`: new-api's remix, for a Vidu task a create on the origin's model."""
+    created = dialect.created_on("videos", _example_facts(JobView("queued", 0)))
+    refused = dialect.error(ApiError("task_not_found", "task_origin_not_exist", "video_id"), 0, _EXAMPLE_REQUEST_ID)
+    return {
+        "operationId": "remixVideo",
+        "summary": "Remix a video: a new task from one of yours",
+        "description": "new-api looks the origin task up among the caller's tasks and takes its model; for a Vidu "
+        "task the body is read like a create's (`prompt` required), so the remix is a new task on that model. "
+        f"An unknown task, or another token's, is a {refused.status}.",
+        "parameters": [
+            {
+                "name": "video_id",
+                "in": "path",
+                "required": True,
+                "description": "The `id` of the task to remix.",
+                "schema": {"type": "string"},
+            },
+            _ref("parameters", "Prefer"),
+        ],
+        # The OpenAI SDK's remix sends JSON; new-api reads a form here too, as on the create.
+        "requestBody": {"required": True, "content": _json(_SCHEMAS + "RemixVideoRequest")},
+        "responses": {
+            "200": {
+                "description": "A new task on the origin's model; it is always `queued`.",
+                "headers": _common_headers(prefer=True),
+                "content": _json(_schema_ref(dialect.schemas.created), examples={"queued": {"value": created}}),
+                "links": _task_links(created),
+            },
+            **_errors(*(_statuses_of(dialect, "create") | {refused.status})),
+        },
     }
 
 
@@ -389,14 +473,19 @@ _OPERATION_ERRORS = {
 }
 
 
-def _create_operation(dialect: Dialect, route: Route, prefer: dict[str, str]) -> dict[str, Any]:
-    """`POST` on a create route: `/v1/video/generations` (CONTRACT §1) or `/v1/videos` (new-api's TaskSubmitReq)."""
-    created = dialect.created_on(route, _example_facts(JobView("queued", 0)))
+def _task_links(created: dict[str, Any]) -> dict[str, Any]:
+    """Links from a new task's answer to its poll on each route."""
     pointer = "$response.body#" + _id_pointer(created)
-    links = {
+    return {
         _pascal(poll_id): {"operationId": poll_id, "parameters": {"task_id": pointer}}
         for poll_id, _ in (_OPERATION_IDS[route] for route in ROUTES)
     }
+
+
+def _create_operation(dialect: Dialect, route: Route, prefer: dict[str, str]) -> dict[str, Any]:
+    """`POST` on a create route: `/v1/video/generations` (CONTRACT §1) or `/v1/videos` (new-api's TaskSubmitReq)."""
+    created = dialect.created_on(route, _example_facts(JobView("queued", 0)))
+    links = _task_links(created)
     if route == "generations":
         operation_id, summary = "createVideoGeneration", "Create a video generation task"
         description = "The mode follows from which of `image`, `last_image` and `reference_image_urls` are present."
@@ -435,6 +524,10 @@ def _operations(dialect: Dialect) -> dict[str, Any]:
     }
     for route in ROUTES:
         paths |= _poll_operations(dialect, route, prefer)
+    paths[VIDEOS + "/{video_id}/remix"] = {
+        "description": "Any other method is a 405 with `Allow` (`#/components/responses/Error405`).",
+        "post": _remix_operation(dialect),
+    }
     return paths
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from mockserver.contract.data.catalogue import COLLECTION, VIDEOS, DialectName
 from mockserver.contract.requests.readers import videos_request_schema
 
-__all__ = ["CREATE_VIDEO_ID", "videos_create_description", "videos_form_schema"]
+__all__ = ["CREATE_VIDEO_ID", "remix_request_schema", "videos_create_description", "videos_form_schema"]
 
 CREATE_VIDEO_ID = "createVideo"
 
@@ -35,6 +35,22 @@ def videos_form_schema() -> dict[str, Any]:
         "description": "An image file: counts as one image (the mock keeps its size, never its bytes).",
     }
     del props["metadata"]  # unknown parts are the metadata (new-api: validateMultipartTaskRequest)
+    schema.pop("$defs")  # the JSON body's component holds them
+    return schema
+
+
+def remix_request_schema() -> dict[str, Any]:
+    """The body of `POST /v1/videos/{video_id}/remix`: the create's fields; the model is the origin task's."""
+    schema = copy.deepcopy(videos_request_schema())
+    schema["title"] = "RemixVideoRequest"
+    schema["description"] = (
+        "Body of POST /v1/videos/{video_id}/remix: read like a POST /v1/videos body (`prompt` required), but the "
+        "task runs on the origin task's model, so a `model` here is ignored and whether the images fit it (three "
+        "or more for a -mix- model) is known only once the origin is found."
+    )
+    schema["required"] = ["prompt"]
+    schema["properties"]["model"] = {"description": "Ignored: a remix runs on its origin task's model."}
+    schema["allOf"] = [rule for rule in schema["allOf"] if "if" not in rule]  # the model rule needs the origin
     schema.pop("$defs")  # the JSON body's component holds them
     return schema
 

@@ -17,7 +17,9 @@ __all__ = [
     "NEWEST_TASKS",
     "POLL",
     "RECORD",
+    "RESERVE_IN_FLIGHT",
     "RESET",
+    "SETTLE_IN_FLIGHT",
     "TASK_FIELDS",
 ]
 
@@ -264,4 +266,28 @@ redis.call('EXPIRE', KEYS[1], ARGV[1])
 for _, id in ipairs(redis.call('LRANGE', KEYS[7], 0, -1)) do redis.call('DEL', ARGV[2] .. id) end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
 return epoch
+"""
+
+# KEYS: one token's in-flight list; ARGV: cap, lease, ttl, most kept, ids to drop first (final,
+# gone, or stale leases). The concurrency cap's reservation, atomic across workers: 1 if the
+# lease holds a slot (already, or now), 0 if the token is at its cap.
+RESERVE_IN_FLIGHT = """
+for i = 5, #ARGV do redis.call('LREM', KEYS[1], 0, ARGV[i]) end
+local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+for _, id in ipairs(ids) do if id == ARGV[2] then return 1 end end
+if #ids >= tonumber(ARGV[1]) then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[2])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[4]), -1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+# KEYS: one token's in-flight list; ARGV: lease, the task it became ("" for none), ttl.
+SETTLE_IN_FLIGHT = """
+redis.call('LREM', KEYS[1], 0, ARGV[1])
+if ARGV[2] ~= '' then
+  redis.call('RPUSH', KEYS[1], ARGV[2])
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
+return 1
 """

@@ -35,6 +35,7 @@ from mockserver.contract.jobs.lifecycle import JobView, Task, final_view
 from mockserver.contract.jobs.plans import JobPlan
 from mockserver.contract.redaction import redact_headers, redacted_url
 from mockserver.contract.settings import DEFAULT_STATE_PREFIX
+from mockserver.contract.state.in_flight import MAX_TRACKED
 from mockserver.contract.state.journal import JournalEntry
 from mockserver.contract.state.protocol import Created, JournalFields, StateUnavailable, Turn
 from mockserver.state import redis_scripts as scripts
@@ -122,6 +123,8 @@ class RedisState:
         self._advance = Script(client, scripts.ADVANCE.encode())
         self._newest = Script(client, scripts.NEWEST_TASKS.encode())
         self._reset = Script(client, scripts.RESET.encode())
+        self._reserve = Script(client, scripts.RESERVE_IN_FLIGHT.encode())
+        self._settle = Script(client, scripts.SETTLE_IN_FLIGHT.encode())
 
     @classmethod
     def from_url(
@@ -132,6 +135,9 @@ class RedisState:
 
     def _task_key(self, task_id: str) -> str:
         return self._task_prefix + task_id
+
+    def _in_flight_key(self, owner: str) -> str:
+        return f"{self.tag}in-flight:{owner}"
 
     @contextmanager
     def _talking(self) -> Iterator[None]:
@@ -304,6 +310,23 @@ class RedisState:
                 _apply_record(task, *answer[start + 1 : start + width])
                 tasks.append(task)
         return tasks, int(answer[0])
+
+    # -- the per-token concurrency cap ----------------------------------------------------
+    def in_flight_ids(self, owner: str) -> list[str]:
+        """The task ids and leases counted against `owner`'s cap, oldest first (some may be over since)."""
+        with self._talking():
+            return [_text(task_id) for task_id in self.client.lrange(self._in_flight_key(owner), 0, -1)]
+
+    def reserve_in_flight(self, owner: str, cap: int, lease: str, drop: list[str]) -> bool:
+        """Drop `drop`, then hold a slot under `lease` unless `owner` is at `cap`: one script, every worker."""
+        args: tuple[str | int, ...] = (cap, lease, KEY_TTL_SECONDS, MAX_TRACKED, *drop)
+        with self._talking():
+            return int(self._reserve(keys=(self._in_flight_key(owner),), args=args)) == 1
+
+    def settle_in_flight(self, owner: str, lease: str, task_id: str | None) -> None:
+        """Replace `lease` by the task it created, or free it (the create made none)."""
+        with self._talking():
+            self._settle(keys=(self._in_flight_key(owner),), args=(lease, task_id or "", KEY_TTL_SECONDS))
 
     # -- journal -------------------------------------------------------------------------
     def record(self, clock_now: float, fields: JournalFields, created: Created | None = None) -> None:

@@ -133,6 +133,19 @@ def _judge_unknown_task(j: Judge, answer: Answer) -> CheckResult:
     )
 
 
+def _judge_unknown_origin(j: Judge, answer: Answer) -> CheckResult:
+    # new-api's ResolveOriginTask refuses before anything is submitted (relay/relay_task.go): free.
+    d = j.dialect
+    return j.expect_error(
+        "remix of an unknown task",
+        answer,
+        {d.unknown_task_status},
+        d.task_error,
+        "task error",
+        code=d.unknown_task_code,
+    )
+
+
 def _judge_unknown_path(j: Judge, answer: Answer) -> CheckResult:
     return j.expect_error("unknown path: 404", answer, {404}, j.dialect.auth_error, "routing error")
 
@@ -155,7 +168,8 @@ def _videos_probe(bad: VideosBadBody) -> Probe:
 
 
 def free_probes() -> list[Probe]:
-    """Every probe, in the order they run: auth, the invalid bodies, an unknown task, an unknown path, /v1/videos."""
+    """Every probe, in the order they run: auth, the invalid bodies, an unknown task, the remix of one, an unknown
+    path, /v1/videos."""
     probes = [_auth_probe("no key", None), _auth_probe("wrong key", WRONG_KEY)]
     probes += [_bad_body_probe(bad) for bad in INVALID_BODIES]
     probes.append(
@@ -166,6 +180,16 @@ def free_probes() -> list[Probe]:
             lambda d: f"{error_expected(d, {d.unknown_task_status}, 'task error')} {d.unknown_task_code}",
             _judge_unknown_task,
             seen_as="an unknown task id",
+        )
+    )
+    probes.append(
+        Probe(
+            "remix of an unknown task",
+            "POST",
+            f"{VIDEOS}/{UNKNOWN_TASK}/remix",
+            lambda d: f"{error_expected(d, {d.unknown_task_status}, 'task error')} {d.unknown_task_code}",
+            _judge_unknown_origin,
+            json_body={"prompt": "the same scene at night"},
         )
     )
     probes.append(

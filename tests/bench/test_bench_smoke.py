@@ -179,6 +179,12 @@ def test_idle_spin_probe_prints_both_sides() -> None:
         assert min(fast_p50, fast_cpu, paced_p50, paced_cpu) > 0, output
 
 
+def test_sdk_poll_bench_prints_a_time_per_call_for_both_fixtures() -> None:
+    output = run_quick("bench_sdk_poll.py")
+    assert "openai-poll-after-ms: 1" in output
+    assert output.count("ms/call") == 2 and "load average" in output
+
+
 def test_client_bridges_bench_prints_each_client_and_the_headline() -> None:
     output = run_quick("bench_client_bridges.py")
     assert "load average" in output

@@ -37,7 +37,7 @@ def test_mode_and_status_literals_match_the_schemas() -> None:
     data = catalogue_data()
     assert set(get_args(catalogue.Status)) == set(job["properties"]["status"]["enum"]) == set(catalogue.STATUSES)
     assert set(get_args(catalogue.Mode)) == set(data["modes"]) == set(catalogue.MODES)
-    assert set(get_args(Outcome)) == {"succeed", "fail", "stall"}
+    assert set(get_args(Outcome)) == {"succeed", "fail", "stall", "timeout"}
 
 
 def test_models_come_from_the_request_schema() -> None:

@@ -70,6 +70,17 @@ def test_tasks_and_the_clock_move_as_the_server_says(video_server: VideoServer, 
     assert client.advance_clock(30) == video_server.now() == client.now() >= before + 30
 
 
+def test_the_concurrency_cap_is_the_servers_own(video_server: VideoServer, client: AdminClient) -> None:
+    assert client.token_concurrency == video_server.token_concurrency == 0
+    assert client.set_token_concurrency(1) == 1 == video_server.token_concurrency == client.token_concurrency
+    assert _create(video_server.url).status_code == 200
+    assert _create(video_server.url).status_code == 429  # the first task is still in flight
+    with pytest.raises(ValueError, match="400 invalid_value"):
+        client.set_token_concurrency(-1)
+    assert client.set_token_concurrency(0) == 0 == video_server.token_concurrency
+    assert _create(video_server.url).status_code == 200
+
+
 def test_a_refused_value_is_a_value_error_in_the_servers_words(client: AdminClient) -> None:
     with pytest.raises(ValueError, match=r"POST /__mock/failures -> 400 .*Bad failure rule"):
         client.queue_failure("no-such-error")

@@ -39,6 +39,9 @@ TEXT = {"model": "viduq3p-720p", "prompt": "a fox"}
         ("https://gw.example/p/v1/videos/task_1/content", ("https://gw.example/p", "/v1/videos/task_1/content")),
         ("https://any.example/v1/videos", ("https://any.example", "/v1/videos")),
         ("https://any.example/v1/videos/a/b", None),
+        # rev 3: new-api's remix, on the OpenAI-style family only (issue 35).
+        ("https://gw.example/p/v1/videos/task_1/remix", ("https://gw.example/p", "/v1/videos/task_1/remix")),
+        ("https://any.example/v1/video/generations/task_1/remix", None),
     ],
 )
 def test_any_host_scope_answers_only_the_api_paths(url: str, expected: tuple[str, str] | None) -> None:
@@ -94,8 +97,8 @@ def test_clock_choices() -> None:
         new_clock("sundial")  # type: ignore[arg-type]
 
 
-def test_defaults_are_step_lifecycle_and_any_token() -> None:
-    assert Settings(lifecycle="step") == DEFAULT_SETTINGS
+def test_defaults_are_step_lifecycle_a_poll_after_header_and_any_token() -> None:
+    assert Settings(lifecycle="step", poll_after_ms=1) == DEFAULT_SETTINGS
     assert DEFAULT_SETTINGS.tokens == ()
 
 
@@ -168,7 +171,7 @@ def test_pool_starts_one_server_per_distinct_settings_and_stops_them() -> None:
     pool = VideoServerPool()
     try:
         first = pool.get()
-        assert pool.get(Settings(lifecycle="step")) is first
+        assert pool.get(Settings(lifecycle="step", poll_after_ms=1)) is first
         other = pool.get(Settings(lifecycle="time"))
         assert other is not first and other.url != first.url and len(pool) == 2
         assert first.url.startswith("http://127.0.0.1:") and first.running

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis.errors import InvalidArgument
 
-from pytest_plugin import VideoAPI
+from pytest_plugin import VideoAPI, VideoServer
 from pytest_plugin.scenario import OK, Scenario
 from pytest_plugin.strategies import JobEnd, Step, job_ends, scenarios, steps
 from tests.support.scenario_clients import GaveUp, JobFailed, VideoClient
@@ -38,6 +38,15 @@ def test_the_story_reads_as_one_line_and_parses_back() -> None:
     assert Scenario.parse("job 2: stalls").jobs == (JobEnd(), JobEnd("stall"))
 
 
+def test_a_cap_is_part_of_the_story() -> None:
+    scenario = Scenario.parse("create: 429 then ok; cap: 1 per token")
+    assert scenario.token_concurrency == 1 and not scenario.normal
+    assert repr(scenario) == "Scenario(create: 429 then ok; cap: 1 per token)"
+    assert Scenario.parse(repr(scenario)) == scenario
+    assert repr(Scenario(token_concurrency=2)) == "Scenario(cap: 2 per token)"
+    assert Scenario.parse("cap: 0 per token") == Scenario()
+
+
 def test_trailing_normal_steps_and_jobs_are_dropped() -> None:
     assert Scenario(create=(OK, OK), jobs=(JobEnd(),)) == Scenario()
     assert repr(Scenario()) == "Scenario(all ok)" and Scenario().normal
@@ -60,6 +69,8 @@ def test_scripts_become_rules_by_position() -> None:
         ("poll: reset", "a script ends with 'then ok'"),
         ("job 1: explodes", "not a job end"),
         ("upload: 503 then ok", "unknown part 'upload'"),
+        ("cap: many", "not a cap: 'many'; say 'cap: N per token'"),
+        ("cap: 101 per token", "token_concurrency must be an integer from 0"),
     ],
 )
 def test_a_bad_story_is_one_clear_error(story: str, message: str) -> None:
@@ -83,6 +94,8 @@ def test_a_bad_story_is_one_clear_error(story: str, message: str) -> None:
         {"max_polls": 0},
         {"max_delay_ms": 60_001},
         {"endpoints": 3.5},
+        {"max_token_concurrency": -1},
+        {"max_token_concurrency": 101},
     ],
 )
 def test_bad_arguments_raise_invalid_argument_at_once(arguments: dict[str, Any]) -> None:
@@ -105,7 +118,19 @@ def test_narrowed_scenarios_stay_inside_their_arguments(scenario: Scenario) -> N
 @given(scenarios(max_steps=4))
 def test_drawn_scenarios_respect_the_budget_and_parse_back(scenario: Scenario) -> None:
     assert scenario.misbehaving <= 4
+    assert scenario.token_concurrency == 0  # a cap only when asked for
     assert Scenario.parse(repr(scenario)) == scenario
+
+
+@given(scenarios(max_token_concurrency=2))
+def test_drawn_caps_stay_inside_their_bound_and_parse_back(scenario: Scenario) -> None:
+    assert 0 <= scenario.token_concurrency <= 2
+    assert Scenario.parse(repr(scenario)) == scenario
+
+
+def test_a_cap_is_drawn_and_shrinks_to_one_with_all_else_normal() -> None:
+    assert find(scenarios(max_token_concurrency=3), lambda s: s.token_concurrency > 0) == Scenario(token_concurrency=1)
+    assert find(scenarios(max_token_concurrency=3), lambda s: s.token_concurrency > 2).token_concurrency == 3
 
 
 def test_the_simplest_scenario_is_all_normal() -> None:
@@ -221,6 +246,25 @@ def test_play_resets_first_and_leaves_nothing_queued(video_api: VideoAPI) -> Non
         ("poll", 200, "rule:delay"),
     ]
     assert video_api.task(task_id).outcome == "stall" and [d.delay_ms for d in video_api.delays] == [5]
+
+
+@pytest.mark.parametrize("face", ["video_api", "video_server"])
+def test_a_cap_holds_for_the_block_and_the_cap_before_is_back(face: str, request: pytest.FixtureRequest) -> None:
+    control: VideoAPI | VideoServer = request.getfixturevalue(face)
+    base = BASE if isinstance(control, VideoAPI) else control.url
+    create = {"model": "viduq3p-720p", "prompt": "x"}
+    with httpx.Client(base_url=base, headers=AUTH, timeout=10) as http:
+        with control.play(Scenario.parse("cap: 1 per token")):
+            assert control.token_concurrency == 1
+            first = http.post("/v1/video/generations", json=create)
+            assert first.status_code == 200, first.text
+            refused = http.post("/v1/video/generations", json=create)
+            assert refused.status_code == 429, refused.text
+            assert refused.json()["error"]["code"] == "token_concurrency_limit_reached"
+            control.complete(first.json()["id"])
+            assert http.post("/v1/video/generations", json=create).status_code == 200  # the first is done
+        assert control.token_concurrency == 0
+        assert [http.post("/v1/video/generations", json=create).status_code for _ in range(2)] == [200, 200]
 
 
 def test_play_refuses_what_is_not_a_scenario(video_api: VideoAPI) -> None:

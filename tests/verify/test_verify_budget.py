@@ -71,6 +71,7 @@ def test_only_requests_no_gateway_can_start_a_job_for_are_free() -> None:
         "bad body: model not in the catalogue",
         "bad body: model not a string",
         "unknown task id",
+        "remix of an unknown task",  # refused before anything is submitted (relay/relay_task.go)
         "unknown path: 404",
         "bad body: /v1/videos: form that does not parse",  # no model can be read from it
     ]

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from mockserver.contract.data.catalogue import VIDEOS
 from mockserver.recordings.folder import read_recordings
+from mockserver.verify.probes import UNKNOWN_TASK
 from tests.support.verify_fakes import KEY, Exchange, fake_gateway, run_verify
 
 pytestmark = pytest.mark.slow  # a whole verification against the mock behind a proxy
@@ -48,6 +50,9 @@ def test_record_writes_every_exchange_redacted_with_endpoints_tasks_and_drift(tm
     [content] = by_endpoint["content"]
     assert content.task_id == task_id and content.response_body is not None
     assert content.response_body[4:8] == b"ftyp" and "without the key" in content.notes[0]
+    # The remix probe is a create to the recorder's classifier: one refused, so it made no task.
+    [remix] = [e for e in by_endpoint["create"] if e.path == f"{VIDEOS}/{UNKNOWN_TASK}/remix"]
+    assert remix.method == "POST" and remix.status >= 400 and remix.task_id is None
     assert [e.path for e in by_endpoint["other"]] == ["/v1/vidu-mock-verify/no-such-endpoint"]
     assert not [e for e in recorded if e.drift and e is not create], "only the drifted answer carries drift"
 

@@ -25,7 +25,7 @@ __all__ = ["ADMIN_SCHEMAS", "MAX_ADMIN_BODY", "admin_body", "admin_schema"]
 
 MAX_ADMIN_BODY = MAX_STORED_BODY
 #: The schema of each admin write's body, by name (`schemas/admin/<name>.schema.json`).
-ADMIN_SCHEMAS = ("failure-rule", "job-plan", "clock", "task-action", "no-fields", "callback-fault")
+ADMIN_SCHEMAS = ("failure-rule", "job-plan", "clock", "task-action", "no-fields", "callback-fault", "concurrency")
 _SHOWN = 60  # characters of a client's field name or value echoed back
 
 

@@ -51,6 +51,15 @@ class ControlSurface(ABC):
         pending when a test ends (the fixtures fail the test otherwise).
         """
 
+    @property
+    @abstractmethod
+    def token_concurrency(self) -> int:
+        """How many tasks one bearer token may have in flight before a create gets new-api's 429 (0: no cap)."""
+
+    @abstractmethod
+    def set_token_concurrency(self, per_token: int) -> int:
+        """Cap the tasks each token may have in flight (0: no cap); returns the cap."""
+
     @abstractmethod
     def force(self, task_id: str, status: Status) -> JobView:
         """Pin a task to `status` (forward only)."""
@@ -227,6 +236,16 @@ class MockControl(ControlSurface, CallbackControl):
     def now(self) -> float:
         """The fake's current time (Unix seconds)."""
         return self.engine.now()
+
+    @property
+    def token_concurrency(self) -> int:
+        """How many tasks one bearer token may have in flight before a create gets new-api's 429 (0: no cap)."""
+        return self.engine.settings.token_concurrency
+
+    def set_token_concurrency(self, per_token: int) -> int:
+        """Cap the tasks each token may have in flight (0: no cap), in this process; returns the cap."""
+        self.engine.settings = self.engine.settings.with_updates(token_concurrency=per_token)
+        return per_token
 
     def reset(self) -> None:
         """Forget tasks, journal, queued failures and job plans; rewind the clock offset."""

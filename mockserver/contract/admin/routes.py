@@ -178,6 +178,20 @@ def handle_admin(
         admin_body(request, "no-fields")
         control.reset()
         return json_reply(200, {"reset": True})
+    if path == f"{ADMIN_PREFIX}concurrency":
+        if method == "GET":
+            return json_reply(200, {"per_token": control.token_concurrency})
+        if method == "PUT":
+            per_token = admin_body(request, "concurrency")["per_token"]
+            if engine.state.shared:
+                # Settings live in each process: a change here would reach one worker of many.
+                raise ApiError(
+                    "invalid_value",
+                    "On shared state set the cap at start (--token-concurrency or VIDU_MOCK_TOKEN_CONCURRENCY); "
+                    "a change here would reach this process only.",
+                )
+            return json_reply(200, {"per_token": control.set_token_concurrency(int(per_token))})
+        raise _not_allowed(asked, "GET, PUT")
     if path == f"{ADMIN_PREFIX}config":
         if method != "GET":
             raise _not_allowed(asked, "GET")

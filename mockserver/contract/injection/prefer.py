@@ -12,7 +12,7 @@ from mockserver.contract.injection.decision import FAULTS, MAX_DELAY_MS, Fault, 
 
 __all__ = ["FAULTS", "MAX_DELAY_MS", "Fault", "JobPreference", "Preferences", "parse_prefer"]
 
-JobPreference = Literal["fail", "stall"]
+JobPreference = Literal["fail", "stall", "timeout"]
 _JOBS: tuple[JobPreference, ...] = get_args(JobPreference)
 
 

@@ -12,7 +12,8 @@ from typing import Literal, get_args
 
 from mockserver.contract.data.catalogue import LIFECYCLE_DEFAULTS, Mode, Status
 
-Outcome = Literal["succeed", "fail", "stall"]
+# "timeout": new-api's sweep ends it failed (service/task_polling.go); appended: ids encode the index.
+Outcome = Literal["succeed", "fail", "stall", "timeout"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 LifecycleMode = Literal["time", "step"]
 
@@ -30,7 +31,7 @@ class TransitionError(ValueError):
 
 def final_view(outcome: Outcome, now: float) -> JobView:
     """The state a step-lifecycle job with `outcome` shows from the poll that ends it at `now` on."""
-    if outcome == "fail":
+    if outcome in ("fail", "timeout"):
         return JobView("failed", _STEP_PROGRESS, int(now))
     return JobView("completed", 100, int(now))
 
@@ -118,7 +119,7 @@ class Task:
             raise TransitionError(f"task {self.id} is already {current.status}")
         if current.status == "queued":
             return self.pin("in_progress", now)
-        return self.pin("failed" if self.outcome == "fail" else "completed", now)
+        return self.pin("failed" if self.outcome in ("fail", "timeout") else "completed", now)
 
     def _final_view(self, now: float) -> JobView:
         return final_view(self.outcome, now)
@@ -141,6 +142,6 @@ class Task:
             fraction = min(running / self.running_seconds, 1.0) if self.running_seconds > 0 else 1.0
             return JobView("in_progress", 1 + int(98 * fraction))
         ended = int(self.created_at + self.queued_seconds + self.running_seconds)
-        if self.outcome == "fail":
+        if self.outcome in ("fail", "timeout"):
             return JobView("failed", 99, ended)
         return JobView("completed", 100, ended)

@@ -71,6 +71,14 @@ class CreateInput:
         prompt = self.body.get("prompt") if isinstance(self.body, dict) else None
         return prompt if isinstance(prompt, str) else None
 
+    def use_model(self, model: str) -> None:
+        """Take `model` whatever the body names (a remix runs on its origin task's model)."""
+        self.model = model
+        if isinstance(self.body, dict):
+            self.body["model"] = model
+        if self.fields is not None:
+            self.fields["model"] = model
+
     def check(self, *, strict: bool) -> tuple[str, Mode]:
         """The model and mode of a valid request, or raise the `ApiError` for the first thing wrong."""
         if self.refusal is not None:

@@ -22,6 +22,7 @@ from mockserver.contract.jobs.ids import encode_task_id
 from mockserver.contract.jobs.lifecycle import Outcome, Task
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.requests.readers import read_create
+from mockserver.contract.routes.concurrency import ConcurrencyGate
 from mockserver.contract.routes.steps import QUEUED, EngineSteps
 from mockserver.contract.state.protocol import Created, JournalFields, Turn
 
@@ -29,9 +30,10 @@ from mockserver.contract.state.protocol import Created, JournalFields, Turn
 class CreateRoute:
     """Creates a task from a validated body, with injection, the journal and job plans."""
 
-    def __init__(self, steps: EngineSteps) -> None:
-        """A create route over `steps`: the engine's state, clock, settings and shared steps."""
+    def __init__(self, steps: EngineSteps, gate: ConcurrencyGate) -> None:
+        """A create route over `steps` (state, clock, settings, shared steps), admitted by `gate` (the per-token cap)."""
         self.steps = steps
+        self.gate = gate
 
     def handle(
         self,
@@ -40,7 +42,9 @@ class CreateRoute:
         prefs: Preferences,
         request_id: str,
         route: Route = "generations",
+        model: str | None = None,
     ) -> Outgoing:
+        """A create on `route`; `model` (a remix: the origin task's) replaces the one the body names."""
         state = self.steps.state
         guess = state.guess()
         if guess is not None:
@@ -53,12 +57,14 @@ class CreateRoute:
                 asked.append(("create", model, mode))
                 return guess
 
-            reply, fields, created = self._create_reply(request, headers, prefs, request_id, assume, route)
+            reply, fields, created = self._create_reply(request, headers, prefs, request_id, assume, route, model)
             if state.commit(guess, asked[0] if asked else None, self.steps.clock.now(), fields, created):
+                self.gate.settle(headers, request_id, None if created is None else created.task_id)
                 return reply
         take_turn = partial(self.steps.begin, "create")
-        reply, fields, created = self._create_reply(request, headers, prefs, request_id, take_turn, route)
+        reply, fields, created = self._create_reply(request, headers, prefs, request_id, take_turn, route, model)
         state.record(self.steps.clock.now(), fields, created)
+        self.gate.settle(headers, request_id, None if created is None else created.task_id)
         return reply
 
     def _create_reply(
@@ -69,6 +75,7 @@ class CreateRoute:
         request_id: str,
         take_turn: Callable[[str | None, Mode | None], Turn],
         route: Route = "generations",
+        model_override: str | None = None,
     ) -> tuple[Outgoing, JournalFields, Created | None]:
         """The reply to a create on `route`, its journal entry and the task it made; `take_turn(model, mode)` reads the state."""
         started = perf_counter()
@@ -88,6 +95,9 @@ class CreateRoute:
             # Read once: the result classifies the request for failure rules; what is wrong
             # with it (Content-Type, an unreadable body, the rules) is reported after injection.
             read = read_create(request, headers, route, self.steps.settings.max_body_bytes)
+            if model_override is not None:
+                read.use_model(model_override)
+            self.gate.reserve(owner, request_id)  # new-api's gate: before the task handler reads the body
             parsed, model, mode = read.journal, read.model, read.mode
             turn = take_turn(model, mode)
             injection = self.steps.injection(turn.rule, prefs)

@@ -3,7 +3,8 @@
 Both faces call `handle()` (through `Router`): the Flask app turns WSGI into `Incoming`,
 the respx fake turns an httpx request into it. What tests steer (tasks, journal, queued
 failures, clock offset, reset epoch) lives behind `MockState`: in memory by default, or
-shared (Redis). The routes are objects the engine holds: `CreateRoute` (routes/create.py),
+shared (Redis). The routes are objects the engine holds: `CreateRoute` (routes/create.py,
+admitted by `ConcurrencyGate`, routes/concurrency.py), `RemixRoute` (routes/remix.py),
 `TaskRoutes` (routes/tasks.py) and `ReplayRoute` (routes/replay.py), over the steps they
 share (`EngineSteps`, routes/steps.py); `_route` picks one with the path classifier
 (routes/paths.py).
@@ -25,8 +26,10 @@ from mockserver.contract.jobs.plans import JobPlanQueue
 from mockserver.contract.messages import Incoming, Outgoing, malformed_reply, new_request_id
 from mockserver.contract.replay.matching import Replay
 from mockserver.contract.routes.callback_steps import calls_back
+from mockserver.contract.routes.concurrency import ConcurrencyGate
 from mockserver.contract.routes.create import CreateRoute
 from mockserver.contract.routes.paths import api_path
+from mockserver.contract.routes.remix import RemixRoute
 from mockserver.contract.routes.replay import ReplayRoute
 from mockserver.contract.routes.steps import EngineSteps, sample_video
 from mockserver.contract.routes.tasks import TaskRoutes, video_url
@@ -48,8 +51,8 @@ class ContractEngine(EngineSteps):
     """The fake API: routes, validation, auth, injection, lifecycle and bounded state.
 
     The engine holds what every route shares (`EngineSteps`); `_route` picks the route object
-    that answers: `create_route`, `task_routes` (polls and downloads) or, while a recording
-    is replayed, `replay_route`.
+    that answers: `create_route` (admitted by `concurrency`, the per-token cap), `remix_route`,
+    `task_routes` (polls and downloads) or, while a recording is replayed, `replay_route`.
     """
 
     #: The recording that answers instead of the contract (a face sets it:
@@ -60,8 +63,10 @@ class ContractEngine(EngineSteps):
         self, settings: Settings | None = None, clock: Clock | None = None, *, state: MockState | None = None
     ) -> None:
         super().__init__(settings, clock, state=state)
-        self.create_route = CreateRoute(self)
         self.task_routes = TaskRoutes(self)
+        self.concurrency = ConcurrencyGate(self, self.task_routes)
+        self.create_route = CreateRoute(self, self.concurrency)
+        self.remix_route = RemixRoute(self, self.create_route, self.task_routes)
         self.replay_route = ReplayRoute(self)
         self.vidu_routes = ViduRoutes(self, self.create_route, self.task_routes)
 
@@ -167,8 +172,13 @@ class ContractEngine(EngineSteps):
             raise ApiError(
                 "not_found",
                 f"No endpoint at {request.path[:200]!r}. The API serves POST {COLLECTION}, "
-                f"GET {COLLECTION}/{{task_id}}, POST {VIDEOS} and GET {VIDEOS}/{{task_id}}.",
+                f"GET {COLLECTION}/{{task_id}}, POST {VIDEOS}, GET {VIDEOS}/{{task_id}} "
+                f"and POST {VIDEOS}/{{video_id}}/remix.",
             )
+        if target.remix and target.task_id is not None:
+            if not target.allows(method):
+                raise ApiError("method_not_allowed", f"{method} is not allowed here; use POST.", "POST")
+            return self.remix_route.handle(request, headers, prefs, request_id, target.task_id)
         if target.task_id is None:
             if method != "POST":
                 where = target.collection

@@ -2,7 +2,9 @@
 
 The API's paths are the catalogue's (`COLLECTION`, `VIDEOS`; never written here): each
 route family takes a create (`POST {route}`), a poll (`GET {route}/{task_id}`) and a video
-download (`GET {route}/{task_id}/content`), a trailing slash allowed. The engine routes
+download (`GET {route}/{task_id}/content`), a trailing slash allowed. The OpenAI-style
+family also takes new-api's remix (`POST {VIDEOS}/{video_id}/remix`): a create on the
+origin task's model, so it is filed as a create (the task it names is its origin). The engine routes
 with `api_path`; replay, the recorder, `verify --record` and cassettes name exchanges
 with `endpoint_of`; the in-process fake finds API paths under any prefix with `API_PATH`.
 """
@@ -24,18 +26,21 @@ Endpoint = Literal["create", "poll", "content", "other"]
 ENDPOINTS: tuple[Endpoint, ...] = get_args(Endpoint)
 
 _FAMILY = rf"(?:(?P<generations>{re.escape(COLLECTION)})|{re.escape(VIDEOS)})"
-API_PATH = rf"{_FAMILY}(?:/(?P<task_id>[^/]+)(?P<content>/content)?)?/?"
-"""A regular expression (unanchored) for every API path; groups `generations`, `task_id`, `content`."""
+# After a task id: its video, or (only when `generations` did not match, `(?!)` never does) its remix.
+_TAIL = r"(?:(?P<content>/content)|(?(generations)(?!)|(?P<remix>/remix)))?"
+API_PATH = rf"{_FAMILY}(?:/(?P<task_id>[^/]+){_TAIL})?/?"
+"""A regular expression (unanchored) for every API path; groups `generations`, `task_id`, `content`, `remix`."""
 _API_PATH = re.compile(rf"^{API_PATH}$")
 
 
 @dataclass(frozen=True, slots=True)
 class ApiPath:
-    """An API path: its route family, and the task (and whether its video) it names, if any."""
+    """An API path: its route family, and the task it names, if any (and whether its video or its remix)."""
 
     route: Route
     task_id: str | None = None
     content: bool = False
+    remix: bool = False
 
     @property
     def collection(self) -> str:
@@ -44,13 +49,18 @@ class ApiPath:
 
     @property
     def endpoint(self) -> Endpoint:
-        """The call this path takes with its method allowed: `create`, `poll` or `content`."""
-        return "create" if self.task_id is None else "content" if self.content else "poll"
+        """The call this path takes with its method allowed: `create` (a remix too), `poll` or `content`."""
+        return "create" if self.creates else "content" if self.content else "poll"
+
+    @property
+    def creates(self) -> bool:
+        """Whether a `POST` here makes a task: a create route, or a task's remix."""
+        return self.task_id is None or self.remix
 
     def allows(self, method: str) -> bool:
-        """Whether `method` is this path's (`POST` a create, `GET` or `HEAD` a task's)."""
+        """Whether `method` is this path's (`POST` a create or a remix, `GET` or `HEAD` a task's)."""
         method = method.upper()
-        return method == "POST" if self.task_id is None else method in ("GET", "HEAD")
+        return method == "POST" if self.creates else method in ("GET", "HEAD")
 
 
 def api_path(path: str) -> ApiPath | None:
@@ -62,11 +72,14 @@ def api_path(path: str) -> ApiPath | None:
     if match is None:
         return None
     route: Route = "generations" if match.group("generations") else "videos"
-    return ApiPath(route, match.group("task_id"), bool(match.group("content")))
+    return ApiPath(route, match.group("task_id"), bool(match.group("content")), bool(match.group("remix")))
 
 
 def endpoint_of(method: str, path: str) -> tuple[Endpoint, str | None]:
-    """`(endpoint, task_id)` for a request: `create`, `poll`, `content`, or `other` (a path or method off the API)."""
+    """`(endpoint, task_id)` for a request: `create`, `poll`, `content`, or `other` (a path or method off the API).
+
+    A create's task is the one it makes (its answer tells it), so a remix's origin is not returned.
+    """
     target = api_path(path)
     if target is None:
         endpoint, task_id = vidu_endpoint_of(method, path)  # Vidu's own API (the `vidu` dialect)
@@ -81,7 +94,7 @@ def endpoint_of(method: str, path: str) -> tuple[Endpoint, str | None]:
         ), task_id
     if not target.allows(method):
         return "other", None
-    return target.endpoint, target.task_id
+    return target.endpoint, None if target.creates else target.task_id
 
 
 def content_path(task_id: str) -> str:

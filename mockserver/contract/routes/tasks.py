@@ -11,12 +11,13 @@ from mockserver.contract.dialects import JobFacts, Route
 from mockserver.contract.errors import ApiError
 from mockserver.contract.injection.prefer import Preferences
 from mockserver.contract.jobs.ids import decode_task_id
-from mockserver.contract.jobs.lifecycle import Task
+from mockserver.contract.jobs.lifecycle import JobView, Task
 from mockserver.contract.jobs.stuck_clock import StuckClockWatch
 from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.routes.paths import content_path
 from mockserver.contract.routes.steps import EngineSteps, sample_video
 from mockserver.contract.state.protocol import Turn
+from mockserver.contract.video_content import video_answer
 
 _TASK_ID = re.compile(TASK_ID_PATTERN)
 
@@ -107,8 +108,7 @@ class TaskRoutes:
                 now = self.steps.clock.now() + turn.clock_offset
                 view = self.steps.state.change_task(task, lambda polled: polled.poll(now))
                 self._stuck_clock.check(self.steps.clock, task, view, now)
-                facts = JobFacts.of(task, view, video_url(request.base_url, task.id))
-                reply = json_reply(200, self.steps.dialect.job(route, facts))
+                reply = self._job_reply(route, self._facts(task, view, request.base_url))
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
             reply = self.steps.refusal(api_error, request_id)
@@ -162,10 +162,21 @@ class TaskRoutes:
         now = clock_now + guess.clock_offset
         if not state.poll(guess, task, now, clock_now, fields):
             return None
-        facts = JobFacts.of(task, task.view(now), video_url(request.base_url, task.id))
-        answer = json_reply(200, self.steps.dialect.job(route, facts))
+        answer = self._job_reply(route, self._facts(task, task.view(now), request.base_url))
         answer.fault, answer.delay_ms, answer.task_id = reply.fault, reply.delay_ms, task_id
         return answer
+
+    def _facts(self, task: Task, view: JobView, base_url: str) -> JobFacts:
+        """What a poll shows of `task` in `view` (a timeout's reason names the `task_timeout_minutes` setting)."""
+        return JobFacts.of(task, view, video_url(base_url, task.id), self.steps.settings.task_timeout_minutes)
+
+    def _job_reply(self, route: Route, facts: JobFacts) -> Outgoing:
+        """A successful poll's answer, with `openai-poll-after-ms` when the `poll_after_ms` setting asks for it."""
+        reply = json_reply(200, self.steps.dialect.job(route, facts))
+        poll_after_ms = self.steps.settings.poll_after_ms
+        if poll_after_ms is not None:
+            reply.headers["openai-poll-after-ms"] = str(poll_after_ms)
+        return reply
 
     def video(
         self, request: Incoming, headers: dict[str, str], prefs: Preferences, task_id: str, request_id: str
@@ -188,8 +199,7 @@ class TaskRoutes:
                         injection.error, injected, request_id, injection.retry_after_ms
                     )
                 else:
-                    # No Content-Length: framing is each face's to write, once.
-                    reply = Outgoing(200, {"Content-Type": "video/mp4"}, sample_video())
+                    reply = video_answer(sample_video(), headers.get("range"), self.steps.dialect, request_id)
                 reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
             reply = self.steps.refusal(api_error, request_id)

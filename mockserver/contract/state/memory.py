@@ -9,6 +9,7 @@ from mockserver.contract.injection.failures import FailureQueue, FailureRule
 from mockserver.contract.jobs.clock import Clock
 from mockserver.contract.jobs.lifecycle import JobView, Task
 from mockserver.contract.jobs.plans import JobPlan, JobPlanQueue
+from mockserver.contract.state.in_flight import InFlight
 from mockserver.contract.state.journal import Journal, JournalEntry
 from mockserver.contract.state.protocol import Created, JournalFields, Turn
 from mockserver.contract.state.store import TaskStore
@@ -28,6 +29,7 @@ class MemoryState:
         self.journal_log = Journal(max_journal)
         self.failures = FailureQueue()
         self.job_plans = JobPlanQueue()
+        self.in_flight = InFlight()
         self.lock = threading.RLock()
         self._epoch = 0
         self._turn = Turn(0, 0.0)  # the answer when no rule fires: built once per epoch, not per request
@@ -127,6 +129,18 @@ class MemoryState:
         """Drop every plan."""
         self.job_plans.clear()
 
+    def in_flight_ids(self, owner: str) -> list[str]:
+        """The task ids and leases counted against `owner`'s cap, oldest first (some may be over since)."""
+        return self.in_flight.ids(owner)
+
+    def reserve_in_flight(self, owner: str, cap: int, lease: str, drop: list[str]) -> bool:
+        """Drop `drop`, then hold a slot under `lease` unless `owner` is at `cap` (under one lock)."""
+        return self.in_flight.reserve(owner, cap, lease, drop)
+
+    def settle_in_flight(self, owner: str, lease: str, task_id: str | None) -> None:
+        """Replace `lease` by the task it created, or free it (the create made none)."""
+        self.in_flight.settle(owner, lease, task_id)
+
     def advance_clock(self, clock: Clock, seconds: float) -> None:
         """Move `clock` itself; `TypeError` if it cannot be moved."""
         advance = getattr(clock, "advance", None)
@@ -141,6 +155,7 @@ class MemoryState:
             self.journal_log.clear()
             self.failures.clear()
             self.job_plans.clear()
+            self.in_flight.clear()
             self._epoch += 1
             self._turn = Turn(self._epoch, 0.0)
             reset_clock = getattr(clock, "reset", None)

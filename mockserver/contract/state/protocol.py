@@ -196,6 +196,20 @@ class MockState(Protocol):
         """Drop every queued plan."""
         ...
 
+    # -- the per-token concurrency cap ----------------------------------------------------
+    def in_flight_ids(self, owner: str) -> list[str]:
+        """The task ids and leases counted against `owner`'s cap, oldest first (some may be over since)."""
+        ...
+
+    def reserve_in_flight(self, owner: str, cap: int, lease: str, drop: list[str]) -> bool:
+        """Atomically: stop counting `drop`, then hold a slot under `lease` (True, also if it holds one
+        already) unless `owner` has `cap` counted (False)."""
+        ...
+
+    def settle_in_flight(self, owner: str, lease: str, task_id: str | None) -> None:
+        """Replace `lease` by the task its create made, or free it (None: no task)."""
+        ...
+
     # -- clock and reset ----------------------------------------------------------------
     def advance_clock(self, clock: Clock, seconds: float) -> None:
         """Move the mock's time forward by `seconds` for every request from now on."""

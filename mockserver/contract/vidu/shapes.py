@@ -163,3 +163,7 @@ class Vidu(Dialect):
     def video_unavailable(self, status: Status | None, request_id: str) -> Outgoing:
         """A media link before the task succeeded, or of an unknown task: 404 `CreationNotFound`."""
         return self.error(ApiError("CreationNotFound", "creation not found", "id"), 0, request_id)
+
+    def range_not_satisfiable(self, content_range: str, request_id: str) -> Outgoing:
+        """A CDN's own 416 (RFC 9110 §15.5.17): no body, the size in `Content-Range` (inferred; Vidu documents none)."""
+        return Outgoing(416, {"Content-Range": content_range}, b"")
