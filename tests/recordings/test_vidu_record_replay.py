@@ -3,46 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import re
 import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.commands import running
 from tests.support.vidu_client import ViduClient
 
 pytestmark = pytest.mark.slow
 
-BIN = Path(sys.executable).parent
 KEY = "vidu-record-key-5a1f"
-
-
-@contextmanager
-def _running(words: list[str], cwd: Path, pattern: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    process = subprocess.Popen(
-        [str(BIN / words[0]), *words[1:], "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        match = re.search(pattern, first)
-        assert match, first + process.communicate(timeout=10)[1]
-        yield match.group(1), process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        process.communicate(timeout=15)
 
 
 def _session(url: str) -> list[tuple[str, Any]]:
@@ -59,9 +31,9 @@ def _session(url: str) -> list[tuple[str, Any]]:
 
 def test_a_vidu_session_recorded_replays_the_same_offline(tmp_path: Path) -> None:
     upstream_words = ["mockserver", "--dialect", "vidu", "--lifecycle", "step", "--quiet"]
-    with _running(upstream_words, tmp_path, r"serving (http://\S+)") as (upstream, _):
+    with running(upstream_words, tmp_path, r"serving (http://\S+)") as (upstream, _):
         record = ["mockserver", "record", "--upstream", upstream, "--out", "recordings", "--dialect", "vidu"]
-        with _running(record, tmp_path, r"recording (http://\S+)") as (recorder, process):
+        with running(record, tmp_path, r"recording (http://\S+)") as (recorder, process):
             recorded = _session(recorder)
             process.send_signal(signal.SIGINT)
             out, err = process.communicate(timeout=15)
@@ -72,7 +44,7 @@ def test_a_vidu_session_recorded_replays_the_same_offline(tmp_path: Path) -> Non
     assert recorded[3] == ("video", "ftyp")
 
     replay = ["mockserver", "--replay", "recordings", "--dialect", "vidu"]
-    with _running(replay, tmp_path, r"serving (http://\S+)") as (url, _):
+    with running(replay, tmp_path, r"serving (http://\S+)") as (url, _):
         replayed = _session(url)
     # The video is recorded and served by the replaying mock; the cover is not recorded (docs/recordings.md),
     # so a replayed cover_url still names the recorded upstream.
