@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterable
 
-from mockserver.contract.header_fields import sendable_headers
+from mockserver.contract.header_fields import all_sendable, sendable_headers
 from mockserver.contract.messages import Outgoing, new_request_id
 from mockserver.live.log_text import printable
 
@@ -34,18 +35,29 @@ def worker_id() -> str:
 
 def reply_headers(reply: Outgoing) -> list[tuple[str, str]]:
     """The headers of `reply` a face sends before its own framing: the engine's, a request id, the worker."""
+    items: Iterable[tuple[str, str]] = reply.headers.items()
+    if not all_sendable(items):  # never a header that could split the answer
+        items = sendable_headers(items)  # the rare answer with a bad header: dropped, with a warning
     headers: list[tuple[str, str]] = []
     has_id = False
-    for name, value in sendable_headers(reply.headers):  # never a header that could split the answer
-        lowered = name.lower()
+    for name, value in items:
+        lowered = _LOWERED.get(name)
+        if lowered is None:
+            lowered = name.lower()
+            if len(_LOWERED) < 1024:
+                _LOWERED[name] = lowered
         if lowered in FACE_HEADERS:
             continue
         has_id = has_id or lowered == "x-request-id"
         headers.append((name, value))
     if not has_id:  # CONTRACT §3: every response has one, including those the engine never saw
         headers.append(("x-request-id", new_request_id()))
-    headers.append(("x-mock-worker", worker_id()))
+    headers.append(("x-mock-worker", _WORKER[0]))
     return headers
+
+
+# Header names as the engine spells them, lower-cased once: answers use a few dozen.
+_LOWERED: dict[str, str] = {}
 
 
 def reply_body(reply: Outgoing) -> bytes | None:

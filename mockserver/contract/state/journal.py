@@ -1,4 +1,4 @@
-"""The bounded request journal, with secrets redacted before anything is stored."""
+"""The bounded request journal, with secrets redacted before anything is read."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ class Journal:
     """Keeps the newest `cap` entries; older ones are dropped first (FIFO).
 
     `add` keeps an entry's fields as a plain tuple and `entries()` turns them into
-    `JournalEntry`s, once: a server records every request and reads its journal rarely.
+    `JournalEntry`s, once, redacting their headers then: a server records every request
+    and reads its journal rarely. No entry leaves this class unredacted.
     """
 
     def __init__(self, cap: int) -> None:
@@ -68,8 +69,7 @@ class Journal:
         latency_ms: float | None = None,
         message: str | None = None,
     ) -> None:
-        """Store a new entry, its `headers` redacted; it is built into a `JournalEntry` when first read."""
-        clean = redact_headers(headers)
+        """Store a new entry; it is built into a `JournalEntry`, its `headers` redacted, when first read."""
         with self._lock:
             self._seq += 1
             fields = (
@@ -77,7 +77,7 @@ class Journal:
                 time,
                 method,
                 path,
-                clean,
+                headers,
                 body,
                 status,
                 endpoint,
@@ -93,7 +93,7 @@ class Journal:
     def entries(self) -> list[JournalEntry]:
         """Entries oldest first."""
         with self._lock:
-            entries = [item if isinstance(item, JournalEntry) else JournalEntry(*item) for item in self._entries]
+            entries = [item if isinstance(item, JournalEntry) else _entry(item) for item in self._entries]
             self._entries = deque(entries, maxlen=self._entries.maxlen)
             return entries
 
@@ -102,3 +102,8 @@ class Journal:
         with self._lock:
             self._entries.clear()
             self._seq = 0
+
+
+def _entry(fields: tuple[Any, ...]) -> JournalEntry:
+    seq, time, method, path, headers, *rest = fields
+    return JournalEntry(seq, time, method, path, redact_headers(headers), *rest)

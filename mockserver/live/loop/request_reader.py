@@ -38,6 +38,9 @@ MAX_HEADERS = 100
 # The most bytes a head may take while it arrives: a full request line and a hundred full header lines.
 _MAX_HEAD = MAX_LINE * (MAX_HEADERS + 1)
 _VERSIONS = {"1.1": (1, 1), "1.0": (1, 0), "0.9": (0, 9)}
+# Header names as sent, lower-cased once: clients send the same few dozen names again and again.
+_KEYS: dict[bytes, str] = {}
+_MAX_KEYS = 512
 
 
 class HeadError(Exception):
@@ -91,13 +94,13 @@ class RequestReader:
         self.stopped = False  # refused, upgraded or over the cap: nothing more is parsed
         self.in_message = False  # a request has begun and is not complete
         self.head: Head | None = None  # the head of the request whose body is arriving
-        self._url: list[bytes] = []
-        self._url_size = 0
+        self._url = b""
         self._headers: dict[str, str] = {}
         self._lines = 0
         self._hosts = 0
         self._head_bytes = 0
-        self._body = bytearray()
+        self._body: list[bytes] = []
+        self._body_size = 0
         self._skipping: Parsed | None = None  # answered unread: its body is counted, not kept
 
     def feed(self, data: bytes) -> None:
@@ -142,17 +145,17 @@ class RequestReader:
     def on_message_begin(self) -> None:
         self.in_message = True
         self.head = None
-        self._url = []
-        self._url_size = self._lines = self._hosts = self._head_bytes = 0
+        self._url = b""
+        self._lines = self._hosts = self._head_bytes = self._body_size = 0
         self._headers = {}
-        self._body = bytearray()
+        self._body = []
         self._skipping = None
 
     def on_url(self, url: bytes) -> None:
-        self._url_size += len(url)
-        if self._url_size > MAX_LINE:
+        # llhttp hands the target over in one piece per read, so this joins a few pieces at most.
+        url = self._url = self._url + url
+        if len(url) > MAX_LINE:
             raise HeadError(414)
-        self._url.append(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         lines = self._lines = self._lines + 1
@@ -160,7 +163,11 @@ class RequestReader:
             raise HeadError(431, "Too many headers")
         if len(name) + len(value) + 4 > MAX_LINE:
             raise HeadError(431, "Line too long")
-        key = name.lower().decode("latin-1")  # a token: ASCII, so bytes' lower case is the text's
+        key = _KEYS.get(name)
+        if key is None:
+            key = name.lower().decode("latin-1")  # a token: ASCII, so bytes' lower case is the text's
+            if len(_KEYS) < _MAX_KEYS:
+                _KEYS[name] = key
         if key == "host":
             self._hosts += 1
         elif "_" in key:
@@ -183,7 +190,7 @@ class RequestReader:
             # llhttp let it through, so `chunked` is the last coding: the others are not implemented.
             raise HeadError(400, "Only Transfer-Encoding: chunked is implemented")
         method = parser.get_method().decode("ascii")
-        target = b"".join(self._url).decode("latin-1")
+        target = self._url.decode("latin-1")
         # HTTP/1.0 closes after each answer, keep-alive asked or not, as before (answers carry no `Keep-Alive`).
         head = self.head = Head(method, target, version, headers, version == (1, 1) and parser.should_keep_alive())
         length = headers.get("content-length")
@@ -197,11 +204,12 @@ class RequestReader:
         if skipping is not None:
             skipping.unread -= len(body)
             return
-        kept = self._body
-        kept += body
-        if len(kept) > self._max_body:  # chunked: one byte past the cap is enough to refuse it
+        self._body.append(body)
+        self._body_size += len(body)
+        if self._body_size > self._max_body:  # chunked: one byte past the cap is enough to refuse it
             assert self.head is not None
-            self.ready.append(Parsed(self.head, bytes(kept[: self._max_body + 1]), unread=1, close=True))
+            kept = b"".join(self._body)[: self._max_body + 1]
+            self.ready.append(Parsed(self.head, kept, unread=1, close=True))
             self._stop()
             self.head = None
             raise _Stop
@@ -216,4 +224,4 @@ class RequestReader:
             self._skipping = None
             return
         assert head is not None
-        self.ready.append(Parsed(head, bytes(self._body), close=not head.keep_alive))
+        self.ready.append(Parsed(head, b"".join(self._body), close=not head.keep_alive))
