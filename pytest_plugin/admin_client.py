@@ -90,22 +90,24 @@ class AdminClient(ControlSurface):
         times: int = 1,
         model: str | None = None,
         mode: str | None = None,
-        endpoint: Endpoint = "create",
+        endpoint: Endpoint | None = None,
         fault: Fault | None = None,
         delay_ms: int = 0,
         after: int = 0,
         retry_after_ms: int | None = None,
         required: bool = True,
+        path: str | None = None,
     ) -> FailureRule:
         """Answer the next `times` matching requests with catalogue `error` (status or code), a fault or a delay.
 
         `after=n` lets the first n matching requests through normally first (rules queued later wait behind it).
-        A filter that can never match is refused by the server (a 400 naming the closest valid value).
+        A filter that can never match is refused by the server (a 400 naming the closest valid value);
+        `path` (a route of the server's dialect, `/v1/videos/{task_id}`) matches requests on that route only.
         """
         given: dict[str, Any] = {"error": None if error is None else str(error), "model": model, "mode": mode}
-        given |= {"fault": fault, "retry_after_ms": retry_after_ms}
+        given |= {"fault": fault, "retry_after_ms": retry_after_ms, "endpoint": endpoint, "path": path}
         body = {k: v for k, v in given.items() if v is not None}
-        body |= {"times": times, "endpoint": endpoint, "delay_ms": delay_ms, "after": after, "required": required}
+        body |= {"times": times, "delay_ms": delay_ms, "after": after, "required": required}
         return FailureRule(**self._call("POST", "failures", body))
 
     @property

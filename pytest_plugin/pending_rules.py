@@ -17,7 +17,7 @@ def describe(rule: FailureRule) -> str:
     """One rule as a call that would queue it again, e.g. `queue_failure(429, model='viduq3p-720p')`."""
     what = [repr(rule.error)] if rule.error is not None else []
     defaults = FailureRule(error="500")
-    for name in ("times", "model", "mode", "endpoint", "fault", "delay_ms", "after", "retry_after_ms"):
+    for name in ("times", "model", "mode", "endpoint", "path", "fault", "delay_ms", "after", "retry_after_ms"):
         value = getattr(rule, name)
         if value != getattr(defaults, name):
             what.append(f"{name}={value!r}")

@@ -26,17 +26,19 @@ __all__ = [
 #: The fields of a task's record, in the order every script returns them.
 TASK_FIELDS = ("r", "p", "s", "n", "o", "q")
 
-# Whether a decoded failure rule matches a request's endpoint, model and mode ("" for none).
+# Whether a decoded failure rule matches a request's endpoint, model, mode ("" for none) and
+# route template (the client classifies the path: `route_of`, the one path classifier).
 _MATCHES = """
-local function matches(rule, endpoint, model, mode)
+local function matches(rule, endpoint, model, mode, route)
   return (rule.endpoint == 'any' or rule.endpoint == endpoint)
     and (rule.model == cjson.null or rule.model == model)
     and (rule.mode == cjson.null or rule.mode == mode)
+    and (rule.path == nil or rule.path == cjson.null or rule.path == route)
 end
-local function rule_matches(failures, endpoint, model, mode)
+local function rule_matches(failures, endpoint, model, mode, route)
   if redis.call('LLEN', failures) == 0 then return false end
   for _, raw in ipairs(redis.call('LRANGE', failures, 0, -1)) do
-    if matches(cjson.decode(raw), endpoint, model, mode) then return true end
+    if matches(cjson.decode(raw), endpoint, model, mode, route) then return true end
   end
   return false
 end
@@ -91,7 +93,7 @@ end
 """
 
 # KEYS: epoch, offset, failures, task record (or any key when there is no task)
-# ARGV: epoch seen, endpoint, model, mode, "1" to load the task record, ttl
+# ARGV: epoch seen, endpoint, model, mode, "1" to load the task record, ttl, route template ("" for none)
 BEGIN = (
     _MATCHES
     + """
@@ -106,7 +108,7 @@ if count > 0 then
   local rules = redis.call('LRANGE', KEYS[3], 0, -1)
   for index, raw in ipairs(rules) do
     local rule = cjson.decode(raw)
-    if matches(rule, ARGV[2], ARGV[3], ARGV[4]) then
+    if matches(rule, ARGV[2], ARGV[3], ARGV[4], ARGV[7]) then
       if (tonumber(rule.after) or 0) > 0 then
         -- `after`: this request goes through untouched, counted; rules behind wait too
         rule.after = rule.after - 1
@@ -136,7 +138,7 @@ return {epoch, offset, taken, record}
 # KEYS: epoch, offset, failures, journal, journal counter, job plans, task index, task record
 # ARGV: one JSON array of: epoch and offset guessed, "1" if rules apply, endpoint, model, mode, entry JSON, cap,
 #       ttl, then for a created task: "1", task id, prompt, "1" if it has one, "1" if
-#       `Prefer: job=` chose its outcome, task cap, task key prefix
+#       `Prefer: job=` chose its outcome, task cap, task key prefix; ARGV[2]: the route template ("" for none)
 # {1} when journaled; {0, epoch, offset} when the guess no longer holds or a rule matches.
 COMMIT = (
     _MATCHES
@@ -147,7 +149,7 @@ local A = cjson.decode(ARGV[1])  -- one JSON array: packing many arguments costs
 local epoch = tonumber(redis.call('GET', KEYS[1]) or '0')
 local offset = redis.call('GET', KEYS[2]) or '0'
 if epoch ~= tonumber(A[1]) or tonumber(offset) ~= tonumber(A[2]) then return {0, epoch, offset} end
-if A[3] == '1' and rule_matches(KEYS[3], A[4], A[5], A[6]) then return {0, epoch, offset} end
+if A[3] == '1' and rule_matches(KEYS[3], A[4], A[5], A[6], ARGV[2]) then return {0, epoch, offset} end
 if journal(KEYS[4], KEYS[5], offset, A[7], A[8], A[9]) then
   redis.call('EXPIRE', KEYS[1], A[9])
   redis.call('EXPIRE', KEYS[2], A[9])
@@ -162,7 +164,7 @@ return {1}
 # A poll in one round trip. KEYS: epoch, offset, failures, journal, journal counter, task record
 # ARGV: one JSON array of: epoch and offset guessed, model, mode, entry JSON, journal cap, ttl, "1" for the step
 #       lifecycle, the outcome its id carries, default steps, the final state if it ends now
-#       when it succeeds, and when it fails
+#       when it succeeds, and when it fails; ARGV[2]: the route template ("" for none)
 # JSON [1, record...] after counting the poll (step lifecycle, as `Task.poll` does) and
 # journaling; [0, epoch, offset] when the guess no longer holds or a poll rule matches.
 POLL = (
@@ -173,7 +175,7 @@ local A = cjson.decode(ARGV[1])  -- one JSON array: packing many arguments costs
 local epoch = tonumber(redis.call('GET', KEYS[1]) or '0')
 local offset = redis.call('GET', KEYS[2]) or '0'
 if epoch ~= tonumber(A[1]) or tonumber(offset) ~= tonumber(A[2]) then return cjson.encode({0, epoch, offset}) end
-if rule_matches(KEYS[3], 'poll', A[3], A[4]) then return cjson.encode({0, epoch, offset}) end
+if rule_matches(KEYS[3], 'poll', A[3], A[4], ARGV[2]) then return cjson.encode({0, epoch, offset}) end
 local record = redis.call('HMGET', KEYS[6], 'r', 'p', 's', 'n', 'o', 'q')
 if A[8] == '1' and (not record[3] or record[3] == '') then
   local polls = tonumber(record[2] or '0')

@@ -34,10 +34,11 @@ from mockserver.contract.jobs.clock import Clock
 from mockserver.contract.jobs.lifecycle import JobView, Task, final_view
 from mockserver.contract.jobs.plans import JobPlan
 from mockserver.contract.redaction import redact_headers, redacted_url
+from mockserver.contract.routes.paths import route_of
 from mockserver.contract.settings import DEFAULT_STATE_PREFIX
 from mockserver.contract.state.in_flight import MAX_TRACKED
 from mockserver.contract.state.journal import JournalEntry
-from mockserver.contract.state.protocol import Created, JournalFields, StateUnavailable, Turn
+from mockserver.contract.state.protocol import Created, JournalFields, RuleKey, StateUnavailable, Turn
 from mockserver.state import redis_scripts as scripts
 from mockserver.state.redis_client import connect, redis_errors
 
@@ -74,6 +75,11 @@ def _pinned_view(text: Any) -> JobView | None:
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _route(path: str) -> str:
+    """The route template a failure rule's `path` is matched with in the scripts ("" off the API)."""
+    return (route_of(path) or "") if path else ""
 
 
 def _apply_record(
@@ -159,11 +165,21 @@ class RedisState:
         self._epoch, self._offset = int(epoch or 0), float(offset or 0)
         return self._epoch, self._offset
 
-    def begin(self, endpoint: str, model: str | None, mode: str | None, epoch: int, task: Task | None = None) -> Turn:
-        """One round trip: epoch, offset, the failure rule used up, the task's record."""
+    def begin(
+        self, endpoint: str, model: str | None, mode: str | None, epoch: int, task: Task | None = None, path: str = ""
+    ) -> Turn:
+        """One round trip: epoch, offset, the failure rule used up (matched on `path`'s route), the task's record."""
         task_key = self._task_key(task.id) if task is not None else self._epoch_key
         keys = (self._epoch_key, self._offset_key, self._failures_key, task_key)
-        args = (epoch, endpoint, model or "", mode or "", "1" if task is not None else "0", KEY_TTL_SECONDS)
+        args = (
+            epoch,
+            endpoint,
+            model or "",
+            mode or "",
+            "1" if task is not None else "0",
+            KEY_TTL_SECONDS,
+            _route(path),
+        )
         with self._talking():
             answer = self._begin(keys=keys, args=args)
         self._epoch = current = int(answer[0])
@@ -197,14 +213,14 @@ class RedisState:
     def commit(
         self,
         guess: Turn,
-        rules: tuple[str, str | None, str | None] | None,
+        rules: RuleKey | None,
         clock_now: float,
         fields: JournalFields,
         created: Created | None = None,
     ) -> bool:
         """One round trip: journal the request (and store the task it created, with the next job
         plan) if `guess` holds and no rule matches, all in one script."""
-        endpoint, model, mode = rules or ("", None, None)
+        endpoint, model, mode, path = rules or ("", None, None, "")
         record_key, created_args = self._created_args(created)
         args = (
             guess.epoch,
@@ -229,13 +245,15 @@ class RedisState:
             record_key,
         )
         with self._talking():
-            answer = self._commit(keys=keys, args=(json.dumps(args),))
+            answer = self._commit(keys=keys, args=(json.dumps(args), _route(path)))
         if int(answer[0]) == 1:
             return True
         self._epoch, self._offset = int(answer[1]), float(answer[2])
         return False
 
-    def poll(self, guess: Turn, task: Task, now: float, clock_now: float, fields: JournalFields) -> bool:
+    def poll(
+        self, guess: Turn, task: Task, now: float, clock_now: float, fields: JournalFields, path: str = ""
+    ) -> bool:
         """One round trip: load `task`'s record, count the poll and journal it, if `guess` holds
         and no poll rule matches; False changes nothing."""
         args = (
@@ -261,7 +279,7 @@ class RedisState:
             self._task_key(task.id),
         )
         with self._talking():
-            answer = json.loads(self._poll(keys=keys, args=(json.dumps(args),)))
+            answer = json.loads(self._poll(keys=keys, args=(json.dumps(args), _route(path))))
         if int(answer[0]) == 1:
             _apply_record(task, *answer[1:])
             return True

@@ -263,7 +263,7 @@ def test_passwords_never_show_in_a_redacted_url() -> None:
 
 def test_a_commit_journals_only_while_its_guess_holds_and_no_rule_matches(pair: Pair) -> None:
     first, second = pair
-    create = ("create", MODEL, MODE)
+    create = ("create", MODEL, MODE, "/v1/video/generations")
     assert first.commit(first.guess() or _no_guess(), create, 1.0, _fields("/fast"))
     second.add_failure(FailureRule("503", model="viduq3t-720p"))  # matches another model only
     assert first.commit(first.guess() or _no_guess(), create, 1.0, _fields("/other-rule"))

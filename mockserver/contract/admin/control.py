@@ -9,10 +9,12 @@ from mockserver.contract.admin.callback_control import CallbackControl
 from mockserver.contract.admin.journal_filters import check_journal_filters
 from mockserver.contract.data.catalogue import Status
 from mockserver.contract.injection.failures import Endpoint, FailureRule
+from mockserver.contract.injection.filters import rule_path
 from mockserver.contract.injection.prefer import Fault
 from mockserver.contract.jobs.lifecycle import DEFAULT_STEPS, JobView, Outcome, Task
 from mockserver.contract.jobs.plans import JobPlan
 from mockserver.contract.routes.engine import ContractEngine
+from mockserver.contract.routes.paths import dialect_routes
 from mockserver.contract.state.journal import JournalEntry
 
 
@@ -36,19 +38,22 @@ class ControlSurface(ABC):
         times: int = 1,
         model: str | None = None,
         mode: str | None = None,
-        endpoint: Endpoint = "create",
+        endpoint: Endpoint | None = None,
         fault: Fault | None = None,
         delay_ms: int = 0,
         after: int = 0,
         retry_after_ms: int | None = None,
         required: bool = True,
+        path: str | None = None,
     ) -> FailureRule:
         """Answer the next `times` matching requests with catalogue `error` (status or code), a fault or a delay.
 
         `after=n` lets the first n matching requests through normally first (rules queued later wait behind it).
         A filter that can never match (`model="viduq3-720p"`) is refused, naming the closest valid value.
         `retry_after_ms` is this rule's retry hint on a 429 or 503; `required=False` lets the rule still be
-        pending when a test ends (the fixtures fail the test otherwise).
+        pending when a test ends (the fixtures fail the test otherwise). `path` (a route of the dialect,
+        `/v1/videos/{task_id}`) matches requests on that route only; `endpoint` left out is the path's,
+        else `create`.
         """
 
     @property
@@ -99,12 +104,14 @@ class ControlSurface(ABC):
             )
         raise AssertionError("\n".join(lines))
 
-    def inject_fault(self, fault: Fault, *, times: int = 1, endpoint: Endpoint = "create", **match: Any) -> FailureRule:
+    def inject_fault(
+        self, fault: Fault, *, times: int = 1, endpoint: Endpoint | None = None, **match: Any
+    ) -> FailureRule:
         """Act out a network fault (`reset`, `empty`, `malformed`, `timeout`) on the next matching requests."""
         return self.queue_failure(None, times=times, endpoint=endpoint, fault=fault, **match)
 
     def inject_latency(
-        self, delay_ms: int, *, times: int = 1, endpoint: Endpoint = "create", **match: Any
+        self, delay_ms: int, *, times: int = 1, endpoint: Endpoint | None = None, **match: Any
     ) -> FailureRule:
         """Delay the next matching requests by `delay_ms` milliseconds."""
         return self.queue_failure(None, times=times, endpoint=endpoint, delay_ms=delay_ms, **match)
@@ -142,20 +149,25 @@ class MockControl(ControlSurface, CallbackControl):
         times: int = 1,
         model: str | None = None,
         mode: str | None = None,
-        endpoint: Endpoint = "create",
+        endpoint: Endpoint | None = None,
         fault: Fault | None = None,
         delay_ms: int = 0,
         after: int = 0,
         retry_after_ms: int | None = None,
         required: bool = True,
+        path: str | None = None,
     ) -> FailureRule:
         """Answer the next `times` matching requests with catalogue `error` (status or code), a fault or a delay.
 
         `after=n` lets the first n matching requests through normally first (rules queued later wait behind it).
         A filter that can never match (`model="viduq3-720p"`) raises `ValueError` naming the closest valid value.
         `retry_after_ms` is this rule's retry hint on a 429 or 503; `required=False` lets the rule still be
-        pending when a test ends (the fixtures fail the test otherwise).
+        pending when a test ends (the fixtures fail the test otherwise). `path` (a route of the dialect,
+        `/v1/videos/{task_id}`) matches requests on that route only; `endpoint` left out is the path's,
+        else `create`.
         """
+        if path is not None and self.engine.replay is None:  # a recording may hold any dialect's routes
+            path = rule_path(path, dialect_routes(self.engine.settings.dialect))
         rule = FailureRule(
             None if error is None else str(error),
             times,
@@ -167,6 +179,7 @@ class MockControl(ControlSurface, CallbackControl):
             after,
             retry_after_ms,
             required,
+            path,
         )
         self.engine.state.add_failure(rule)
         return rule

@@ -24,7 +24,7 @@ from mockserver.contract.messages import Incoming, Outgoing, json_reply
 from mockserver.contract.requests.readers import read_create
 from mockserver.contract.routes.concurrency import ConcurrencyGate
 from mockserver.contract.routes.steps import QUEUED, EngineSteps
-from mockserver.contract.state.protocol import Created, JournalFields, Turn
+from mockserver.contract.state.protocol import Created, JournalFields, RuleKey, Turn
 
 
 class CreateRoute:
@@ -51,17 +51,17 @@ class CreateRoute:
             # Shared state in one round trip: answer on the state last seen, then journal the
             # request only if that state still holds and no failure rule matches it (atomically).
             # Otherwise (a rule is queued, a reset, a clock move) answer again the careful way.
-            asked: list[tuple[str, str | None, str | None]] = []
+            asked: list[RuleKey] = []
 
             def assume(model: str | None, mode: Mode | None) -> Turn:
-                asked.append(("create", model, mode))
+                asked.append(("create", model, mode, request.path))
                 return guess
 
             reply, fields, created = self._create_reply(request, headers, prefs, request_id, assume, route, model)
             if state.commit(guess, asked[0] if asked else None, self.steps.clock.now(), fields, created):
                 self.gate.settle(headers, request_id, None if created is None else created.task_id)
                 return reply
-        take_turn = partial(self.steps.begin, "create")
+        take_turn = partial(self.steps.begin, "create", path=request.path)
         reply, fields, created = self._create_reply(request, headers, prefs, request_id, take_turn, route, model)
         state.record(self.steps.clock.now(), fields, created)
         self.gate.settle(headers, request_id, None if created is None else created.task_id)

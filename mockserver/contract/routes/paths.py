@@ -6,7 +6,8 @@ download (`GET {route}/{task_id}/content`), a trailing slash allowed. The OpenAI
 family also takes new-api's remix (`POST {VIDEOS}/{video_id}/remix`): a create on the
 origin task's model, so it is filed as a create (the task it names is its origin). The engine routes
 with `api_path`; replay, the recorder, `verify --record` and cassettes name exchanges
-with `endpoint_of`; the in-process fake finds API paths under any prefix with `API_PATH`.
+with `endpoint_of`; the in-process fake finds API paths under any prefix with `API_PATH`;
+a failure rule's `path` filter names a route by its template (`route_of`, `dialect_routes`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,20 @@ from typing import Literal, get_args
 
 from mockserver.contract.data.catalogue import COLLECTION, VIDEOS
 from mockserver.contract.dialects import Route
-from mockserver.contract.vidu.paths import vidu_endpoint_of
+from mockserver.contract.vidu.paths import VIDU_ROUTE_TEMPLATES, vidu_endpoint_of, vidu_route_of
 
-__all__ = ["API_PATH", "ENDPOINTS", "ApiPath", "Endpoint", "api_path", "content_path", "endpoint_of"]
+__all__ = [
+    "API_PATH",
+    "ENDPOINTS",
+    "GATEWAY_ROUTES",
+    "ApiPath",
+    "Endpoint",
+    "api_path",
+    "content_path",
+    "dialect_routes",
+    "endpoint_of",
+    "route_of",
+]
 
 Endpoint = Literal["create", "poll", "content", "other"]
 """What an exchange is called in the journal and in recordings."""
@@ -57,10 +69,43 @@ class ApiPath:
         """Whether a `POST` here makes a task: a create route, or a task's remix."""
         return self.task_id is None or self.remix
 
+    @property
+    def template(self) -> str:
+        """The route this path is on, its task id written `{task_id}` (a failure rule's `path`)."""
+        if self.task_id is None:
+            return self.collection
+        return f"{self.collection}/{{task_id}}{'/content' if self.content else '/remix' if self.remix else ''}"
+
     def allows(self, method: str) -> bool:
         """Whether `method` is this path's (`POST` a create or a remix, `GET` or `HEAD` a task's)."""
         method = method.upper()
         return method == "POST" if self.creates else method in ("GET", "HEAD")
+
+
+GATEWAY_ROUTES: tuple[str, ...] = tuple(
+    path.template
+    for path in (
+        ApiPath("generations"),
+        ApiPath("generations", "_"),
+        ApiPath("generations", "_", content=True),
+        ApiPath("videos"),
+        ApiPath("videos", "_"),
+        ApiPath("videos", "_", content=True),
+        ApiPath("videos", "_", remix=True),
+    )
+)
+"""Every route of the gateway dialects (`uniall`, `new-api`) as a failure rule's `path` names it."""
+
+
+def dialect_routes(dialect: str) -> tuple[str, ...]:
+    """The route templates `dialect` serves: Vidu's own API in `vidu`, the gateway's in the others."""
+    return VIDU_ROUTE_TEMPLATES if dialect == "vidu" else GATEWAY_ROUTES
+
+
+def route_of(path: str) -> str | None:
+    """The route template a request path is on (any dialect's), or None off the API."""
+    target = api_path(path)
+    return target.template if target is not None else vidu_route_of(path)
 
 
 def api_path(path: str) -> ApiPath | None:

@@ -32,7 +32,7 @@ class ReplayRoute:
     ) -> Outgoing:
         started = perf_counter()
         found = replay.find(request)
-        turn = self.steps.begin(found.endpoint, found.model, found.mode)
+        turn = self.steps.begin(found.endpoint, found.model, found.mode, request.path)
         injection = self.steps.injection(turn.rule, prefs)
         message = None
         if injection.error is not None:

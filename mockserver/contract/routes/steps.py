@@ -91,11 +91,11 @@ class EngineSteps:
                 return fingerprint
         raise ApiError("invalid_api_key")
 
-    def begin(self, endpoint: str, model: str | None, mode: str | None) -> Turn:
-        """Read the state for a request without a task (a create), under the current epoch."""
+    def begin(self, endpoint: str, model: str | None, mode: str | None, path: str = "") -> Turn:
+        """Read the state for a request (at `path`) without a task (a create), under the current epoch."""
         epoch = self.state.epoch
         while True:
-            turn = self.state.begin(endpoint, model, mode, epoch)
+            turn = self.state.begin(endpoint, model, mode, epoch, path=path)
             if turn.epoch == epoch:
                 return turn
             epoch = turn.epoch  # a reset elsewhere: start again under the new epoch

@@ -56,8 +56,8 @@ class TaskRoutes:
         state.add_task(task)
         return task
 
-    def _poll_turn(self, task_id: str, owner: str) -> tuple[Task, Turn]:
-        """The polled task (404 unless `owner`'s) and the state read for its poll, under one epoch."""
+    def _poll_turn(self, task_id: str, owner: str, path: str = "") -> tuple[Task, Turn]:
+        """The polled task (404 unless `owner`'s) and the state read for its poll (at `path`), under one epoch."""
         state = self.steps.state
         epoch = state.epoch
         while True:
@@ -69,7 +69,7 @@ class TaskRoutes:
                     continue
             if task is None or not hmac.compare_digest(task.owner, owner):
                 raise ApiError("task_not_found", f"No task {task_id[:130]!r} for this API key.", "task_id")
-            turn = state.begin("poll", task.model, task.mode, epoch, task)
+            turn = state.begin("poll", task.model, task.mode, epoch, task, path)
             if turn.epoch == epoch:
                 return task, turn
             epoch = turn.epoch
@@ -96,7 +96,7 @@ class TaskRoutes:
         injected = None
         try:
             owner = self.steps.authenticate(headers)
-            task, turn = self._poll_turn(task_id, owner)
+            task, turn = self._poll_turn(task_id, owner, request.path)
             model, mode = task.model, task.mode
             injection = self.steps.injection(turn.rule, prefs)
             injected = injection.source
@@ -158,9 +158,9 @@ class TaskRoutes:
         )
         clock_now = self.steps.clock.now()
         if injection.error is not None:
-            return reply if state.commit(guess, ("poll", model, mode), clock_now, fields) else None
+            return reply if state.commit(guess, ("poll", model, mode, request.path), clock_now, fields) else None
         now = clock_now + guess.clock_offset
-        if not state.poll(guess, task, now, clock_now, fields):
+        if not state.poll(guess, task, now, clock_now, fields, request.path):
             return None
         answer = self._job_reply(route, self._facts(task, task.view(now), request.base_url))
         answer.fault, answer.delay_ms, answer.task_id = reply.fault, reply.delay_ms, task_id
@@ -192,7 +192,7 @@ class TaskRoutes:
                 reply = self.steps.dialect.video_unavailable(status, request_id)
             else:
                 model, mode = task.model, task.mode
-                injection = self.steps.injection(self.steps.begin("content", model, mode).rule, prefs)
+                injection = self.steps.injection(self.steps.begin("content", model, mode, request.path).rule, prefs)
                 injected = injection.source
                 if injection.error is not None:
                     reply, message = self.steps.injected_reply(

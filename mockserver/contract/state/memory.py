@@ -11,7 +11,7 @@ from mockserver.contract.jobs.lifecycle import JobView, Task
 from mockserver.contract.jobs.plans import JobPlan, JobPlanQueue
 from mockserver.contract.state.in_flight import InFlight
 from mockserver.contract.state.journal import Journal, JournalEntry
-from mockserver.contract.state.protocol import Created, JournalFields, Turn
+from mockserver.contract.state.protocol import Created, JournalFields, RuleKey, Turn
 from mockserver.contract.state.store import TaskStore
 
 
@@ -50,7 +50,7 @@ class MemoryState:
     def commit(
         self,
         guess: Turn,
-        rules: tuple[str, str | None, str | None] | None,
+        rules: RuleKey | None,
         clock_now: float,
         fields: JournalFields,
         created: Created | None = None,
@@ -58,13 +58,17 @@ class MemoryState:
         """Never used (see `guess`): nothing is committed."""
         return False
 
-    def poll(self, guess: Turn, task: Task, now: float, clock_now: float, fields: JournalFields) -> bool:
+    def poll(
+        self, guess: Turn, task: Task, now: float, clock_now: float, fields: JournalFields, path: str = ""
+    ) -> bool:
         """Never used (see `guess`): nothing is polled here."""
         return False
 
-    def begin(self, endpoint: str, model: str | None, mode: str | None, epoch: int, task: Task | None = None) -> Turn:
+    def begin(
+        self, endpoint: str, model: str | None, mode: str | None, epoch: int, task: Task | None = None, path: str = ""
+    ) -> Turn:
         """Use up the first matching failure rule; task objects here are the records themselves."""
-        rule = self.failures.take(endpoint, model, mode)
+        rule = self.failures.take(endpoint, model, mode, path)
         if rule is None:
             return self._turn
         return Turn(self._epoch, 0.0, rule)

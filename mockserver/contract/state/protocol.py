@@ -32,6 +32,10 @@ JournalFields = tuple[
 ]
 
 
+#: What a failure rule is matched on: endpoint, model, mode and the request's path (see `FailureRule.matches`).
+RuleKey = tuple[str, str | None, str | None, str]
+
+
 @dataclass(frozen=True, slots=True)
 class Turn:
     """What one API request reads from the state before it acts.
@@ -106,7 +110,7 @@ class MockState(Protocol):
     def commit(
         self,
         guess: Turn,
-        rules: tuple[str, str | None, str | None] | None,
+        rules: RuleKey | None,
         clock_now: float,
         fields: JournalFields,
         created: Created | None = None,
@@ -117,12 +121,16 @@ class MockState(Protocol):
         caller answers again after `begin`."""
         ...
 
-    def poll(self, guess: Turn, task: Task, now: float, clock_now: float, fields: JournalFields) -> bool:
+    def poll(
+        self, guess: Turn, task: Task, now: float, clock_now: float, fields: JournalFields, path: str = ""
+    ) -> bool:
         """Load `task`'s shared record, count one poll at `now` (`Task.poll`) and journal it, if
         `guess` still holds and no poll rule matches, all at once. False changes nothing."""
         ...
 
-    def begin(self, endpoint: str, model: str | None, mode: str | None, epoch: int, task: Task | None = None) -> Turn:
+    def begin(
+        self, endpoint: str, model: str | None, mode: str | None, epoch: int, task: Task | None = None, path: str = ""
+    ) -> Turn:
         """Start one API request seen under `epoch`: use up the first matching failure rule
         and load `task`'s shared record into it. If the epoch has moved on, nothing is used
         up and the returned `Turn.epoch` differs: the caller starts again under it."""

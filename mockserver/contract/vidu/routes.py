@@ -204,7 +204,7 @@ class ViduRoutes:
                 unreadable = bad_json
             if isinstance(parsed, dict) and isinstance(parsed.get("model"), str):
                 model = parsed["model"]
-            turn = self.steps.begin("create", model, mode)
+            turn = self.steps.begin("create", model, mode, request.path)
             injection = self.steps.injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
@@ -253,7 +253,7 @@ class ViduRoutes:
         try:
             owner = self._vidu_owner(headers)
             try:
-                task, turn = self.tasks._poll_turn(task_id, owner)
+                task, turn = self.tasks._poll_turn(task_id, owner, request.path)
             except ApiError:
                 raise _not_found(task_id) from None
             model, mode = task.model, task.mode
@@ -352,7 +352,7 @@ class ViduRoutes:
                 reply = self.steps.dialect.video_unavailable(status, request_id)
             else:
                 model, mode = task.model, task.mode
-                injection = self.steps.injection(self.steps.begin("content", model, mode).rule, prefs)
+                injection = self.steps.injection(self.steps.begin("content", model, mode, request.path).rule, prefs)
                 injected = injection.source
                 if injection.error is not None:
                     reply, message = self.steps.injected_reply(injection.error, injected, request_id)
