@@ -26,7 +26,7 @@ WRITES: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
         "POST",
         "failures",
         {"error": 503},
-        ("error", "times", "model", "mode", "endpoint", "fault", "delay_ms", "after", "retry_after_ms", "required"),
+        ("error", "times", "model", "mode", "endpoint", "fault", "delay_ms", "after", "retry_after_ms", "required", "path"),
     ),
     ("POST", "jobs", {"outcome": "fail"}, ("outcome", "polls", "reason")),
     ("POST", "clock", {"advance": 1}, ("advance",)),
@@ -128,6 +128,7 @@ def test_a_rule_with_every_field_is_taken_as_the_fixtures_take_it(server: LiveSe
     server.control.reset()
     rule = {"error": "429", "times": 2, "model": "viduq3p-720p", "mode": "text-to-video"}
     rule |= {"endpoint": "any", "fault": None, "delay_ms": 5, "after": 1, "retry_after_ms": 1500, "required": False}
+    rule |= {"path": "/v1/video/generations/{task_id}"}
     answer = write(server, "POST", "failures", rule)
     assert answer.status_code == 201 and answer.json() == rule
     assert [r.to_json() for r in server.control.pending_failures] == [rule]
