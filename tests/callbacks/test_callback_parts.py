@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -80,7 +81,7 @@ def test_prefer_asks_for_a_fault_on_the_created_task() -> None:
     prefs = parse_prefer("callback=delay; callback-state=success; callback-delay=1500")
     [rule] = prefs.callbacks
     assert (rule.fault, rule.state, rule.delay_ms, rule.task_id) == ("delay", "success", 1500, None)
-    assert "callback=delay" in prefs.applied
+    assert prefs.callback_applied == "callback=delay" and prefs.applied == ()  # listed once a route honours it
 
 
 @pytest.mark.parametrize(
@@ -145,3 +146,35 @@ def test_callback_allow_takes_host_names_only() -> None:
     for bad in ("*", "host:8080", "http://host"):
         with pytest.raises(ValueError, match="callback_allow"):
             Settings(callback_allow=(bad,))
+
+
+def _create(dialect: str, prefer: str, callback_url: str | None = "http://127.0.0.1:9/cb") -> tuple[Any, Any]:
+    """A create in `dialect` with `Prefer: prefer` (and a `callback_url`): the engine and its answer."""
+    engine = ContractEngine(Settings(lifecycle="step", dialect=dialect), ManualClock())
+    vidu = dialect == "vidu"
+    body: dict[str, Any] = {"model": "viduq3-pro" if vidu else "viduq3p-720p", "prompt": "a fox"}
+    if callback_url is not None:
+        body["callback_url"] = callback_url
+    headers = {"Authorization": "Token t" if vidu else "Bearer t", "Content-Type": "application/json"}
+    path = "/ent/v2/text2video" if vidu else "/v1/video/generations"
+    answer = Router(engine).handle(Incoming("POST", path, headers | {"Prefer": prefer}, json.dumps(body).encode()))
+    assert answer.status == 200, answer.body
+    return engine, answer
+
+
+@pytest.mark.parametrize("dialect", ["uniall", "new-api"])
+def test_a_gateway_dialect_never_lists_callback_as_applied(dialect: str) -> None:
+    # RFC 7240 §3: only preferences honoured are listed; these dialects never call back.
+    engine, answer = _create(dialect, "callback=drop, delay=0")
+    assert (engine.callbacks.watched, answer.headers["Preference-Applied"]) == (0, "delay=0")
+    engine, answer = _create(dialect, "callback=duplicate")
+    assert "Preference-Applied" not in answer.headers
+
+
+def test_the_vidu_dialect_lists_callback_when_the_task_is_called_back() -> None:
+    engine, answer = _create("vidu", "callback=drop, delay=0")
+    assert (engine.callbacks.watched, answer.headers["Preference-Applied"]) == (1, "delay=0, callback=drop")
+    engine, answer = _create("vidu", "callback=duplicate")
+    assert answer.headers["Preference-Applied"] == "callback=duplicate"
+    engine, answer = _create("vidu", "callback=drop", callback_url=None)  # nothing to call back: not honoured
+    assert (engine.callbacks.watched, answer.headers.get("Preference-Applied")) == (0, None)

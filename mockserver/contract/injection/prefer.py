@@ -25,9 +25,16 @@ class Preferences:
     fault: Fault | None = None
     job: JobPreference | None = None
     retry: bool | None = None
+    #: The preferences every request honours, for `Preference-Applied` (RFC 7240 §3).
     applied: tuple[str, ...] = field(default=())
-    #: What the created task's callbacks do wrong (`callback=`, `callback-state=`, `callback-delay=`).
+    #: What the created task's callbacks do wrong (`callback=`, `callback-state=`, `callback-delay=`):
+    #: honoured, so listed (`callback_applied`), only where a create's task is called back.
     callbacks: tuple[CallbackRule, ...] = field(default=())
+
+    @property
+    def callback_applied(self) -> str | None:
+        """`callback=<fault>` as `Preference-Applied` lists it once the route honoured it, else None."""
+        return f"callback={self.callbacks[0].fault}" if self.callbacks else None
 
     @property
     def injection(self) -> Injection:
@@ -82,11 +89,11 @@ def parse_prefer(header: str | None) -> Preferences:
             raise _bad(f"retry must be true or false, got {values['retry'][:20]!r}")
         retry = values["retry"] == "true"
         applied.append(f"retry={values['retry']}")
-    callbacks = _callback_rules(values, applied)
+    callbacks = _callback_rules(values)
     return Preferences(error, delay, fault, job, retry, tuple(applied), callbacks)
 
 
-def _callback_rules(values: dict[str, str], applied: list[str]) -> tuple[CallbackRule, ...]:
+def _callback_rules(values: dict[str, str]) -> tuple[CallbackRule, ...]:
     """`callback=<fault>` with `callback-state=<state>` and `callback-delay=<ms>`: one rule for the created task."""
     if "callback" not in values:
         if "callback-state" in values or "callback-delay" in values:
@@ -104,5 +111,4 @@ def _callback_rules(values: dict[str, str], applied: list[str]) -> tuple[Callbac
         rule = CallbackRule(fault, state, 1, None, int(delay))
     except ValueError as exc:
         raise _bad(str(exc)) from None
-    applied.append(f"callback={fault}")
-    return (rule,)
+    return (rule,)  # listed as applied only by a route that binds it to a called-back task

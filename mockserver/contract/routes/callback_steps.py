@@ -42,17 +42,21 @@ def _token(headers: dict[str, str]) -> str:
 
 def watch_callback(
     steps: EngineSteps, task_id: str, body: Any, headers: dict[str, str], base_url: str, prefs: Preferences
-) -> None:
+) -> bool:
     """After a create made `task_id`: use up the job's planned callback faults, and watch the task
-    when its body asks for callbacks (with `Prefer: callback=` and the plan as its own rules)."""
+    when its body asks for callbacks (with `Prefer: callback=` and the plan as its own rules).
+
+    True when the task is watched, so a `Prefer: callback=` was honoured (and may be listed as applied).
+    """
     if not calls_back(steps.settings):
-        return
+        return False
     outbox = steps.callbacks
     planned = outbox.job_created()  # "job 1" of a plan is the next created job, with a callback URL or not
     url = callback_target(body)
     task = steps.state.local_task(task_id)
     if url is None or task is None:
-        return  # a shared backend keeps records only: callbacks come from the process holding the task
+        return False  # a shared backend keeps records only: callbacks come from the process holding the task
     for rule in (*planned, *prefs.callbacks):
         outbox.add_rule(CallbackRule(rule.fault, rule.state, rule.times, task_id, rule.delay_ms))
     outbox.watch(task, url, _token(headers), base_url)
+    return True

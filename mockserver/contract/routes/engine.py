@@ -83,8 +83,9 @@ class ContractEngine(EngineSteps):
         except ApiError as error:
             reply = self.refusal(error, request_id)
         reply.headers["x-request-id"] = request_id
-        if prefs.applied:
-            reply.headers["Preference-Applied"] = ", ".join(prefs.applied)
+        if prefs.applied:  # beside what a route honoured itself (`callback=` where a task is called back)
+            honoured = reply.headers.get("Preference-Applied")
+            reply.headers["Preference-Applied"] = ", ".join((*prefs.applied, honoured) if honoured else prefs.applied)
         if prefs.retry is False:
             reply.headers["x-should-retry"] = "false"
         if reply.fault == "malformed":

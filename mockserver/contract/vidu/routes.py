@@ -221,7 +221,10 @@ class ViduRoutes:
                 reply = json_reply(200, render_created(self._vidu_facts(task, QUEUED), record))
                 task_id = task.id
                 created = Created(task.id, record.prompt, prefs.job is not None)
-                watch_callback(self.steps, task.id, body, headers, request.base_url, prefs)  # docs/callbacks.md
+                if watch_callback(self.steps, task.id, body, headers, request.base_url, prefs):  # docs/callbacks.md
+                    honoured = prefs.callback_applied
+                    if honoured is not None:  # listed beside the others by the engine (RFC 7240 §3)
+                        reply.headers["Preference-Applied"] = honoured
             reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
             reply = self.steps.refusal(api_error, request_id)
