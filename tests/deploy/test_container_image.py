@@ -1,7 +1,7 @@
 """The image `tools/build-image` builds from the Containerfile, run with podman.
 
-Built once per checkout (tests/podman.py); skipped where podman or mmdebstrap is missing.
-The build reaches Debian's archive (the base) and the package index (the wheels).
+Built offline once per checkout state (tests/support/podman.py), from the base and wheels
+`.ci/run` prepares; skipped, naming the command that prepares them, where they or podman are missing.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`VideoMockContainer` starts the image through podman's Docker-compatible socket and steers it.
 
-Skipped where podman or mmdebstrap is missing; the image is the one tests/support/podman.py
-builds once per checkout.
+Skipped where podman or the prepared base and wheels are missing; the image is the one
+tests/support/podman.py builds offline once per checkout state.
 """
 
 from __future__ import annotations
