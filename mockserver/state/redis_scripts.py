@@ -298,4 +298,3 @@ elseif redis.call('LLEN', KEYS[1]) == 0 then
 end
 return 1
 """
-
