@@ -13,6 +13,7 @@ median of the per-block ratios vidu-mock / bare.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -25,6 +26,7 @@ from fixed_job import FIXED_JOB
 
 from pytest_plugin import VideoAPI
 
+QUIET_LOAD = 2.0  # a load average at or over this marks the figures as taken under load
 TARGET = 2.0
 BASE_URL = "https://api.vidu.test"
 CREATE = "/v1/video/generations"
@@ -62,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.blocks, args.trips = 2, 20
 
+    load_before = os.getloadavg()[0]
     api = VideoAPI()
     sides: dict[str, Callable[[], AbstractContextManager[object]]] = {
         "bare respx": bare_router,
@@ -82,13 +85,17 @@ def main(argv: list[str] | None = None) -> int:
     bare, fake = timings["bare respx"], timings["video_api"]
     ratios = [f / b for b, f in zip(bare, fake, strict=True)]
     ratio = statistics.median(ratios)
+    load_after = os.getloadavg()[0]
     print(
-        f"In-process create+poll round trip, one httpx.Client: {args.blocks} block(s) x {args.trips} round trips per side"
+        f"In-process create+poll round trip, one httpx.Client: {args.blocks} block(s) x {args.trips} round trips per side;"
+        f" {os.cpu_count()} CPUs, load average {load_before:.2f} before, {load_after:.2f} after"
     )
     print(f"{'side':<11} {'median us':>9} {'min us':>8}")
     for label, values in timings.items():
         print(f"{label:<11} {statistics.median(values):>9.0f} {min(values):>8.0f}")
     verdict = "meets" if ratio <= TARGET else "MISSES"
+    if max(load_before, load_after) >= QUIET_LOAD:
+        verdict += " (taken under load: does not count as a target met)"
     print(f"ratio video_api / bare (median of per-block ratios): {ratio:.2f}  target <= {TARGET}: {verdict}")
     return 0
 
