@@ -2,8 +2,8 @@
 
 Every choice is drawn so that its simplest value is the normal one: each step is `one_of`
 with `ok` first, each script and job list shrinks toward empty (which is all normal), and a
-job's poll count toward the default. A failing client's counterexample is therefore the
-shortest, plainest script that still breaks it.
+job's poll count toward the default, a concurrency cap toward none. A failing client's
+counterexample is therefore the shortest, plainest script that still breaks it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,15 @@ from mockserver.contract.jobs.lifecycle import DEFAULT_STEPS, MAX_STEPS, Outcome
 from pytest_plugin.callback_step import CallbackStep
 from pytest_plugin.scenario import ENDPOINTS, MAX_SCRIPT, OK, JobEnd, Scenario, ScriptedEndpoint, Step
 
-__all__ = ["DEFAULT_ERRORS", "OUTCOMES", "callback_steps", "job_ends", "scenarios", "steps"]
+__all__ = [
+    "DEFAULT_ERRORS",
+    "DEFAULT_MAX_TOKEN_CONCURRENCY",
+    "OUTCOMES",
+    "callback_steps",
+    "job_ends",
+    "scenarios",
+    "steps",
+]
 
 # The errors a client of a job API meets in the wild: rate limits, quota, and the 5xx family.
 DEFAULT_ERRORS: tuple[str, ...] = ("429", "500", "502", "503", "504", "insufficient_quota")
@@ -36,6 +44,8 @@ OUTCOMES: dict[str, Outcome] = {
     "times out": "timeout",
     "timeout": "timeout",
 }
+#: The highest per-token cap `scenarios()` draws unless told otherwise: small, so it bites a client with a few jobs.
+DEFAULT_MAX_TOKEN_CONCURRENCY = 2
 
 
 def _names(argument: str, value: Any) -> tuple[str, ...]:
@@ -126,6 +136,18 @@ def callback_steps(
     return st.builds(step, jobs, st.sampled_from(chosen), st.sampled_from(states), delays)
 
 
+def _room(create: tuple[Step, ...]) -> int:
+    """The jobs a create script may leave that the client never heard of: a fault acts on the answer after
+    the job was made, and a delayed answer may come after the client gave up.
+
+    Such a job holds a slot of its token's cap until it ends, and under the step lifecycle (the
+    fixtures') only polls move a job: nobody polls one whose id never arrived, so it would hold
+    its slot for good and no client could finish. A drawn cap counts them out; a story can still
+    say `create: reset then ok; cap: 1 per token` to try exactly that.
+    """
+    return sum(step.fault is not None or step.delay_ms > 0 for step in create)
+
+
 def scenarios(
     *,
     endpoints: Iterable[str] | str = ENDPOINTS,
@@ -138,7 +160,7 @@ def scenarios(
     max_polls: int = 4,
     callback_faults: Iterable[str] | str = (),
     max_callback_steps: int = 0,
-    max_token_concurrency: int = 0,
+    max_token_concurrency: int = DEFAULT_MAX_TOKEN_CONCURRENCY,
 ) -> st.SearchStrategy[Scenario]:
     """Scenarios for a client of the job API, narrowed by the keyword arguments.
 
@@ -149,9 +171,11 @@ def scenarios(
     - `outcomes`: of `completes`, `fails`, `stalls`, for each of the first `max_jobs` jobs, with
       `max_polls` the most polls a job may take (without `completes`, every one of those
       jobs ends another way; jobs after them complete after two polls).
-    - `max_token_concurrency`: a per-token concurrency cap from 1 to this is drawn too, or none
-      (the simplest; 0, the default: never a cap). Under a cap a create gets new-api's 429
-      `token_concurrency_limit_reached` while the token has that many tasks in flight.
+    - `max_token_concurrency`: a per-token concurrency cap from 1 to this (2 by default) is drawn
+      too, or none (the simplest; 0: never a cap). Under a cap a create gets new-api's 429
+      `token_concurrency_limit_reached` while the token has that many tasks in flight. The cap
+      drawn leaves room for the jobs the create script's faults and delays leave behind, so a
+      client that tracks one job at a time never meets it (docs/scenarios.md).
 
     Bad arguments raise `hypothesis.errors.InvalidArgument` here, not at the first draw.
     """
@@ -160,7 +184,8 @@ def scenarios(
     end = job_ends(outcomes=outcomes, max_polls=max_polls)
     budget = _bounded("max_steps", max_steps, 0, MAX_SCRIPT // 2)
     jobs_limit = _bounded("max_jobs", max_jobs, 0, MAX_SCRIPT)
-    cap_limit = _bounded("max_token_concurrency", max_token_concurrency, 0, MAX_SCRIPT)
+    # Half the scenario's bound: the room added for lost jobs (at most `max_steps`) fits the rest.
+    cap_limit = _bounded("max_token_concurrency", max_token_concurrency, 0, MAX_SCRIPT // 2)
     caps = st.integers(0, cap_limit)  # 0 (no cap) first: it shrinks there
     completes = "succeed" in {OUTCOMES[o] for o in _names("outcomes", outcomes)}
     # A script can hold normal steps between misbehaving ones: twice what is left of the
@@ -193,13 +218,15 @@ def scenarios(
                     left -= 1
                 kept.append(one)
             drawn[endpoint] = kept
+        create = tuple(drawn.get("create", ()))
+        cap = draw(caps) if cap_limit else 0
         return Scenario(
-            tuple(drawn.get("create", ())),
+            create,
             tuple(drawn.get("poll", ())),
             tuple(drawn.get("content", ())),
             tuple(draw(ends)),
             tuple(draw(calls)),
-            token_concurrency=draw(caps) if cap_limit else 0,
+            token_concurrency=cap + _room(create) if cap else 0,
         )
 
     return draw_scenario()

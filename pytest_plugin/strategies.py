@@ -12,7 +12,7 @@ aspect ratios, limits and the error catalogue are never restated here.
 - `jobs()` and `error_bodies()`: response bodies, for testing response parsers.
 - `vidu_create_requests()`, `invalid_vidu_create_requests()` and `vidu_tasks()`: the same for
   Vidu's own API (the `vidu` dialect, `/ent/v2/*`).
-- `scenarios()`: scripts of server behaviour (errors, faults, delays, job ends) to play
+- `scenarios()`: scripts of server behaviour (errors, faults, delays, job ends, a per-token cap) to play
   with `video_api.play(...)` / `video_server.play(...)`; `steps()` and `job_ends()` are
   their parts, for stateful tests (`pytest_plugin.scenario_machine.ScenarioMachine`). See docs/scenarios.md.
   `scenarios(callback_faults=..., max_callback_steps=N)` adds what Vidu's callbacks do wrong

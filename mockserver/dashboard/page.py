@@ -11,13 +11,13 @@ from string import Template
 from typing import Any
 
 from mockserver.contract.admin.control import MockControl
-from mockserver.contract.admin.routes import TASK_LIST_LIMIT, task_json
+from mockserver.contract.admin.routes import TASK_LIST_LIMIT, concurrency_json, task_json
 from mockserver.contract.data.catalogue import MODELS, MODES
 from mockserver.contract.errors import ApiError
 from mockserver.contract.injection.prefer import FAULTS
 from mockserver.contract.messages import Outgoing
 
-__all__ = ["JOURNAL_ROWS", "PAGE_HEADERS", "PER_WORKER_ROW", "dashboard_reply", "render_page", "snapshot"]
+__all__ = ["JOURNAL_ROWS", "NO_HOLDERS", "PAGE_HEADERS", "PER_WORKER_ROW", "dashboard_reply", "render_page", "snapshot"]
 
 #: The newest journal entries the page shows (the script shows the same number).
 JOURNAL_ROWS = 200
@@ -40,6 +40,8 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
 }
 _LOCKED_ROW = "Locked: enter the admin token above."
+#: The concurrency table when no token holds a slot.
+NO_HOLDERS = "No token holds a slot."
 #: What the page shows instead of the journal, tasks and failures when each worker keeps its own.
 PER_WORKER_ROW = (
     "Not shown: this server runs several worker processes on in-memory state, so each worker has its own "
@@ -78,6 +80,7 @@ def snapshot(control: MockControl, per_worker: bool = False) -> dict[str, Any]:
             "rules": [],
             "deliveries": [],
             "settings": settings,
+            "concurrency": {"per_token": control.token_concurrency, "holders": []},
             "now": control.now(),
             "notice": True,
         }
@@ -89,6 +92,7 @@ def snapshot(control: MockControl, per_worker: bool = False) -> dict[str, Any]:
         "rules": [rule.to_json() for rule in control.pending_failures],
         "deliveries": [record.to_json() for record in control.callback_deliveries()],
         "settings": control.engine.settings.public(),
+        "concurrency": concurrency_json(control.engine),
         "now": control.now(),
     }
 
@@ -119,9 +123,12 @@ def render_page(state: dict[str, Any] | None) -> str:
             rule_rows=locked[2],
             settings_rows=locked[3],
             callback_rows=_empty(CALLBACK_COLUMNS, _LOCKED_ROW),
+            concurrency_cap="",
+            concurrency_rows=_empty(2, _LOCKED_ROW),
         )
     entries = state["entries"][-JOURNAL_ROWS:][::-1]
     notice = state.get("notice")
+    concurrency = state.get("concurrency") or {"per_token": 0, "holders": []}
     return template.substitute(
         locked="false",
         clock=escape(clock_text(state["now"])),
@@ -134,7 +141,22 @@ def render_page(state: dict[str, Any] | None) -> str:
         callback_rows="".join(map(_delivery_row, state.get("deliveries", [])[-JOURNAL_ROWS:][::-1]))
         or _empty(CALLBACK_COLUMNS, PER_WORKER_ROW if notice else "No callbacks yet."),
         settings_rows="".join(_row(_cell(key), _cell(setting_text(value))) for key, value in state["settings"].items()),
+        concurrency_cap=escape(cap_text(concurrency["per_token"])),
+        concurrency_rows="".join(_holder_row(holder, concurrency["per_token"]) for holder in concurrency["holders"])
+        or _empty(2, PER_WORKER_ROW if notice else NO_HOLDERS),
     )
+
+
+def cap_text(per_token: int) -> str:
+    """The cap as the page states it (the script writes the same)."""
+    if per_token <= 0:
+        return "No cap: a token may have any number of tasks in flight."
+    return f"Cap: {per_token} task{'s' if per_token != 1 else ''} in flight per token; a create beyond it gets 429."
+
+
+def held_text(held: int, per_token: int) -> str:
+    """`1 of 2`: the slots a token holds, of the cap."""
+    return f"{held} of {per_token}"
 
 
 def clock_text(seconds: float) -> str:
@@ -225,6 +247,11 @@ def _delivery_row(record: dict[str, Any]) -> str:
         _cell(record.get("fault"), "injected" if record.get("fault") else ""),
         _cell(record["url"], "path"),
     )
+
+
+def _holder_row(holder: dict[str, Any], per_token: int) -> str:
+    """One token's held slots, named by its fingerprint (the admin API never has the token)."""
+    return _row(_cell(holder["fingerprint"], "id"), _cell(held_text(int(holder["held"]), per_token), "num"))
 
 
 def _rule_row(rule: dict[str, Any]) -> str:

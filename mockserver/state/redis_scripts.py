@@ -270,11 +270,15 @@ redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
 return epoch
 """
 
-# KEYS: one token's in-flight list; ARGV: cap, lease, ttl, most kept, ids to drop first (final,
-# gone, or stale leases). The concurrency cap's reservation, atomic across workers: 1 if the
-# lease holds a slot (already, or now), 0 if the token is at its cap.
+# KEYS: one token's in-flight list, the owners index (a sorted set: owner by the time it last
+# reserved); ARGV: cap, lease, ttl, most kept, owner, now (ms), most owners indexed, then the ids
+# to drop first (final, gone, or stale leases). The concurrency cap's reservation, atomic across
+# workers: 1 if the lease holds a slot (already, or now), 0 if the token is at its cap.
 RESERVE_IN_FLIGHT = """
-for i = 5, #ARGV do redis.call('LREM', KEYS[1], 0, ARGV[i]) end
+for i = 8, #ARGV do redis.call('LREM', KEYS[1], 0, ARGV[i]) end
+redis.call('ZADD', KEYS[2], ARGV[6], ARGV[5])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[7]) - 1)
+redis.call('EXPIRE', KEYS[2], ARGV[3])
 local ids = redis.call('LRANGE', KEYS[1], 0, -1)
 for _, id in ipairs(ids) do if id == ARGV[2] then return 1 end end
 if #ids >= tonumber(ARGV[1]) then return 0 end
@@ -284,12 +288,15 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 """
 
-# KEYS: one token's in-flight list; ARGV: lease, the task it became ("" for none), ttl.
+# KEYS: one token's in-flight list, the owners index; ARGV: lease, the task it became ("" for
+# none), ttl, owner. An owner that holds nothing leaves the index.
 SETTLE_IN_FLIGHT = """
 redis.call('LREM', KEYS[1], 0, ARGV[1])
 if ARGV[2] ~= '' then
   redis.call('RPUSH', KEYS[1], ARGV[2])
   redis.call('EXPIRE', KEYS[1], ARGV[3])
+elseif redis.call('LLEN', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[4])
 end
 return 1
 """

@@ -24,6 +24,7 @@ without use, so a shared Redis never fills up. Redis down or slow raises
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -36,7 +37,7 @@ from mockserver.contract.jobs.plans import JobPlan
 from mockserver.contract.redaction import redact_headers, redacted_url
 from mockserver.contract.routes.paths import route_of
 from mockserver.contract.settings import DEFAULT_STATE_PREFIX
-from mockserver.contract.state.in_flight import MAX_TRACKED
+from mockserver.contract.state.in_flight import MAX_TOKENS, MAX_TRACKED
 from mockserver.contract.state.journal import JournalEntry
 from mockserver.contract.state.protocol import Created, JournalFields, RuleKey, StateUnavailable, Turn
 from mockserver.state import redis_scripts as scripts
@@ -131,6 +132,7 @@ class RedisState:
         self._reset = Script(client, scripts.RESET.encode())
         self._reserve = Script(client, scripts.RESERVE_IN_FLIGHT.encode())
         self._settle = Script(client, scripts.SETTLE_IN_FLIGHT.encode())
+        self._owners_key = key("in-flight-owners")
 
     @classmethod
     def from_url(
@@ -337,14 +339,24 @@ class RedisState:
 
     def reserve_in_flight(self, owner: str, cap: int, lease: str, drop: list[str]) -> bool:
         """Drop `drop`, then hold a slot under `lease` unless `owner` is at `cap`: one script, every worker."""
-        args: tuple[str | int, ...] = (cap, lease, KEY_TTL_SECONDS, MAX_TRACKED, *drop)
+        now_ms = int(time.time() * 1000)
+        args: tuple[str | int, ...] = (cap, lease, KEY_TTL_SECONDS, MAX_TRACKED, owner, now_ms, MAX_TOKENS, *drop)
+        keys = (self._in_flight_key(owner), self._owners_key)
         with self._talking():
-            return int(self._reserve(keys=(self._in_flight_key(owner),), args=args)) == 1
+            return int(self._reserve(keys=keys, args=args)) == 1
 
     def settle_in_flight(self, owner: str, lease: str, task_id: str | None) -> None:
         """Replace `lease` by the task it created, or free it (the create made none)."""
+        keys = (self._in_flight_key(owner), self._owners_key)
         with self._talking():
-            self._settle(keys=(self._in_flight_key(owner),), args=(lease, task_id or "", KEY_TTL_SECONDS))
+            self._settle(keys=keys, args=(lease, task_id or "", KEY_TTL_SECONDS, owner))
+
+    def in_flight_owners(self, limit: int) -> list[str]:
+        """The `limit` owners that reserved last, oldest first (from the owners index)."""
+        if limit <= 0:
+            return []
+        with self._talking():
+            return [_text(owner) for owner in self.client.zrange(self._owners_key, -limit, -1)]
 
     # -- journal -------------------------------------------------------------------------
     def record(self, clock_now: float, fields: JournalFields, created: Created | None = None) -> None:

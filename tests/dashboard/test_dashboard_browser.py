@@ -17,7 +17,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from mockserver.dashboard.page import clock_text
+from mockserver.contract.jobs.ids import owner_fingerprint
+from mockserver.dashboard.page import NO_HOLDERS, clock_text
 from mockserver.live import LiveServer
 from tests.support.browser import CHROMIUM, chromium
 from tests.support.live_servers import AUTH, CREATE, TEXT, live_server
@@ -251,6 +252,36 @@ def test_looking_at_the_page_changes_nothing(browser: Browser, token: str | None
         assert server.control.pending_failures == [rule] and rule.times == 1
         listed = requests.get(f"{server.url}/__mock/failures", headers=headers, timeout=5).json()["rules"]
         assert [item["endpoint"] for item in listed] == ["content"]
+
+
+def test_the_concurrency_panel_shows_the_cap_and_each_tokens_held_slots_and_only_looks(
+    server: LiveServer, tab: Tab
+) -> None:
+    page = tab.open(server)
+    live(page)
+    expect(page.locator("#concurrency-cap")).to_contain_text("No cap")
+    expect(page.locator("#concurrency-rows")).to_have_text(NO_HOLDERS)
+    assert requests.put(f"{server.url}/__mock/concurrency", json={"per_token": 1}, timeout=5).status_code == 200
+    expect(page.locator("#concurrency-cap")).to_contain_text("Cap: 1 task in flight per token")
+    job = create(server).json()
+    assert create(server).status_code == 429  # the slot is held: the cap is what the panel says
+    rule = server.control.queue_failure(503, endpoint="poll")
+    journal = [entry.to_json() for entry in server.control.journal]
+    row = page.locator("#concurrency-rows tr")
+    expect(row).to_have_count(1)
+    fingerprint = owner_fingerprint(server.engine.settings.secret, AUTH["Authorization"].split()[1])
+    expect(row.locator("td").nth(0)).to_have_text(fingerprint)
+    expect(row.locator("td").nth(1)).to_have_text("1 of 1")
+    page.reload()  # the server-rendered panel says the same
+    expect(page.locator("#concurrency-rows td").nth(0)).to_have_text(fingerprint)
+    live(page)
+    assert AUTH["Authorization"].split()[1] not in page.content(), "a fingerprint, never the token"
+    server.control.complete(job["id"])  # a final task holds no slot
+    expect(page.locator("#concurrency-rows")).to_have_text(NO_HOLDERS)
+    # The page only looked: no request journaled, the queued poll failure still there.
+    assert [entry.to_json() for entry in server.control.journal] == journal
+    assert server.control.pending_failures == [rule] and rule.times == 1
+    assert any(url.endswith("/__mock/concurrency") for url, _ in tab.admin_requests)
 
 
 def test_readable_without_javascript(server: LiveServer, browser: Browser) -> None:

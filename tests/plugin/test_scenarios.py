@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -95,7 +96,7 @@ def test_a_bad_story_is_one_clear_error(story: str, message: str) -> None:
         {"max_delay_ms": 60_001},
         {"endpoints": 3.5},
         {"max_token_concurrency": -1},
-        {"max_token_concurrency": 101},
+        {"max_token_concurrency": 51},
     ],
 )
 def test_bad_arguments_raise_invalid_argument_at_once(arguments: dict[str, Any]) -> None:
@@ -115,17 +116,36 @@ def test_narrowed_scenarios_stay_inside_their_arguments(scenario: Scenario) -> N
     assert [end.outcome for end in scenario.jobs] == ["fail"]
 
 
+def lost_jobs(scenario: Scenario) -> int:
+    """Jobs the create script may leave behind unheard of: a fault acts after the job is made, a delay may outlast the client."""
+    return sum(step.fault is not None or step.delay_ms > 0 for step in scenario.create)
+
+
 @given(scenarios(max_steps=4))
 def test_drawn_scenarios_respect_the_budget_and_parse_back(scenario: Scenario) -> None:
     assert scenario.misbehaving <= 4
-    assert scenario.token_concurrency == 0  # a cap only when asked for
+    # A cap by default (up to 2), with a slot more for each job a create fault or delay may leave behind.
+    assert scenario.token_concurrency == 0 or 1 <= scenario.token_concurrency - lost_jobs(scenario) <= 2
     assert Scenario.parse(repr(scenario)) == scenario
 
 
-@given(scenarios(max_token_concurrency=2))
-def test_drawn_caps_stay_inside_their_bound_and_parse_back(scenario: Scenario) -> None:
-    assert 0 <= scenario.token_concurrency <= 2
+@given(scenarios(max_token_concurrency=3, endpoints="create", max_steps=3))
+def test_drawn_caps_stay_inside_their_bound_leave_room_and_parse_back(scenario: Scenario) -> None:
+    assert scenario.token_concurrency == 0 or 1 <= scenario.token_concurrency - lost_jobs(scenario) <= 3
     assert Scenario.parse(repr(scenario)) == scenario
+
+
+@given(scenarios(max_token_concurrency=0, max_steps=4))
+def test_no_cap_is_drawn_when_told_so(scenario: Scenario) -> None:
+    assert scenario.token_concurrency == 0
+
+
+def test_a_cap_beside_a_create_fault_has_room_for_the_lost_job() -> None:
+    found = find(
+        scenarios(endpoints="create", errors=(), faults="reset", max_delay_ms=0, max_jobs=0),
+        lambda s: s.token_concurrency > 0 and s.create != (),
+    )
+    assert found == Scenario.parse("create: reset then ok; cap: 2 per token")
 
 
 def test_a_cap_is_drawn_and_shrinks_to_one_with_all_else_normal() -> None:
@@ -151,6 +171,7 @@ def test_each_kind_of_misbehaviour_is_drawn() -> None:
     text = " ".join(stories)
     words = ["429", "500", "502", "503", "504", "insufficient_quota", "reset", "empty", "malformed", "timeout"]
     words += ["delay", "stalls", "fails", "completes after 1 poll", "create:", "poll:", "content:", "job 2:"]
+    words += ["cap: 1 per token", "cap: 2 per token"]
     assert [word for word in words if word not in text] == []
 
 
@@ -265,6 +286,57 @@ def test_a_cap_holds_for_the_block_and_the_cap_before_is_back(face: str, request
             assert http.post("/v1/video/generations", json=create).status_code == 200  # the first is done
         assert control.token_concurrency == 0
         assert [http.post("/v1/video/generations", json=create).status_code for _ in range(2)] == [200, 200]
+
+
+# Only the cap varies (no endpoint scripted, no job planned): 0, 1, 2 or 3 tasks in flight per token.
+CAPS = scenarios(endpoints=(), max_jobs=0, max_token_concurrency=3)
+CREATE = {"model": "viduq3p-720p", "prompt": "a fox"}
+
+
+def creates_at_once(control: VideoAPI | VideoServer, http: httpx.Client, scenario: Scenario) -> None:
+    """With a cap of N, N+1 creates sent at once with one token: N get through, one gets new-api's 429."""
+    cap = scenario.token_concurrency
+    with control.play(scenario), ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: http.post("/v1/video/generations", json=CREATE), range((cap or 3) + 1)))
+        admitted = [a for a in answers if a.status_code == 200]
+        refused = [a for a in answers if a.status_code != 200]
+        assert len(admitted) == (cap or 3) + (0 if cap else 1), [a.text for a in refused]
+        assert [(a.status_code, a.json()["error"]["code"]) for a in refused] == (
+            [(429, "token_concurrency_limit_reached")] if cap else []
+        )
+        other = http.post("/v1/video/generations", json=CREATE, headers={"Authorization": "Bearer sk-other"})
+        assert other.status_code == 200  # another token has slots of its own
+        if cap:
+            control.complete(admitted[0].json()["id"])  # a task that ends frees its slot
+            assert http.post("/v1/video/generations", json=CREATE).status_code == 200
+    # The refusals are journaled as refused creates, no task made (the gate comes before the task handler).
+    assert [(e.status, e.task_id) for e in control.requests("create", status=429)] == [(429, None)] * (1 if cap else 0)
+
+
+@settings(max_examples=8)  # the fixtures' health check and deadline come from the plugin
+@given(scenario=CAPS)
+def test_a_drawn_cap_is_applied_in_process(video_api: VideoAPI, scenario: Scenario) -> None:
+    with httpx.Client(base_url=BASE, headers=AUTH) as http:
+        creates_at_once(video_api, http, scenario)
+
+
+@settings(max_examples=8)  # the fixtures' health check and deadline come from the plugin
+@given(scenario=CAPS)
+def test_a_drawn_cap_is_applied_on_the_live_server(video_server: VideoServer, scenario: Scenario) -> None:
+    with httpx.Client(base_url=video_server.url, headers=AUTH, timeout=10) as http:
+        creates_at_once(video_server, http, scenario)
+
+
+def test_the_drawn_caps_cover_none_and_each_bound() -> None:
+    drawn: set[int] = set()
+
+    @settings(max_examples=8, database=None)
+    @given(CAPS)
+    def collect(scenario: Scenario) -> None:
+        drawn.add(scenario.token_concurrency)
+
+    collect()
+    assert drawn == {0, 1, 2, 3}  # what the two tests above were given
 
 
 def test_play_refuses_what_is_not_a_scenario(video_api: VideoAPI) -> None:

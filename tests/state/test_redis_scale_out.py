@@ -267,7 +267,12 @@ def _careful(call: Callable[[], requests.Response]) -> dict[str, Any]:
 
 
 @hypothesis_settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None, max_examples=20)
-@given(scenarios(errors=["429", "500", "503"], faults=(), max_delay_ms=0, endpoints=["create", "poll"]))
+# No cap: a scenario's cap is a setting of the process it is played in, and the hosts here are others.
+@given(
+    scenarios(
+        errors=["429", "500", "503"], faults=(), max_delay_ms=0, endpoints=["create", "poll"], max_token_concurrency=0
+    )
+)
 def test_scenarios_play_across_instances_as_in_memory(
     video_server: VideoServer, step_hosts: Hosts, scenario: Scenario
 ) -> None:

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from mockserver.contract.data.catalogue import GATEWAY_DIALECTS
+from mockserver.contract.jobs.ids import owner_fingerprint
 from pytest_plugin import VideoAPI, VideoServer
 from tests.support.gunicorn_hosts import gunicorn_host
 from tests.support.redis_server import RedisServer
@@ -56,7 +57,7 @@ def test_a_second_create_waits_for_the_first_task_to_finish(video_api: VideoAPI,
 
 def test_the_admin_api_sets_the_cap_on_the_live_fixture(video_server: VideoServer) -> None:
     with httpx.Client(base_url=video_server.url) as client:
-        assert client.get("/__mock/concurrency").json() == {"per_token": 0}
+        assert client.get("/__mock/concurrency").json() == {"per_token": 0, "holders": []}
         for _ in range(3):  # no cap by default
             assert client.post("/v1/video/generations", json=BODY, headers=AUTH).status_code == 200
         assert client.put("/__mock/concurrency", json={"per_token": 2}).json() == {"per_token": 2}
@@ -66,6 +67,32 @@ def test_the_admin_api_sets_the_cap_on_the_live_fixture(video_server: VideoServe
         assert client.put("/__mock/concurrency", json={"per_token": "3"}).status_code == 400
         assert client.put("/__mock/concurrency", json={"per_token": 0}).json() == {"per_token": 0}
         assert client.post("/v1/video/generations", json=BODY, headers=AUTH).status_code == 200
+
+
+def test_the_admin_api_shows_the_slots_each_token_holds_by_fingerprint(video_server: VideoServer) -> None:
+    secret = video_server.engine.settings.secret
+    first, other = owner_fingerprint(secret, "sk-first"), owner_fingerprint(secret, "sk-other")
+    with httpx.Client(base_url=video_server.url) as client:
+        assert client.put("/__mock/concurrency", json={"per_token": 2}).status_code == 200
+        created = [client.post("/v1/video/generations", json=BODY, headers=AUTH).json()["id"] for _ in range(2)]
+        client.post("/v1/video/generations", json=BODY, headers={"Authorization": "Bearer sk-other"})
+        assert client.post("/v1/video/generations", json=BODY, headers=AUTH).status_code == 429  # holds nothing
+        shown = client.get("/__mock/concurrency")
+        assert shown.json() == {
+            "per_token": 2,
+            "holders": sorted(
+                [{"fingerprint": first, "held": 2}, {"fingerprint": other, "held": 1}],
+                key=lambda h: str(h["fingerprint"]),
+            ),
+        }
+        assert "sk-first" not in shown.text and "sk-other" not in shown.text  # fingerprints, never tokens
+        video_server.complete(created[0])  # a final task holds no slot
+        holders = client.get("/__mock/concurrency").json()["holders"]
+        assert {h["fingerprint"]: h["held"] for h in holders} == {first: 1, other: 1}
+        assert client.put("/__mock/concurrency", json={"per_token": 0}).status_code == 200
+        assert client.get("/__mock/concurrency").json() == {"per_token": 0, "holders": []}  # no cap: nothing counted
+    # Reading it changed nothing the tests see: only the four creates are journaled.
+    assert [e.endpoint for e in video_server.journal] == ["create"] * 4
 
 
 def test_the_cap_holds_across_two_gunicorn_workers_on_redis(redis_server: RedisServer) -> None:
@@ -91,3 +118,10 @@ def test_the_cap_holds_across_two_gunicorn_workers_on_redis(redis_server: RedisS
         with ThreadPoolExecutor(4) as pool:
             after = list(pool.map(create, [one.url, two.url] * 4))
         assert sorted(answer.status_code for answer in after) == [200] + [429] * 7
+        # Either worker shows the one slot held, under the token's fingerprint.
+        for url in (one.url, two.url):
+            shown = requests.get(f"{url}/__mock/concurrency", timeout=10).json()
+            assert shown == {
+                "per_token": 1,
+                "holders": [{"fingerprint": owner_fingerprint("concurrency-test", "sk-first"), "held": 1}],
+            }

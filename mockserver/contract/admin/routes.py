@@ -93,6 +93,18 @@ def task_json(task: Task, view: JobView, dialect: str = "uniall") -> dict[str, A
     }
 
 
+def concurrency_json(engine: ContractEngine) -> dict[str, Any]:
+    """`GET /__mock/concurrency`: the cap, and the slots each token holds, named by its fingerprint.
+
+    The fingerprint is the keyed hash the mock matches tasks to (task ids carry it); a token is never kept.
+    """
+    holders = engine.concurrency.holders()
+    return {
+        "per_token": engine.settings.token_concurrency,
+        "holders": [{"fingerprint": owner, "held": held} for owner, held in holders],
+    }
+
+
 def preview_path(task_id: str) -> str:
     """Where the dashboard previews a completed task's video: an admin read that changes nothing."""
     return f"{ADMIN_PREFIX}tasks/{task_id}/video"
@@ -180,7 +192,7 @@ def handle_admin(
         return json_reply(200, {"reset": True})
     if path == f"{ADMIN_PREFIX}concurrency":
         if method == "GET":
-            return json_reply(200, {"per_token": control.token_concurrency})
+            return json_reply(200, concurrency_json(engine))
         if method == "PUT":
             per_token = admin_body(request, "concurrency")["per_token"]
             if engine.state.shared:

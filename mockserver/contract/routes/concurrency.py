@@ -18,10 +18,12 @@ from mockserver.contract.routes.steps import EngineSteps
 from mockserver.contract.routes.tasks import TaskRoutes
 from mockserver.contract.state.in_flight import LEASE_PREFIX
 
-__all__ = ["ConcurrencyGate"]
+__all__ = ["MAX_HOLDERS_SHOWN", "ConcurrencyGate"]
 
 # A lease older than this belongs to a create that never settled (its worker died): it is dropped.
 _STALE_LEASE_MS = 60_000
+#: The most tokens `holders` reports (the admin API, the dashboard): those that created last.
+MAX_HOLDERS_SHOWN = 200
 
 
 class ConcurrencyGate:
@@ -40,19 +42,37 @@ class ConcurrencyGate:
         cap = self.steps.settings.token_concurrency
         if cap <= 0:
             return
-        state, now, wall_ms = self.steps.state, self.steps.now(), int(time.time() * 1000)
-        over = []
-        for counted in state.in_flight_ids(owner):
+        wall_ms = int(time.time() * 1000)
+        _, over = self._counted(owner, wall_ms)
+        if not self.steps.state.reserve_in_flight(owner, cap, _lease(request_id, wall_ms), over):
+            raise ApiError("token_concurrency_limit_reached")
+
+    def holders(self, limit: int = MAX_HOLDERS_SHOWN) -> list[tuple[str, int]]:
+        """The token fingerprints holding slots now, with how many each holds (no cap: none).
+
+        Only reads: nothing is dropped, journaled or used up (the dashboard shows it).
+        """
+        if self.steps.settings.token_concurrency <= 0:
+            return []
+        wall_ms = int(time.time() * 1000)
+        held = [(owner, len(self._counted(owner, wall_ms)[0])) for owner in self.steps.state.in_flight_owners(limit)]
+        return sorted((owner, slots) for owner, slots in held if slots)
+
+    def _counted(self, owner: str, wall_ms: int) -> tuple[list[str], list[str]]:
+        """`owner`'s ids that hold a slot (unfinished tasks, live leases), and those that no longer do."""
+        now = self.steps.now()
+        holding: list[str] = []
+        over: list[str] = []
+        for counted in self.steps.state.in_flight_ids(owner):
             if counted.startswith(LEASE_PREFIX):
                 started = counted.split(":")[1]
-                if started.isdigit() and wall_ms - int(started) > _STALE_LEASE_MS:
-                    over.append(counted)
+                stale = started.isdigit() and wall_ms - int(started) > _STALE_LEASE_MS
+                (over if stale else holding).append(counted)
                 continue
             task = self.tasks.find_task(counted)
-            if task is None or task.view(now).final:
-                over.append(counted)  # finished, or gone with a reset: it no longer counts
-        if not state.reserve_in_flight(owner, cap, _lease(request_id, wall_ms), over):
-            raise ApiError("token_concurrency_limit_reached")
+            # Finished, or gone with a reset: it no longer counts.
+            (over if task is None or task.view(now).final else holding).append(counted)
+        return holding, over
 
     def settle(self, headers: dict[str, str], request_id: str, task_id: str | None) -> None:
         """The create is answered: its lease becomes the task it made, or is freed."""

@@ -33,6 +33,11 @@ class InFlight:
         with self._lock:
             return list(self._ids.get(owner, ()))
 
+    def owners(self, limit: int) -> list[str]:
+        """The `limit` owners that reserved last, oldest first."""
+        with self._lock:
+            return list(self._ids)[-limit:] if limit > 0 else []
+
     def reserve(self, owner: str, cap: int, lease: str, drop: list[str]) -> bool:
         """Stop counting `drop`, then hold a slot under `lease` unless `owner` is at `cap`."""
         with self._lock:

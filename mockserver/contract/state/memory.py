@@ -145,6 +145,10 @@ class MemoryState:
         """Replace `lease` by the task it created, or free it (the create made none)."""
         self.in_flight.settle(owner, lease, task_id)
 
+    def in_flight_owners(self, limit: int) -> list[str]:
+        """The `limit` owners that reserved last, oldest first."""
+        return self.in_flight.owners(limit)
+
     def advance_clock(self, clock: Clock, seconds: float) -> None:
         """Move `clock` itself; `TypeError` if it cannot be moved."""
         advance = getattr(clock, "advance", None)

@@ -218,6 +218,11 @@ class MockState(Protocol):
         """Replace `lease` by the task its create made, or free it (None: no task)."""
         ...
 
+    def in_flight_owners(self, limit: int) -> list[str]:
+        """The owners (token fingerprints, never tokens) with ids counted, the `limit` most recently
+        reserving, oldest first (some may hold nothing since)."""
+        ...
+
     # -- clock and reset ----------------------------------------------------------------
     def advance_clock(self, clock: Clock, seconds: float) -> None:
         """Move the mock's time forward by `seconds` for every request from now on."""

@@ -257,6 +257,24 @@
     sync(byId("callback-rows"), rows, 10, "No callbacks yet.");
   }
 
+  // As mockserver/dashboard/page.py (cap_text, held_text, NO_HOLDERS).
+  function capText(perToken) {
+    if (perToken <= 0) return "No cap: a token may have any number of tasks in flight.";
+    return "Cap: " + perToken + " task" + (perToken !== 1 ? "s" : "") + " in flight per token; a create beyond it gets 429.";
+  }
+
+  function drawConcurrency(concurrency) {
+    if (!changed("concurrency", concurrency)) return;
+    setText(byId("concurrency-cap"), capText(concurrency.per_token));
+    // Token fingerprints (keyed hashes), never tokens: the admin API has none to give.
+    const rows = concurrency.holders.map((holder) => {
+      const tr = el("tr");
+      tr.append(el("td", holder.fingerprint, "id"), el("td", holder.held + " of " + concurrency.per_token, "num"));
+      return tr;
+    });
+    sync(byId("concurrency-rows"), rows, 2, "No token holds a slot.");
+  }
+
   function drawSettings(settings) {
     if (!changed("settings", settings)) return;
     const rows = Object.entries(settings).map(([key, value]) => {
@@ -282,6 +300,8 @@
     sync(byId("rule-rows"), [], 7, text);
     sync(byId("callback-rows"), [], 10, text);
     sync(byId("settings-rows"), [], 2, text);
+    sync(byId("concurrency-rows"), [], 2, text);
+    setText(byId("concurrency-cap"), "");
     setText(byId("clock"), "");
     byId("controls").hidden = true;
     byId("token-form").hidden = false;
@@ -299,6 +319,7 @@
     sync(byId("task-rows"), [], 8, PER_WORKER_ROW);
     sync(byId("rule-rows"), [], 7, PER_WORKER_ROW);
     sync(byId("callback-rows"), [], 10, PER_WORKER_ROW);
+    sync(byId("concurrency-rows"), [], 2, PER_WORKER_ROW);
     byId("controls").hidden = true;
     setText(byId("live"), "Per-worker state: start the mock with --state redis://host:port/db to see it");
   }
@@ -317,8 +338,8 @@
     }
     busy = true;
     try {
-      const [journal, tasks, failures, config, clock, callbacks] = await Promise.all(
-        ["journal", "tasks", "failures", "config", "clock", "callbacks"].map((path) => api("GET", path)),
+      const [journal, tasks, failures, config, clock, callbacks, concurrency] = await Promise.all(
+        ["journal", "tasks", "failures", "config", "clock", "callbacks", "concurrency"].map((path) => api("GET", path)),
       );
       unlock();
       drawJournal(journal.entries);
@@ -326,6 +347,7 @@
       drawRules(failures.rules);
       drawCallbacks(callbacks.deliveries);
       drawSettings(config);
+      drawConcurrency(concurrency);
       setText(byId("clock"), clockText(clock.now));
       const now = new Date();
       setText(byId("live"), "Live \u00b7 updated " + [now.getHours(), now.getMinutes(), now.getSeconds()].map(pad).join(":"));
