@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 
-__all__ = ["all_sendable", "header_problem", "sendable_headers"]
+__all__ = ["header_problem", "sendable_headers"]
 
 _LOG = logging.getLogger("mockserver.live")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -37,7 +37,7 @@ def header_problem(name: str, value: str) -> str | None:
 _TOKENS: set[str] = set()
 
 
-def all_sendable(headers: Iterable[tuple[str, str]]) -> bool:
+def _all_sendable(headers: Iterable[tuple[str, str]]) -> bool:
     """Whether `header_problem` finds nothing in any of `headers` (fast: answers ask this of every header)."""
     for name, value in headers:
         # `isprintable` (in C) is False for every control character, so True settles the value.
@@ -53,7 +53,7 @@ def all_sendable(headers: Iterable[tuple[str, str]]) -> bool:
 def sendable_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """`headers` without those `header_problem` refuses (each dropped with a warning naming it)."""
     items = list(headers.items() if isinstance(headers, Mapping) else headers)
-    if all_sendable(items):
+    if _all_sendable(items):  # the usual answer: nothing to drop, so no warning to write
         return items
     kept: list[tuple[str, str]] = []
     for name, value in items:

@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterable
 
-from mockserver.contract.header_fields import all_sendable, sendable_headers
+from mockserver.contract.header_fields import sendable_headers
 from mockserver.contract.messages import Outgoing, new_request_id
 from mockserver.live.log_text import printable
 
@@ -35,9 +34,7 @@ def worker_id() -> str:
 
 def reply_headers(reply: Outgoing) -> list[tuple[str, str]]:
     """The headers of `reply` a face sends before its own framing: the engine's, a request id, the worker."""
-    items: Iterable[tuple[str, str]] = reply.headers.items()
-    if not all_sendable(items):  # never a header that could split the answer
-        items = sendable_headers(items)  # the rare answer with a bad header: dropped, with a warning
+    items = sendable_headers(reply.headers)  # never a header that could split the answer
     headers: list[tuple[str, str]] = []
     has_id = False
     for name, value in items:
