@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mockserver.contract.injection.failures import Endpoint
 from pytest_plugin import VideoAPI
 from tests.support.vidu_checks import check_every_page, check_lifecycle_and_download
 from tests.support.vidu_client import ViduClient
@@ -80,3 +81,24 @@ def test_a_state_change_is_observable_and_the_poll_body_renders_for_a_task(video
     body = video_api.engine.vidu_poll_body(task_id, "https://api.vidu.com")
     assert body == client.creations(task_id)
     assert video_api.engine.vidu_records.get(task_id).callback_url == "https://example.com/hook"  # type: ignore[union-attr]
+
+
+@VIDU
+@pytest.mark.parametrize("endpoint", ["create", "poll", "content"])
+def test_a_rules_own_retry_hint_is_its_wait_in_vidus_dialect_too(video_api: VideoAPI, endpoint: Endpoint) -> None:
+    client = ViduClient("vidu-key")
+    try:
+        task_id = client.text2video("a fox")["task_id"] if endpoint != "create" else None
+        if endpoint == "content":
+            video_api.advance_clock(120)
+            url = client.creations(str(task_id))["creations"][0]["url"]
+        video_api.queue_failure(429, endpoint=endpoint, retry_after_ms=2500)
+        if endpoint == "create":
+            answer = client.http.post("/ent/v2/text2video", json={"model": "viduq3-pro", "prompt": "a fox"})
+        elif endpoint == "poll":
+            answer = client.http.get(f"/ent/v2/tasks/{task_id}/creations")
+        else:
+            answer = client.download(url)
+    finally:
+        client.close()
+    assert (answer.status_code, answer.headers["retry-after-ms"], answer.headers["Retry-After"]) == (429, "2500", "3")

@@ -103,9 +103,7 @@ class CreateRoute:
             injection = self.steps.injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                reply, message = self.steps.injected_reply(
-                    injection.error, injected, request_id, injection.retry_after_ms
-                )
+                reply, message = self.steps.injected_reply(injection, request_id)
             else:
                 model, mode = read.check(strict=self.steps.settings.strict)
                 job = self._new_task(model, mode, owner, prefs.job, turn, read.prompt, route)

@@ -36,9 +36,7 @@ class ReplayRoute:
         injection = self.steps.injection(turn.rule, prefs)
         message = None
         if injection.error is not None:
-            reply, message = self.steps.injected_reply(
-                injection.error, injection.source, request_id, injection.retry_after_ms
-            )
+            reply, message = self.steps.injected_reply(injection, request_id)
         elif not found.matching:
             message = found.miss
             reply = self.steps.refusal(ApiError("not_found", message), request_id)

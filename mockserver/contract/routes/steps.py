@@ -17,7 +17,7 @@ from time import perf_counter
 from typing import Any
 
 from mockserver.contract.callbacks.outbox import CallbackOutbox
-from mockserver.contract.data.catalogue import ErrorSpec, is_offpeak_model
+from mockserver.contract.data.catalogue import is_offpeak_model
 from mockserver.contract.dialects import Dialect, dialect_named
 from mockserver.contract.errors import ApiError
 from mockserver.contract.injection.decision import Injection, decide, injected_error
@@ -108,15 +108,12 @@ class EngineSteps:
         """A refused request's answer in the dialect's shape (a state outage asks for a longer wait)."""
         return self.dialect.error(error, retry_after_ms(error, self.settings.retry_after_ms), request_id)
 
-    def injected_reply(
-        self, spec: ErrorSpec, source: str | None, request_id: str, wait_ms: int | None = None
-    ) -> tuple[Outgoing, str]:
-        """An injected error's answer, worded to say it was injected, and its message for the journal.
-
-        `wait_ms` is the rule's own retry hint (None: the `retry_after_ms` setting).
-        """
-        refused = injected_error(spec, source)
-        wait = self.settings.retry_after_ms if wait_ms is None else wait_ms
+    def injected_reply(self, injection: Injection, request_id: str) -> tuple[Outgoing, str]:
+        """The answer to an injection that carries an error, worded to say it was injected, and its message
+        for the journal. Its retry hint is the rule's own (`injection.retry_after_ms`), else the setting."""
+        assert injection.error is not None, "an injection without an error has no injected reply"
+        refused = injected_error(injection.error, injection.source)
+        wait = self.settings.retry_after_ms if injection.retry_after_ms is None else injection.retry_after_ms
         return self.dialect.error(refused, wait, request_id), refused.message
 
     def journaled(

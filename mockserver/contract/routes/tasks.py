@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Callable
 from time import perf_counter
 
 from mockserver.contract.data.catalogue import TASK_ID_PATTERN
@@ -101,9 +102,7 @@ class TaskRoutes:
             injection = self.steps.injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                reply, message = self.steps.injected_reply(
-                    injection.error, injected, request_id, injection.retry_after_ms
-                )
+                reply, message = self.steps.injected_reply(injection, request_id)
             else:
                 now = self.steps.clock.now() + turn.clock_offset
                 view = self.steps.state.change_task(task, lambda polled: polled.poll(now))
@@ -138,9 +137,7 @@ class TaskRoutes:
         injection = self.steps.injection(None, prefs)
         message = None
         if injection.error is not None:
-            reply, message = self.steps.injected_reply(
-                injection.error, injection.source, request_id, injection.retry_after_ms
-            )
+            reply, message = self.steps.injected_reply(injection, request_id)
         else:
             reply = Outgoing(200, {}, b"")  # its status and delay are all the journal entry needs yet
         reply.fault, reply.delay_ms, reply.task_id = injection.fault, injection.delay_ms, task_id
@@ -181,6 +178,26 @@ class TaskRoutes:
     def video(
         self, request: Incoming, headers: dict[str, str], prefs: Preferences, task_id: str, request_id: str
     ) -> Outgoing:
+        """A completed task's MP4 (a `Range` honoured), or the dialect's not-found before."""
+        return self.content(
+            request,
+            headers,
+            prefs,
+            task_id,
+            request_id,
+            lambda: video_answer(sample_video(), headers.get("range"), self.steps.dialect, request_id),
+        )
+
+    def content(
+        self,
+        request: Incoming,
+        headers: dict[str, str],
+        prefs: Preferences,
+        task_id: str,
+        request_id: str,
+        answer: Callable[[], Outgoing],
+    ) -> Outgoing:
+        """`answer()` for a completed task's media (every dialect's), with injection and the journal."""
         started = perf_counter()
         model = mode = message = None
         injected = None
@@ -195,11 +212,9 @@ class TaskRoutes:
                 injection = self.steps.injection(self.steps.begin("content", model, mode, request.path).rule, prefs)
                 injected = injection.source
                 if injection.error is not None:
-                    reply, message = self.steps.injected_reply(
-                        injection.error, injected, request_id, injection.retry_after_ms
-                    )
+                    reply, message = self.steps.injected_reply(injection, request_id)
                 else:
-                    reply = video_answer(sample_video(), headers.get("range"), self.steps.dialect, request_id)
+                    reply = answer()
                 reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
         except ApiError as api_error:
             reply = self.steps.refusal(api_error, request_id)

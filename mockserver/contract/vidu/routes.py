@@ -208,7 +208,7 @@ class ViduRoutes:
             injection = self.steps.injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                reply, message = self.steps.injected_reply(injection.error, injected, request_id)
+                reply, message = self.steps.injected_reply(injection, request_id)
             else:
                 if unreadable is not None:
                     raise ApiError("BadRequest", f"the body is not valid JSON: {unreadable.message}", None)
@@ -263,7 +263,7 @@ class ViduRoutes:
             injection = self.steps.injection(turn.rule, prefs)
             injected = injection.source
             if injection.error is not None:
-                reply, message = self.steps.injected_reply(injection.error, injected, request_id)
+                reply, message = self.steps.injected_reply(injection, request_id)
             else:
                 view = self._vidu_view(task, self.steps.clock.now() + turn.clock_offset, poll=True)
                 body = render_task(self._vidu_facts(task, view), self.records.get(task.id), request.base_url)
@@ -346,26 +346,12 @@ class ViduRoutes:
         self, request: Incoming, headers: dict[str, str], prefs: Preferences, task_id: str, kind: str, request_id: str
     ) -> Outgoing:
         """A successful task's video or cover (like a CDN link: no token); `CreationNotFound` before."""
-        started = perf_counter()
-        model = mode = message = injected = None
-        try:
-            task = self.tasks.find_task(task_id)
-            status = None if task is None else task.view(self.steps.now()).status
-            if task is None or status != "completed":
-                reply = self.steps.dialect.video_unavailable(status, request_id)
-            else:
-                model, mode = task.model, task.mode
-                injection = self.steps.injection(self.steps.begin("content", model, mode, request.path).rule, prefs)
-                injected = injection.source
-                if injection.error is not None:
-                    reply, message = self.steps.injected_reply(injection.error, injected, request_id)
-                else:
-                    content = sample_video() if kind == "mp4" else sample_cover()
-                    reply = Outgoing(200, {"Content-Type": _MEDIA_TYPES[kind]}, content)
-                reply.fault, reply.delay_ms = injection.fault, injection.delay_ms
-        except ApiError as api_error:
-            reply = self.steps.refusal(api_error, request_id)
-            message = api_error.message
-        return self.steps.journaled(
-            request, headers, reply, "content", task_id, model, mode, injected, started, message
+        media = sample_video if kind == "mp4" else sample_cover
+        return self.tasks.content(
+            request,
+            headers,
+            prefs,
+            task_id,
+            request_id,
+            lambda: Outgoing(200, {"Content-Type": _MEDIA_TYPES[kind]}, media()),
         )
